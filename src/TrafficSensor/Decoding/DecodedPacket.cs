@@ -1,0 +1,89 @@
+namespace TrafficSensor.Decoding;
+
+[Flags]
+public enum TcpFlags : byte
+{
+    None = 0,
+    Fin = 0x01,
+    Syn = 0x02,
+    Rst = 0x04,
+    Psh = 0x08,
+    Ack = 0x10,
+    Urg = 0x20,
+    Ece = 0x40,
+    Cwr = 0x80,
+}
+
+/// <summary>
+/// The fields of one decoded TCP segment that the later stages need. <see cref="Payload"/> points into
+/// the frame (or into the fragment reassembly buffer) and is valid only until the next packet.
+/// </summary>
+public ref struct DecodedPacket
+{
+    public long TimestampMicros;
+    public IpAddress Source;
+    public IpAddress Destination;
+    public byte IpVersion;
+    public byte Protocol;
+    public ushort SourcePort;
+    public ushort DestinationPort;
+    /// <summary>Outer and inner 802.1Q/802.1ad tag of the innermost Ethernet frame; 0 when untagged.</summary>
+    public ushort Vlan;
+    public ushort InnerVlan;
+    public uint Sequence;
+    public uint Acknowledgment;
+    public TcpFlags Flags;
+    public ushort Window;
+    /// <summary>Payload bytes present in the capture.</summary>
+    public ReadOnlySpan<byte> Payload;
+    /// <summary>Payload length according to the IP header: larger than <c>Payload.Length</c> when the snaplen cut the packet.</summary>
+    public int PayloadWireLength;
+    /// <summary>How many tunnel headers (GRE, ERSPAN, VXLAN) were removed.</summary>
+    public byte EncapsulationDepth;
+}
+
+public enum DecodeOutcome
+{
+    /// <summary>A TCP segment is in the <see cref="DecodedPacket"/>.</summary>
+    Tcp,
+    /// <summary>A well-formed packet of a protocol the sensor does not follow (UDP, ICMP, ARP ...).</summary>
+    Ignored,
+    /// <summary>An IPv4 fragment was stored; the datagram is not complete yet.</summary>
+    FragmentHeld,
+    /// <summary>The packet is malformed or truncated; the reason was counted.</summary>
+    Error,
+}
+
+/// <summary>Why a frame could not be decoded (counted, never thrown).</summary>
+public enum DecodeError
+{
+    TruncatedLinkHeader,
+    UnsupportedLinkProtocol,
+    TooManyVlanTags,
+    TruncatedIpHeader,
+    BadIpVersion,
+    BadIpHeaderLength,
+    IpLengthBeyondFrame,
+    TruncatedTcpHeader,
+    BadTcpHeaderLength,
+    TruncatedUdpHeader,
+    TruncatedTunnelHeader,
+    UnsupportedTunnel,
+    TunnelTooDeep,
+    Ipv6ExtensionHeaders,
+    Ipv6Fragment,
+    FragmentOverlap,
+    FragmentTooLarge,
+    FragmentTableFull,
+    FragmentMemoryCap,
+    FragmentTimeout,
+}
+
+/// <summary>Packets seen but deliberately not followed, by protocol.</summary>
+public enum IgnoredProtocol
+{
+    Udp,
+    Icmp,
+    OtherIp,
+    NonIp,
+}

@@ -1,0 +1,229 @@
+using TrafficSensor.Reassembly;
+
+namespace TrafficSensor.Http;
+
+/// <summary>
+/// HTTP/1.x over one TCP connection: a parser per direction, recognised by content on any port
+/// (whichever side sends a request line is the client), requests paired with responses in FIFO order
+/// (pipelining, keep-alive, interim 1xx responses, HEAD/204/304 without body, 101 and CONNECT
+/// tunnels), finished transactions handed to an <see cref="IHttpTransactionSink"/>.
+/// </summary>
+public sealed class HttpConnection : IHttpParserOwner
+{
+    private readonly HttpOptions _options;
+    private readonly IHttpTransactionSink _sink;
+    private readonly bool _serverKnownForHttp;
+    private readonly HttpStreamParser _fromLow;
+    private readonly HttpStreamParser _fromHigh;
+    private readonly Queue<HttpTransaction> _awaitingResponse = new();
+    private HttpTransaction? _receivingRequest;
+    private HttpTransaction? _receivingResponse;
+    private int _nextIndex;
+
+    /// <param name="serverKnownForHttp">An endpoint of this connection served HTTP before: non-HTTP bytes here are an anomaly, not just another protocol.</param>
+    public HttpConnection(HttpOptions options, MemoryBudget inspectBudget, HttpCounters counters, IHttpTransactionSink sink, bool serverKnownForHttp = false)
+    {
+        _options = options;
+        _sink = sink;
+        _serverKnownForHttp = serverKnownForHttp;
+        Counters = counters;
+        _fromLow = new HttpStreamParser(this, options, inspectBudget, fromLow: true);
+        _fromHigh = new HttpStreamParser(this, options, inspectBudget, fromLow: false);
+    }
+
+    public HttpCounters Counters { get; }
+
+    /// <summary>Feed the stream sent by the flow key's low endpoint.</summary>
+    public ITcpStreamSink FromLow => _fromLow;
+    /// <summary>Feed the stream sent by the flow key's high endpoint.</summary>
+    public ITcpStreamSink FromHigh => _fromHigh;
+
+    /// <summary>True once a request line was seen from the low endpoint (false: from the high one); null while unknown.</summary>
+    public bool? ClientIsLow { get; private set; }
+    public bool SawHttp => _nextIndex > 0 || ClientIsLow is not null;
+    /// <summary>Both directions gave up (not HTTP, or switched to another protocol): the flow needs no more parsing.</summary>
+    public bool Finished => _fromLow.IsDisabled && _fromHigh.IsDisabled;
+
+    /// <summary>The flow ended: completes what can be completed and emits every open transaction.</summary>
+    public void Close(long timestampMicros)
+    {
+        _fromLow.OnEnd(timestampMicros);
+        _fromHigh.OnEnd(timestampMicros);
+        if (_receivingResponse is not null) Emit(_receivingResponse);
+        _receivingResponse = null;
+        while (_awaitingResponse.TryDequeue(out var tx))
+        {
+            tx.Anomalies.Add(HttpAnomaly.NoResponse);
+            Emit(tx);
+        }
+        if (_receivingRequest is not null && !_receivingRequest.Emitted())
+        {
+            _receivingRequest.Anomalies.Add(HttpAnomaly.NoResponse);
+            Emit(_receivingRequest);
+        }
+        _receivingRequest = null;
+    }
+
+    void IHttpParserOwner.OnRoleDetected(HttpStreamParser parser, HttpRole role)
+    {
+        var other = parser == _fromLow ? _fromHigh : _fromLow;
+        var opposite = role == HttpRole.Request ? HttpRole.Response : HttpRole.Request;
+        if (other.Role == HttpRole.Unknown) other.Role = opposite;
+        var clientIsLow = (role == HttpRole.Request) == parser.FromLow;
+        ClientIsLow ??= clientIsLow;
+    }
+
+    BodyPlan IHttpParserOwner.OnHead(HttpStreamParser parser, HttpMessage message) =>
+        parser.Role == HttpRole.Request ? OnRequestHead(parser, message) : OnResponseHead(message);
+
+    private BodyPlan OnRequestHead(HttpStreamParser parser, HttpMessage request)
+    {
+        var tx = new HttpTransaction { Index = _nextIndex++, ClientIsLow = parser.FromLow, Request = request };
+        if (_awaitingResponse.Count >= _options.MaxPendingRequests)
+        {
+            var oldest = _awaitingResponse.Dequeue();
+            oldest.Anomalies.Add(HttpAnomaly.TooManyPendingRequests);
+            oldest.Anomalies.Add(HttpAnomaly.NoResponse);
+            Emit(oldest);
+        }
+        _awaitingResponse.Enqueue(tx);
+        _receivingRequest = tx;
+
+        var hosts = request.HeaderCount("Host");
+        if (hosts == 0 && request.Protocol == "HTTP/1.1") request.Anomalies.Add(HttpAnomaly.MissingHost);
+        if (hosts > 1) request.Anomalies.Add(HttpAnomaly.MultipleHost);
+
+        // RFC 9112 §6.3: Transfer-Encoding wins over Content-Length; a request without either has no body.
+        var te = request.Header("Transfer-Encoding");
+        var length = ContentLength(request);
+        if (te is not null)
+        {
+            if (length is not null) request.Anomalies.Add(HttpAnomaly.ContentLengthAndTransferEncoding);
+            if (IsChunkedLast(te)) return new BodyPlan(BodyKind.Chunked);
+            request.Anomalies.Add(HttpAnomaly.InvalidTransferEncoding);
+            return new BodyPlan(BodyKind.None);
+        }
+        return length is > 0 ? new BodyPlan(BodyKind.Length, length.Value) : new BodyPlan(BodyKind.None);
+    }
+
+    private BodyPlan OnResponseHead(HttpMessage response)
+    {
+        var status = response.Status;
+        if (status is >= 100 and < 200 && status != 101)
+            return new BodyPlan(BodyKind.None); // interim (100 Continue, 103 Early Hints): the final response follows
+
+        if (!_awaitingResponse.TryDequeue(out var tx))
+        {
+            tx = new HttpTransaction { Index = _nextIndex++, ClientIsLow = ClientIsLow ?? false };
+            tx.Anomalies.Add(HttpAnomaly.ResponseWithoutRequest);
+        }
+        tx.Response = response;
+        _receivingResponse = tx;
+
+        var method = tx.Request?.Method;
+        if (status == 101 || (method == "CONNECT" && status is >= 200 and < 300))
+            return new BodyPlan(BodyKind.Tunnel);
+        if (method == "HEAD" || status is 204 or 304 || status < 200)
+            return new BodyPlan(BodyKind.None);
+
+        var te = response.Header("Transfer-Encoding");
+        var length = ContentLength(response);
+        if (te is not null)
+        {
+            if (length is not null) response.Anomalies.Add(HttpAnomaly.ContentLengthAndTransferEncoding);
+            if (IsChunkedLast(te)) return new BodyPlan(BodyKind.Chunked);
+            response.Anomalies.Add(HttpAnomaly.InvalidTransferEncoding);
+            return new BodyPlan(BodyKind.UntilClose);
+        }
+        if (length is not null) return new BodyPlan(BodyKind.Length, length.Value);
+        return new BodyPlan(BodyKind.UntilClose);
+    }
+
+    void IHttpParserOwner.OnMessageComplete(HttpStreamParser parser, HttpMessage message)
+    {
+        if (parser.Role == HttpRole.Request)
+        {
+            if (_receivingRequest?.Request == message)
+            {
+                HttpParameters.Extract(_receivingRequest, _options.MaxParameters);
+                _receivingRequest.RequestComplete = true;
+                // The response may already have finished (early error response): emit now.
+                if (_receivingRequest.Response is not null && _receivingRequest.ResponseComplete) Emit(_receivingRequest);
+                _receivingRequest = null;
+            }
+            return;
+        }
+
+        var tx = _receivingResponse;
+        if (tx?.Response != message) return; // interim response
+        _receivingResponse = null;
+        tx.ResponseComplete = true;
+        if (message.Status == 101 || (tx.Request?.Method == "CONNECT" && message.Status is >= 200 and < 300))
+        {
+            // The connection now carries another protocol in both directions.
+            _fromLow.SwitchToTunnel();
+            _fromHigh.SwitchToTunnel();
+        }
+        if (tx == _receivingRequest && !tx.RequestComplete) return; // emitted when the request body completes
+        Emit(tx);
+    }
+
+    void IHttpParserOwner.OnNotHttp(HttpStreamParser parser)
+    {
+        if (SawHttp)
+        {
+            // Garbage where the next message should start: an anomaly, then look for the next message.
+            Counters.Anomalies.Add(HttpAnomaly.NonHttpData);
+            parser.ResyncAfterError();
+            return;
+        }
+        Counters.NonHttpStreams++;
+        if (_serverKnownForHttp) Counters.Anomalies.Add(HttpAnomaly.NonHttpOnHttpPort);
+        _fromLow.Disable();
+        _fromHigh.Disable();
+    }
+
+    private void Emit(HttpTransaction tx)
+    {
+        if (tx.Emitted()) return;
+        tx.MarkEmitted();
+        if (tx.Request is not null && !tx.RequestComplete && tx.Parameters.Count == 0)
+            HttpParameters.Extract(tx, _options.MaxParameters);
+        Counters.Transactions++;
+        foreach (var anomaly in tx.AllAnomalies.All()) Counters.Anomalies.Add(anomaly);
+        _sink.OnTransaction(tx);
+    }
+
+    /// <summary>The Content-Length value; null when absent or invalid (flagged).</summary>
+    private static long? ContentLength(HttpMessage message)
+    {
+        long? result = null;
+        foreach (var header in message.Headers)
+        {
+            if (!header.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            // "Content-Length: 5, 5" (a list of equal values) is tolerated, as RFC 9110 §8.6 allows.
+            foreach (var item in header.Value.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (item.Length == 0 || item.Length > 18 || !item.All(char.IsAsciiDigit))
+                {
+                    message.Anomalies.Add(HttpAnomaly.InvalidContentLength);
+                    return null;
+                }
+                var value = long.Parse(item, System.Globalization.CultureInfo.InvariantCulture);
+                if (result is not null && result != value)
+                {
+                    message.Anomalies.Add(HttpAnomaly.ConflictingContentLength);
+                    continue; // keep the first, as most servers do
+                }
+                result = value;
+            }
+        }
+        return result;
+    }
+
+    private static bool IsChunkedLast(string transferEncoding)
+    {
+        var last = transferEncoding.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        return last is not null && last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
+    }
+}

@@ -1,0 +1,157 @@
+using System.Text;
+
+namespace TrafficSensor.Http;
+
+/// <summary>
+/// Extracts request parameters: the query string, urlencoded and multipart/form-data bodies, and
+/// cookies. Values are percent-decoded and bounded; the number of parameters is capped.
+/// </summary>
+public static class HttpParameters
+{
+    private const int MaxValueChars = 4096;
+
+    public static void Extract(HttpTransaction transaction, int maxParameters)
+    {
+        var request = transaction.Request;
+        if (request is null) return;
+        var list = transaction.Parameters;
+
+        var target = request.Target ?? "";
+        var q = target.IndexOf('?');
+        if (q >= 0) ParseUrlEncoded(target.AsSpan(q + 1), ParameterSource.Query, list, maxParameters, ref transaction.Anomalies);
+
+        foreach (var header in request.Headers)
+            if (header.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
+                ParseCookies(header.Value, list, maxParameters, ref transaction.Anomalies);
+
+        if (request.Body is not { Length: > 0 } body) return;
+        var contentType = request.Header("Content-Type") ?? "";
+        if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        {
+            ParseUrlEncoded(HttpText.Decode(body), ParameterSource.Form, list, maxParameters, ref transaction.Anomalies);
+        }
+        else if (contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+                 && Boundary(contentType) is { } boundary)
+        {
+            ParseMultipart(body, boundary, list, maxParameters, ref transaction.Anomalies);
+        }
+    }
+
+    public static void ParseUrlEncoded(ReadOnlySpan<char> text, ParameterSource source, List<HttpParameter> list, int max, ref HttpAnomalies anomalies)
+    {
+        var fragment = text.IndexOf('#');
+        if (fragment >= 0) text = text[..fragment];
+        while (!text.IsEmpty)
+        {
+            var amp = text.IndexOfAny('&', ';');
+            var pair = amp < 0 ? text : text[..amp];
+            text = amp < 0 ? default : text[(amp + 1)..];
+            if (pair.IsEmpty) continue;
+            var eq = pair.IndexOf('=');
+            var name = eq < 0 ? pair : pair[..eq];
+            var value = eq < 0 ? default : pair[(eq + 1)..];
+            if (!Add(list, max, new HttpParameter(source, PercentDecode(name), PercentDecode(value)), ref anomalies)) return;
+        }
+    }
+
+    public static void ParseCookies(string header, List<HttpParameter> list, int max, ref HttpAnomalies anomalies)
+    {
+        foreach (var part in header.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=');
+            var name = eq < 0 ? part : part[..eq].Trim();
+            var value = eq < 0 ? "" : part[(eq + 1)..].Trim();
+            if (!Add(list, max, new HttpParameter(ParameterSource.Cookie, name, Bound(value)), ref anomalies)) return;
+        }
+    }
+
+    public static void ParseMultipart(ReadOnlySpan<byte> body, string boundary, List<HttpParameter> list, int max, ref HttpAnomalies anomalies)
+    {
+        var delimiter = Encoding.ASCII.GetBytes("--" + boundary);
+        var position = body.IndexOf(delimiter);
+        while (position >= 0)
+        {
+            var part = body[(position + delimiter.Length)..];
+            if (part.StartsWith("--"u8)) return; // closing delimiter
+            var next = part.IndexOf(delimiter);
+            var content = next < 0 ? part : part[..next];
+            var headEnd = content.IndexOf("\r\n\r\n"u8);
+            var separator = 4;
+            if (headEnd < 0) { headEnd = content.IndexOf("\n\n"u8); separator = 2; }
+            if (headEnd < 0) return; // cut off by the inspection limit
+            var headers = HttpText.Decode(content[..headEnd]);
+            var value = content[(headEnd + separator)..];
+            if (value.EndsWith("\r\n"u8)) value = value[..^2];
+            else if (value.EndsWith("\n"u8)) value = value[..^1];
+
+            var disposition = headers.Split('\n').Select(l => l.Trim())
+                .FirstOrDefault(l => l.StartsWith("Content-Disposition:", StringComparison.OrdinalIgnoreCase));
+            if (disposition is not null)
+            {
+                var name = DispositionParameter(disposition, "name") ?? "";
+                var fileName = DispositionParameter(disposition, "filename");
+                var text = HttpText.Decode(value.Length > MaxValueChars ? value[..MaxValueChars] : value);
+                if (!Add(list, max, new HttpParameter(ParameterSource.Multipart, name, text, fileName), ref anomalies)) return;
+            }
+            if (next < 0) return;
+            position = position + delimiter.Length + next;
+        }
+    }
+
+    internal static string? Boundary(string contentType)
+    {
+        foreach (var p in contentType.Split(';', StringSplitOptions.TrimEntries))
+            if (p.StartsWith("boundary=", StringComparison.OrdinalIgnoreCase))
+            {
+                var b = p[9..].Trim('"');
+                return b.Length is > 0 and <= 200 ? b : null;
+            }
+        return null;
+    }
+
+    private static string? DispositionParameter(string disposition, string parameter)
+    {
+        foreach (var p in disposition.Split(';', StringSplitOptions.TrimEntries))
+            if (p.StartsWith(parameter + "=", StringComparison.OrdinalIgnoreCase))
+                return p[(parameter.Length + 1)..].Trim('"');
+        return null;
+    }
+
+    private static bool Add(List<HttpParameter> list, int max, HttpParameter parameter, ref HttpAnomalies anomalies)
+    {
+        if (list.Count >= max)
+        {
+            anomalies.Add(HttpAnomaly.TooManyParameters);
+            return false;
+        }
+        list.Add(parameter);
+        return true;
+    }
+
+    private static string Bound(string s) => s.Length > MaxValueChars ? s[..MaxValueChars] : s;
+
+    /// <summary>Decodes %XX escapes and '+' as space; malformed escapes are kept as they are. Bytes are read as UTF-8 (Latin-1 if invalid).</summary>
+    public static string PercentDecode(ReadOnlySpan<char> text)
+    {
+        if (text.Length > MaxValueChars) text = text[..MaxValueChars];
+        if (text.IndexOfAny('%', '+') < 0) return text.ToString();
+        var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+        var n = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '+') bytes[n++] = (byte)' ';
+            else if (c == '%' && i + 2 < text.Length && IsHex(text[i + 1]) && IsHex(text[i + 2]))
+            {
+                bytes[n++] = (byte)(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2]));
+                i += 2;
+            }
+            else if (c < 0x80) bytes[n++] = (byte)c;
+            else n += Encoding.UTF8.GetBytes(text.Slice(i, 1), bytes.AsSpan(n));
+        }
+        return HttpText.Decode(bytes.AsSpan(0, n));
+    }
+
+    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}

@@ -1,0 +1,94 @@
+namespace TrafficSensor;
+
+/// <summary>
+/// Every tunable of the sensor in one typed object. The defaults are meant for a busy SPAN port on
+/// a small appliance: they bound memory per flow and in total, so an attacker can make the sensor
+/// drop (and count) data but never make it grow without limit.
+/// </summary>
+public sealed record SensorOptions
+{
+    public CaptureOptions Capture { get; init; } = new();
+    public DecodingOptions Decoding { get; init; } = new();
+    public FlowOptions Flows { get; init; } = new();
+    public ReassemblyOptions Reassembly { get; init; } = new();
+    public HttpOptions Http { get; init; } = new();
+    public PipelineOptions Pipeline { get; init; } = new();
+}
+
+public sealed record CaptureOptions
+{
+    /// <summary>Berkeley packet filter applied by libpcap before decoding; null for none.</summary>
+    public string? Bpf { get; init; }
+}
+
+public sealed record DecodingOptions
+{
+    /// <summary>IPv4 datagrams being reassembled at once; the oldest is dropped beyond this.</summary>
+    public int MaxFragmentedDatagrams { get; init; } = 4096;
+    /// <summary>Bytes held by all incomplete IPv4 datagrams together.</summary>
+    public long MaxFragmentBytes { get; init; } = 32L << 20;
+    /// <summary>An incomplete datagram older than this (packet time) is dropped.</summary>
+    public TimeSpan FragmentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Tunnels inside tunnels are unwrapped up to this depth.</summary>
+    public int MaxEncapsulationDepth { get; init; } = 4;
+}
+
+public sealed record FlowOptions
+{
+    /// <summary>Flows tracked at once per worker; beyond this the least recently active flow is evicted.</summary>
+    public int MaxFlows { get; init; } = 262_144;
+    /// <summary>Idle time (packet time) after which an open TCP flow is closed.</summary>
+    public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>How long a closed (FIN/RST) flow is remembered to absorb late retransmissions.</summary>
+    public TimeSpan TcpClosedTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Idle time after which a flow that never completed its handshake is dropped.</summary>
+    public TimeSpan TcpEmbryonicTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+public enum OverlapPolicy
+{
+    /// <summary>The bytes that arrived first are kept (Suricata's and Windows' behaviour).</summary>
+    First,
+    /// <summary>Bytes of a later segment replace still-buffered bytes (Linux-like for most cases).</summary>
+    Last,
+}
+
+public sealed record ReassemblyOptions
+{
+    /// <summary>Bytes per direction delivered to the HTTP parser; the rest is counted and skipped. 0: unlimited.</summary>
+    public long MaxDepthPerDirection { get; init; } = 64L << 20;
+    /// <summary>Out-of-order bytes buffered per direction before the stream is forced past the hole.</summary>
+    public int MaxOutOfOrderBytesPerDirection { get; init; } = 1 << 20;
+    /// <summary>Out-of-order bytes buffered by all flows of one worker together.</summary>
+    public long MemoryCapBytes { get; init; } = 256L << 20;
+    /// <summary>A segment further than this ahead of the next expected byte is treated as out of window.</summary>
+    public uint MaxWindowBytes { get; init; } = 16u << 20;
+    public OverlapPolicy Overlap { get; init; } = OverlapPolicy.First;
+}
+
+public sealed record HttpOptions
+{
+    /// <summary>Request/status line plus headers; a longer head is flagged and the direction resynchronised.</summary>
+    public int MaxHeaderBytes { get; init; } = 64 * 1024;
+    public int MaxHeaders { get; init; } = 200;
+    /// <summary>Body bytes kept per message for parameter extraction and later feature extraction.</summary>
+    public int MaxBodyInspectBytes { get; init; } = 64 * 1024;
+    /// <summary>Output limit when gzip/deflate/br bodies are decoded (decompression-bomb guard).</summary>
+    public int MaxDecodedBodyBytes { get; init; } = 256 * 1024;
+    /// <summary>Requests waiting for their response on one connection (pipelining).</summary>
+    public int MaxPendingRequests { get; init; } = 64;
+    /// <summary>Parameters (query, form, multipart, cookies) kept per transaction.</summary>
+    public int MaxParameters { get; init; } = 128;
+    /// <summary>Body bytes kept for inspection by all connections of one worker together.</summary>
+    public long MaxInspectMemoryBytes { get; init; } = 128L << 20;
+}
+
+public sealed record PipelineOptions
+{
+    /// <summary>Flow-processing threads; flows are sharded across them by a symmetric 5-tuple hash.</summary>
+    public int Workers { get; init; } = Math.Clamp(Environment.ProcessorCount - 1, 1, 16);
+    /// <summary>Batches of packets queued per worker before the reader waits (back-pressure).</summary>
+    public int QueueBatches { get; init; } = 64;
+    /// <summary>Packets per batch handed to a worker.</summary>
+    public int BatchSize { get; init; } = 128;
+}
