@@ -1,1 +1,26 @@
-Console.WriteLine();
+using CommandLine;
+using TrafficSensor.Cli;
+
+// A thin shell: parse the verb, hand over to the library, turn outcomes into exit codes.
+var parser = new Parser(settings =>
+{
+    settings.HelpWriter = null; // written below, to stderr, with the right exit code
+    settings.CaseInsensitiveEnumValues = true;
+});
+// The Type[] overload always treats the types as verbs, even while there is only one.
+var result = parser.ParseArguments(args, typeof(ReplayOptions));
+return result.MapResult(
+    (ReplayOptions o) => ReplayCommand.Run(o),
+    errors =>
+    {
+        var help = CommandLine.Text.HelpText.AutoBuild(result, h =>
+        {
+            h.AdditionalNewLineAfterOption = false;
+            h.Heading = "trafficsensor — HTTP web-shell traffic sensor";
+            h.Copyright = "";
+            return h;
+        }, e => e, verbsIndex: true);
+        var isHelp = errors.IsHelp() || errors.IsVersion();
+        (isHelp ? System.Console.Out : System.Console.Error).WriteLine(help);
+        return isHelp ? ExitCodes.Ok : ExitCodes.Usage;
+    });

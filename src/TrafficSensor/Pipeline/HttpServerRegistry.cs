@@ -1,0 +1,20 @@
+using System.Collections.Concurrent;
+using TrafficSensor.Decoding;
+
+namespace TrafficSensor.Pipeline;
+
+/// <summary>
+/// Server endpoints (address, port) that answered HTTP, shared by all workers, so that non-HTTP bytes
+/// on a port known to serve HTTP can be flagged. Bounded: beyond its capacity it stops learning.
+/// </summary>
+internal sealed class HttpServerRegistry(int capacity)
+{
+    private readonly ConcurrentDictionary<(IpAddress, ushort), byte> _servers = new();
+
+    public void Add(IpAddress address, ushort port)
+    {
+        if (_servers.Count < capacity) _servers.TryAdd((address, port), 0);
+    }
+
+    public bool Contains(IpAddress address, ushort port) => _servers.ContainsKey((address, port));
+}

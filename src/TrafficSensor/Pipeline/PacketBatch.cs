@@ -1,0 +1,65 @@
+using System.Buffers;
+using TrafficSensor.Decoding;
+using TrafficSensor.Flows;
+
+namespace TrafficSensor.Pipeline;
+
+/// <summary>A decoded TCP segment on its way to the worker that owns its flow; the payload is a pooled copy.</summary>
+internal struct PacketWork
+{
+    public FlowKey Key;
+    public bool FromLow;
+    public uint Sequence;
+    public uint Acknowledgment;
+    public TcpFlags Flags;
+    public long TimestampMicros;
+    public byte[]? Payload;
+    public int PayloadLength;
+    public int WireLength;
+}
+
+/// <summary>
+/// Packets handed to a worker in one channel write, so the channel's synchronisation cost is paid
+/// per batch, not per packet. <see cref="ClockMicros"/> carries the reader's packet time so workers
+/// expire flows on time even when none of their flows sees traffic.
+/// </summary>
+internal sealed class PacketBatch(int capacity)
+{
+    public readonly PacketWork[] Items = new PacketWork[capacity];
+    public int Count;
+    public long ClockMicros;
+
+    public bool IsFull => Count == Items.Length;
+
+    public void Add(in DecodedPacket packet, in FlowKey key, bool fromLow)
+    {
+        ref var item = ref Items[Count++];
+        item.Key = key;
+        item.FromLow = fromLow;
+        item.Sequence = packet.Sequence;
+        item.Acknowledgment = packet.Acknowledgment;
+        item.Flags = packet.Flags;
+        item.TimestampMicros = packet.TimestampMicros;
+        item.PayloadLength = packet.Payload.Length;
+        item.WireLength = packet.PayloadWireLength;
+        if (packet.Payload.Length > 0)
+        {
+            item.Payload = ArrayPool<byte>.Shared.Rent(packet.Payload.Length);
+            packet.Payload.CopyTo(item.Payload);
+        }
+        else
+        {
+            item.Payload = null;
+        }
+    }
+
+    public void Clear()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            if (Items[i].Payload is { } buffer) ArrayPool<byte>.Shared.Return(buffer);
+            Items[i].Payload = null;
+        }
+        Count = 0;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using TrafficSensor.Capture;
+using TrafficSensor.Flows;
+using TrafficSensor.Http;
+using TrafficSensor.Output;
+using TrafficSensor.Reassembly;
+
+namespace TrafficSensor.Pipeline;
+
+/// <summary>
+/// Runs the stages: a reader thread (capture + decode + shard) feeding N flow workers (flows,
+/// reassembly, HTTP) through bounded channels, the way Suricata's "workers" run mode shards flows.
+/// Output records arrive from the workers on their own threads.
+/// </summary>
+public sealed class SensorPipeline
+{
+    private readonly SensorOptions _options;
+    private readonly ITransactionOutput _output;
+    private volatile FrameDispatcher? _dispatcher;
+    private FlowWorker[] _workers = [];
+    private volatile string? _currentFile;
+    private volatile int _fileIndex;
+    private int _fileCount;
+    private long _currentFileSize;
+    private PcapFileReader? _reader;
+
+    public SensorPipeline(SensorOptions options, ITransactionOutput output)
+    {
+        _options = options;
+        _output = output;
+    }
+
+    public PipelineProgress Progress
+    {
+        get
+        {
+            var d = _dispatcher;
+            long transactions = 0;
+            foreach (var w in _workers) transactions += w.Http.Transactions;
+            return new PipelineProgress(_currentFile, _fileIndex, _fileCount, _reader?.Position ?? 0,
+                Interlocked.Read(ref _currentFileSize), d?.Frames ?? 0, d?.Bytes ?? 0, transactions);
+        }
+    }
+
+    /// <summary>Reads the files in order through the whole pipeline. Throws <see cref="CaptureException"/> only when capture cannot work at all.</summary>
+    public SensorStatistics Replay(IReadOnlyList<string> files, CancellationToken cancel = default)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var free = Channel.CreateUnbounded<PacketBatch>();
+        var servers = new HttpServerRegistry(1 << 16);
+        _workers = Enumerable.Range(0, Math.Max(1, _options.Pipeline.Workers))
+            .Select(_ => new FlowWorker(_options, _output, servers, free.Writer)).ToArray();
+        var dispatcher = new FrameDispatcher(_options, _workers, free);
+        _dispatcher = dispatcher;
+        var threads = _workers.Select((w, i) => new Thread(w.Run) { IsBackground = true, Name = $"flow-worker-{i}" }).ToArray();
+        foreach (var t in threads) t.Start();
+
+        var results = new List<CaptureFileResult>();
+        try
+        {
+            _reader = new PcapFileReader(_options.Capture.Bpf);
+            _fileCount = files.Count;
+            for (var i = 0; i < files.Count && !cancel.IsCancellationRequested; i++)
+            {
+                _fileIndex = i;
+                _currentFile = files[i];
+                Interlocked.Exchange(ref _currentFileSize, File.Exists(files[i]) ? new FileInfo(files[i]).Length : 0);
+                results.Add(_reader.Read(files[i], dispatcher, cancel));
+            }
+        }
+        finally
+        {
+            dispatcher.FlushAll();
+            foreach (var w in _workers) w.Queue.Complete();
+            foreach (var t in threads) t.Join();
+            _output.Flush();
+        }
+
+        return Collect(results, dispatcher, stopwatch.Elapsed);
+    }
+
+    private SensorStatistics Collect(List<CaptureFileResult> files, FrameDispatcher d, TimeSpan elapsed)
+    {
+        var flowsEnded = new ReasonCounters<FlowEndReason>();
+        var reassembly = new ReassemblyCounters();
+        var http = new HttpCounters();
+        long flowsCreated = 0, reassemblyPeak = 0, inspectPeak = 0;
+        foreach (var w in _workers)
+        {
+            flowsEnded.Add(w.Flows.Ended);
+            flowsCreated += w.Flows.Created;
+            reassembly.Add(w.Reassembly);
+            http.Add(w.Http);
+            reassemblyPeak = Math.Max(reassemblyPeak, w.ReassemblyMemory.PeakBytes);
+            inspectPeak = Math.Max(inspectPeak, w.InspectMemory.PeakBytes);
+        }
+        return new SensorStatistics
+        {
+            Files = files,
+            Packets = d.Frames,
+            Bytes = d.Bytes,
+            TcpSegments = d.TcpSegments,
+            SnaplenTruncatedPackets = d.TruncatedFrames,
+            FirstPacketTime = d.Frames > 0 ? EveJsonWriter.FormatTimestamp(d.FirstTimestampMicros) : null,
+            LastPacketTime = d.Frames > 0 ? EveJsonWriter.FormatTimestamp(d.LastTimestampMicros) : null,
+            DecodeErrors = d.Decoder.Errors.NonZero(),
+            IgnoredPackets = d.Decoder.Ignored.NonZero(),
+            FragmentedDatagramsReassembled = d.Decoder.FragmentsReassembled,
+            FlowsCreated = flowsCreated,
+            FlowsEnded = flowsEnded.NonZero(),
+            ReassembledBytes = reassembly.DeliveredBytes,
+            ReassemblyDroppedBytes = reassembly.DroppedBytes.NonZero(),
+            ReassemblyGapBytes = reassembly.GapBytes.NonZero(),
+            ReassemblyEvents = reassembly.Events.NonZero(),
+            ReassemblyMemoryPeakBytes = reassemblyPeak,
+            ReassemblyMemoryCapBytes = _options.Reassembly.MemoryCapBytes,
+            HttpTransactions = http.Transactions,
+            HttpAnomalies = http.Anomalies.NonZero(),
+            HttpResyncSkippedBytes = http.ResyncSkippedBytes,
+            HttpNotParsedBytes = http.NotParsedBytes,
+            NonHttpStreams = http.NonHttpStreams,
+            HttpInspectMemoryPeakBytes = inspectPeak,
+            ElapsedSeconds = elapsed.TotalSeconds,
+        };
+    }
+}

@@ -1,0 +1,39 @@
+using TrafficSensor.Capture;
+
+namespace TrafficSensor.Pipeline;
+
+/// <summary>Everything a run counted, for the end-of-run summary and <c>--stats</c> JSON.</summary>
+public sealed record SensorStatistics
+{
+    public required IReadOnlyList<CaptureFileResult> Files { get; init; }
+    public long Packets { get; init; }
+    public long Bytes { get; init; }
+    public long TcpSegments { get; init; }
+    public long SnaplenTruncatedPackets { get; init; }
+    public string? FirstPacketTime { get; init; }
+    public string? LastPacketTime { get; init; }
+    public required IReadOnlyDictionary<string, long> DecodeErrors { get; init; }
+    public required IReadOnlyDictionary<string, long> IgnoredPackets { get; init; }
+    public long FragmentedDatagramsReassembled { get; init; }
+    public long FlowsCreated { get; init; }
+    public required IReadOnlyDictionary<string, long> FlowsEnded { get; init; }
+    public long ReassembledBytes { get; init; }
+    public required IReadOnlyDictionary<string, long> ReassemblyDroppedBytes { get; init; }
+    public required IReadOnlyDictionary<string, long> ReassemblyGapBytes { get; init; }
+    public required IReadOnlyDictionary<string, long> ReassemblyEvents { get; init; }
+    public long ReassemblyMemoryPeakBytes { get; init; }
+    public long ReassemblyMemoryCapBytes { get; init; }
+    public long HttpTransactions { get; init; }
+    public required IReadOnlyDictionary<string, long> HttpAnomalies { get; init; }
+    public long HttpResyncSkippedBytes { get; init; }
+    public long HttpNotParsedBytes { get; init; }
+    public long NonHttpStreams { get; init; }
+    public long HttpInspectMemoryPeakBytes { get; init; }
+    public double ElapsedSeconds { get; init; }
+    public double PacketsPerSecond => ElapsedSeconds > 0 ? Packets / ElapsedSeconds : 0;
+    public double MegabytesPerSecond => ElapsedSeconds > 0 ? Bytes / 1e6 / ElapsedSeconds : 0;
+    public long DecodeErrorTotal => DecodeErrors.Values.Sum();
+}
+
+/// <summary>A cheap, approximate view of a run in progress (read from another thread).</summary>
+public readonly record struct PipelineProgress(string? File, int FileIndex, int FileCount, long FilePosition, long FileSize, long Packets, long Bytes, long Transactions);
