@@ -98,10 +98,11 @@ internal static class ReplayCommand
 
         foreach (var file in stats.Files.Where(f => f.Error is not null))
             Console.Warn(file.Unusable ? $"{file.Path}: {file.Error}" : $"{file.Path}: stopped after {file.Frames} packets: {file.Error}");
-        if (!o.Quiet) Summary.Print(stats, writer.Records);
         if (o.Stats is not null) StatsJson.Write(o.Stats, stats);
-
-        return stats.Files.All(f => f.Frames == 0) ? ExitCodes.UnusableInput : ExitCodes.Ok;
+        if (stats.Files.All(f => f.Frames == 0))
+            return Console.Fail("no packets could be read from the input", ExitCodes.UnusableInput);
+        if (!o.Quiet) Summary.Print(stats, writer.Records);
+        return ExitCodes.Ok;
     }
 
     private static int Usage(string message) => Console.Fail(message, ExitCodes.Usage);

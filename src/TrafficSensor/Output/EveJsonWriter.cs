@@ -64,10 +64,10 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
         var request = tx.Request;
         var response = tx.Response;
         w.WriteStartObject();
-        // Our own text, not attacker bytes: written without escaping so "+0000" stays readable.
+        // Our own text, not attacker bytes: written without HTML escaping so "+" stays readable.
         w.WriteString("timestamp", JsonEncodedText.Encode(FormatTimestamp(tx.TimestampMicros), JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
         w.WriteNumber("flow_id", r.FlowId);
-        w.WriteString("community_id", r.CommunityId);
+        w.WriteString("community_id", JsonEncodedText.Encode(r.CommunityId, JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
         w.WriteString("event_type", "http");
         w.WriteString("src_ip", r.ClientAddress.ToString());
         w.WriteNumber("src_port", r.ClientPort);

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using TrafficSensor.Capture;
+using TrafficSensor.Output;
+using TrafficSensor.Pipeline;
+
+namespace TrafficSensor.Tests.TestSupport;
+
+/// <summary>Collects records in memory (thread-safe, like the real outputs must be).</summary>
+public sealed class CollectingOutput : ITransactionOutput
+{
+    private readonly ConcurrentQueue<TransactionRecord> _records = new();
+    public IReadOnlyList<TransactionRecord> Records => _records.ToList();
+    public void Write(TransactionRecord record) => _records.Enqueue(record);
+    public void Flush() { }
+}
+
+/// <summary>Runs the whole pipeline on capture files and returns what came out.</summary>
+public static class SensorRun
+{
+    public static (IReadOnlyList<TransactionRecord> Records, SensorStatistics Stats) Files(IReadOnlyList<string> files, SensorOptions? options = null)
+    {
+        var output = new CollectingOutput();
+        var pipeline = new SensorPipeline(options ?? new SensorOptions(), output);
+        var stats = pipeline.Replay(files);
+        return (output.Records, stats);
+    }
+
+    public static (IReadOnlyList<TransactionRecord> Records, SensorStatistics Stats) Capture(PcapFile pcap, SensorOptions? options = null)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"ts-test-{Guid.NewGuid():N}.pcap");
+        try
+        {
+            pcap.WriteTo(path);
+            return Files([path], options);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>The comparable core of a transaction, the tuple the tshark oracle compares.</summary>
+    public static string Tuple(TransactionRecord r) =>
+        $"{r.ClientAddress} {r.ClientPort} {r.ServerAddress} {r.ServerPort} {r.Transaction.Request?.Method ?? "-"} {r.Transaction.Request?.Target ?? "-"} {(r.Transaction.Response?.Status.ToString() ?? "-")}";
+
+    public static PcapFile ToPcap(LinkType link, IEnumerable<byte[]> ipPackets, long startMicros = 1_700_000_000_000_000)
+    {
+        var pcap = new PcapFile(link);
+        var t = startMicros;
+        foreach (var p in ipPackets) pcap.Add(t += 1000, PacketFactory.Wrap(link, p));
+        return pcap;
+    }
+}
+
+/// <summary>Where the repository and the shared captures are, found from the test binary's location.</summary>
+public static class TestPaths
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string SharedRealPcaps => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "pcaps", "real"));
+
+    public static string ProjectPcaps => Path.Combine(RepositoryRoot, "pcaps");
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TrafficSensor.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("TrafficSensor.sln not found above " + AppContext.BaseDirectory);
+    }
+}
