@@ -182,6 +182,8 @@ internal sealed class HttpStreamParser : ITcpStreamSink
             return before == 0 ? data[1..] : data[take..];
         }
 
+        if (Role == HttpRole.Unknown) DetectRoleFromStartLine();
+
         var end = FindHeadEnd();
         if (end < 0)
         {
@@ -214,6 +216,26 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         };
     }
 
+    /// <summary>
+    /// Learns the direction's role from a complete start line, before the headers are complete, so a
+    /// first head that is cut by a gap or is oversized still lets the parser resynchronise later.
+    /// </summary>
+    private void DetectRoleFromStartLine()
+    {
+        var buffered = _buffer.AsSpan(0, _bufferLength);
+        var lf = buffered.IndexOf((byte)'\n');
+        if (lf < 0) return;
+        var line = buffered[..lf];
+        if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
+        var probe = new HttpMessage();
+        var role = HttpStartLine.TryParseRequest(line, probe) ? HttpRole.Request
+                 : HttpStartLine.TryParseStatus(line, probe) ? HttpRole.Response
+                 : HttpRole.Unknown;
+        if (role == HttpRole.Unknown) return;
+        Role = role;
+        _owner.OnRoleDetected(this, role);
+    }
+
     /// <summary>Index just past the empty line ending the head, or -1.</summary>
     private int FindHeadEnd()
     {
@@ -239,24 +261,18 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         var startLine = TrimLine(head[..lineEnd], message);
         var rest = head[(lineEnd + 1)..];
 
-        var role = Role;
-        var parsed = role switch
+        // The role was learned from this start line already (DetectRoleFromStartLine); Unknown means it is not HTTP.
+        var parsed = Role switch
         {
             HttpRole.Request => HttpStartLine.TryParseRequest(startLine, message),
             HttpRole.Response => HttpStartLine.TryParseStatus(startLine, message),
-            _ => HttpStartLine.TryParseRequest(startLine, message) ? (role = HttpRole.Request) == HttpRole.Request
-                 : HttpStartLine.TryParseStatus(startLine, message) && (role = HttpRole.Response) == HttpRole.Response,
+            _ => false,
         };
         if (!parsed)
         {
             _owner.Counters.Anomalies.Add(Role == HttpRole.Response ? HttpAnomaly.InvalidStatusLine : HttpAnomaly.InvalidRequestLine);
             _owner.OnNotHttp(this);
             return;
-        }
-        if (Role == HttpRole.Unknown)
-        {
-            Role = role;
-            _owner.OnRoleDetected(this, role);
         }
 
         ParseHeaders(rest, message);
