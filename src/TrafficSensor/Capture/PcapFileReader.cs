@@ -51,9 +51,8 @@ public sealed class PcapFileReader
 
         using (device)
         {
-            if (!Enum.IsDefined((LinkType)(int)device.LinkType))
+            if (FromDataLinkType((int)device.LinkType) is not { } linkType)
                 return new CaptureFileResult(path, 0, 0, $"unsupported link type {(int)device.LinkType} ({device.LinkType})");
-            var linkType = (LinkType)(int)device.LinkType;
 
             if (_bpf is not null)
             {
@@ -110,6 +109,17 @@ public sealed class PcapFileReader
             return new CaptureFileResult(path, frames, bytes, error);
         }
     }
+
+    /// <summary>
+    /// libpcap reports DLT_* values, which differ from the LINKTYPE_* values in files for raw IP:
+    /// LINKTYPE_RAW (101) is read back as DLT_RAW, 12 on most systems and 14 on OpenBSD.
+    /// </summary>
+    internal static LinkType? FromDataLinkType(int dlt) => dlt switch
+    {
+        12 or 14 => LinkType.Raw,
+        _ when Enum.IsDefined((LinkType)dlt) => (LinkType)dlt,
+        _ => null,
+    };
 
     /// <summary>Timestamp (µs) of the first readable frame, or null: used to order several files.</summary>
     public static long? FirstTimestamp(string path)
