@@ -99,8 +99,8 @@ internal static class ReplayCommand
         foreach (var file in stats.Files.Where(f => f.Error is not null))
             Console.Warn(file.Unusable ? $"{file.Path}: {file.Error}" : $"{file.Path}: stopped after {file.Frames} packets: {file.Error}");
         if (o.Stats is not null) StatsJson.Write(o.Stats, stats);
-        if (stats.Files.All(f => f.Frames == 0))
-            return Console.Fail("no packets could be read from the input", ExitCodes.UnusableInput);
+        if (stats.Files.All(f => f.Unusable))
+            return Console.Fail("none of the input could be read as a capture", ExitCodes.UnusableInput);
         if (!o.Quiet) Summary.Print(stats, writer.Records);
         return ExitCodes.Ok;
     }

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using TrafficSensor.Capture;
+using TrafficSensor.Tests.TestSupport;
+
+namespace TrafficSensor.Tests.Cli;
+
+/// <summary>Runs the real CLI binary as a user would, checking exit codes and what goes to stdout and stderr.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ts-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "trafficsensor.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output, err.Result);
+    }
+
+    private static string RealCapture(string name) => Path.Combine(TestPaths.SharedRealPcaps, name);
+
+    [Fact]
+    public void Replay_writes_only_json_lines_to_stdout_and_the_summary_to_stderr()
+    {
+        var (code, output, err) = Run("replay", RealCapture("cmdshell-php-marcellelee.pcap"));
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(11, lines.Length);
+        foreach (var line in lines)
+        {
+            using var doc = JsonDocument.Parse(line);
+            Assert.Equal("http", doc.RootElement.GetProperty("event_type").GetString());
+        }
+        Assert.Contains("http transactions", err);
+        Assert.Contains(lines, l => l.Contains("\"url\":\"/badshell.php?cmd=whoami\""));
+    }
+
+    [Fact]
+    public void Transactions_and_stats_files_are_written()
+    {
+        var tx = Path.Combine(_dir, "tx.json");
+        var stats = Path.Combine(_dir, "stats.json");
+        var (code, output, _) = Run("replay", "-q", RealCapture("antsword-php-cmacckk.pcap"), "--transactions", tx, "--stats", stats);
+        Assert.Equal(0, code);
+        Assert.Equal("", output);
+        Assert.Equal(6, File.ReadAllLines(tx).Length);
+        using var doc = JsonDocument.Parse(File.ReadAllText(stats));
+        Assert.Equal(654, doc.RootElement.GetProperty("packets").GetInt64());
+        Assert.Equal(6, doc.RootElement.GetProperty("http_transactions").GetInt64());
+        Assert.True(doc.RootElement.GetProperty("elapsed_seconds").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Bpf_filter_selects_traffic()
+    {
+        var (code, output, _) = Run("replay", "-q", RealCapture("cmdshell-php-marcellelee.pcap"), "--bpf", "tcp port 12345");
+        Assert.Equal(0, code);
+        Assert.Equal("", output);
+    }
+
+    [Fact]
+    public void An_invalid_bpf_filter_is_a_clear_error()
+    {
+        var (code, _, err) = Run("replay", "-q", RealCapture("cmdshell-php-marcellelee.pcap"), "--bpf", "tcp port ((");
+        Assert.Equal(3, code);
+        Assert.Contains("invalid BPF filter", err);
+    }
+
+    [Fact]
+    public void Unusable_input_exits_2_with_a_message()
+    {
+        var notCapture = Path.Combine(_dir, "x.pcap");
+        File.WriteAllText(notCapture, "hello");
+        var (code, output, err) = Run("replay", notCapture);
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Contains("not a readable pcap/pcapng file", err);
+        Assert.Equal(2, Run("replay", Path.Combine(_dir, "missing.pcap")).Code);
+    }
+
+    [Fact]
+    public void One_bad_file_among_good_ones_is_reported_and_the_rest_processed()
+    {
+        var bad = Path.Combine(_dir, "bad.pcap");
+        File.WriteAllText(bad, "hello");
+        var (code, output, err) = Run("replay", "-q", bad, RealCapture("cmdshell-php-marcellelee.pcap"));
+        Assert.Equal(0, code);
+        Assert.Equal(11, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("bad.pcap", err);
+    }
+
+    [Fact]
+    public void Usage_errors_exit_1_and_help_exits_0()
+    {
+        Assert.Equal(1, Run("replay").Code);
+        Assert.Equal(1, Run("replay", "--workers", "0", "x.pcap").Code);
+        Assert.Equal(1, Run("nonsense").Code);
+        var help = Run("--help");
+        Assert.Equal(0, help.Code);
+        Assert.Contains("replay", help.Out);
+    }
+
+    [Fact]
+    public void Attacker_bytes_are_escaped_in_the_json()
+    {
+        var request = "GET /a?x=<script>alert(1)</script>&y=\u001b[31m HTTP/1.1\r\nHost: h\r\nUser-Agent: \"quoted\" \\ \u0007bell\r\n\r\n";
+        var packets = new TcpConversation(IPAddress.Parse("10.0.0.1"), 5555, IPAddress.Parse("10.0.0.2"), 80).Client(request).Server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").Packets();
+        var pcap = SensorRun.ToPcap(LinkType.Ethernet, packets).WriteTo(Path.Combine(_dir, "xss.pcap"));
+        var (code, output, _) = Run("replay", "-q", pcap);
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("<script>", output);
+        Assert.DoesNotContain("\u001b", output);
+        Assert.DoesNotContain("\u0007", output);
+        using var doc = JsonDocument.Parse(output.Trim());
+        var http = doc.RootElement.GetProperty("http");
+        Assert.Equal("/a?x=<script>alert(1)</script>&y=\u001b[31m", http.GetProperty("url").GetString());
+        Assert.Equal("\"quoted\" \\ \u0007bell", http.GetProperty("http_user_agent").GetString());
+    }
+}
