@@ -93,17 +93,8 @@ public sealed class HttpConnection : IHttpParserOwner
         if (hosts == 0 && request.Protocol == "HTTP/1.1") request.Anomalies.Add(HttpAnomaly.MissingHost);
         if (hosts > 1) request.Anomalies.Add(HttpAnomaly.MultipleHost);
 
-        // RFC 9112 §6.3: Transfer-Encoding wins over Content-Length; a request without either has no body.
-        var te = request.Header("Transfer-Encoding");
-        var length = ContentLength(request);
-        if (te is not null)
-        {
-            if (length is not null) request.Anomalies.Add(HttpAnomaly.ContentLengthAndTransferEncoding);
-            if (IsChunkedLast(te)) return new BodyPlan(BodyKind.Chunked);
-            request.Anomalies.Add(HttpAnomaly.InvalidTransferEncoding);
-            return new BodyPlan(BodyKind.None);
-        }
-        return length is > 0 ? new BodyPlan(BodyKind.Length, length.Value) : new BodyPlan(BodyKind.None);
+        // A request without Transfer-Encoding or Content-Length has no body.
+        return FramingFromHeaders(request, unframed: BodyKind.None);
     }
 
     private BodyPlan OnResponseHead(HttpMessage response)
@@ -126,17 +117,26 @@ public sealed class HttpConnection : IHttpParserOwner
         if (method == "HEAD" || status is 204 or 304 || status < 200)
             return new BodyPlan(BodyKind.None);
 
-        var te = response.Header("Transfer-Encoding");
-        var length = ContentLength(response);
+        // A response without Transfer-Encoding or Content-Length lasts until the connection closes.
+        return FramingFromHeaders(response, unframed: BodyKind.UntilClose);
+    }
+
+    /// <summary>
+    /// RFC 9112 §6.3: Transfer-Encoding wins over Content-Length (both present is flagged, a classic
+    /// smuggling set-up); a Transfer-Encoding not ending in chunked leaves the body unframed.
+    /// </summary>
+    private static BodyPlan FramingFromHeaders(HttpMessage message, BodyKind unframed)
+    {
+        var te = message.Header("Transfer-Encoding");
+        var length = ContentLength(message);
         if (te is not null)
         {
-            if (length is not null) response.Anomalies.Add(HttpAnomaly.ContentLengthAndTransferEncoding);
+            if (length is not null) message.Anomalies.Add(HttpAnomaly.ContentLengthAndTransferEncoding);
             if (IsChunkedLast(te)) return new BodyPlan(BodyKind.Chunked);
-            response.Anomalies.Add(HttpAnomaly.InvalidTransferEncoding);
-            return new BodyPlan(BodyKind.UntilClose);
+            message.Anomalies.Add(HttpAnomaly.InvalidTransferEncoding);
+            return new BodyPlan(unframed);
         }
-        if (length is not null) return new BodyPlan(BodyKind.Length, length.Value);
-        return new BodyPlan(BodyKind.UntilClose);
+        return length is not null ? new BodyPlan(BodyKind.Length, length.Value) : new BodyPlan(unframed);
     }
 
     void IHttpParserOwner.OnMessageComplete(HttpStreamParser parser, HttpMessage message)

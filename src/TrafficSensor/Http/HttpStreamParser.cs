@@ -372,27 +372,39 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         return data[n..];
     }
 
-    private ReadOnlySpan<byte> ConsumeChunkLine(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Gathers one line (chunk size or trailer) in the buffer. Returns true when <paramref name="line"/>
+    /// (without CR/LF) is complete; the caller resets the buffer after using it. A line longer than
+    /// <paramref name="limit"/> is flagged and ends the body.
+    /// </summary>
+    private bool GatherLine(ref ReadOnlySpan<byte> data, int limit, HttpAnomaly tooLong, out ReadOnlySpan<byte> line)
     {
+        line = default;
         var lf = data.IndexOf((byte)'\n');
         var part = lf < 0 ? data : data[..(lf + 1)];
-        if (_bufferLength + part.Length > MaxChunkLine)
+        data = data[part.Length..];
+        if (_bufferLength + part.Length > limit)
         {
-            _message!.Anomalies.Add(HttpAnomaly.ChunkLineTooLong);
+            _message!.Anomalies.Add(tooLong);
             FailBody();
-            return data[part.Length..];
+            return false;
         }
         Append(part);
-        if (lf < 0) return default;
+        if (lf < 0) return false;
+        line = TrimLine(_buffer.AsSpan(0, _bufferLength - 1), _message!);
+        return true;
+    }
 
-        var line = TrimLine(_buffer.AsSpan(0, _bufferLength - 1), _message!);
+    private ReadOnlySpan<byte> ConsumeChunkLine(ReadOnlySpan<byte> data)
+    {
+        if (!GatherLine(ref data, MaxChunkLine, HttpAnomaly.ChunkLineTooLong, out var line)) return data;
         _bufferLength = 0;
-        if (line.IsEmpty) return data[part.Length..]; // tolerate an extra CRLF before a chunk size
+        if (line.IsEmpty) return data; // tolerate an extra CRLF before a chunk size
         if (!TryParseChunkSize(line, out var size))
         {
             _message!.Anomalies.Add(HttpAnomaly.InvalidChunkSize);
             FailBody();
-            return data[part.Length..];
+            return data;
         }
         if (size == 0)
         {
@@ -403,7 +415,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
             _state = State.ChunkData;
             _remaining = size;
         }
-        return data[part.Length..];
+        return data;
     }
 
     private static bool TryParseChunkSize(ReadOnlySpan<byte> line, out long size)
@@ -461,17 +473,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
 
     private ReadOnlySpan<byte> ConsumeTrailers(ReadOnlySpan<byte> data)
     {
-        var lf = data.IndexOf((byte)'\n');
-        var part = lf < 0 ? data : data[..(lf + 1)];
-        if (_bufferLength + part.Length > _options.MaxHeaderBytes)
-        {
-            _message!.Anomalies.Add(HttpAnomaly.HeadersTooLong);
-            FailBody();
-            return data[part.Length..];
-        }
-        Append(part);
-        if (lf < 0) return default;
-        var line = TrimLine(_buffer.AsSpan(0, _bufferLength - 1), _message!);
+        if (!GatherLine(ref data, _options.MaxHeaderBytes, HttpAnomaly.HeadersTooLong, out var line)) return data;
         if (line.IsEmpty)
         {
             _bufferLength = 0;
@@ -482,7 +484,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
             ParseHeaders(_buffer.AsSpan(0, _bufferLength), _message!); // trailer fields join the headers
             _bufferLength = 0;
         }
-        return data[part.Length..];
+        return data;
     }
 
     private void Collect(ReadOnlySpan<byte> data)
