@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# run.sh - the TrafficSensor traffic lab: real servers, benign users and web-shell operators,
+# captured on the wire and labelled by the clients that sent each request.
+#
+# Usage (as root):
+#   pcaps/lab/run.sh [--minutes N] [--families all|none|LIST] [--benign all|none|LIST]
+#                    [--users N] [--speed X] [--seed S] [--out DIR] [--name NAME]
+#
+#   --minutes   lab time to run (default 1); operators start within the first half
+#   --families  web-shell families (default all): cmd, chopper, antsword, behinder, godzilla,
+#               weevely, wso, regeorg, iis-module
+#   --benign    benign traffic (default all): wiki, tomcat, shop, machines
+#   --users     benign people, each with its own address and browser (default 24)
+#   --speed     divides think times (default 1)
+#   --seed      makes the benign mix and the operators' choices reproducible (default 1)
+#   --out/--name  writes DIR/NAME.pcap and DIR/NAME.labels.jsonl (default: pcaps/lab/out, lab-SEED)
+#
+# What runs, all inside a network namespace created for the run (loopback MTU 1500, offloads off,
+# so frames look like a real wire; nothing listens outside it):
+#   127.0.10.1:80    nginx + php-fpm serving DokuWiki (Debian's package, a private copy)
+#   127.0.20.1:8080  Tomcat 10 serving its JSP/servlet examples
+#   127.0.30.1:80    Kestrel (ASP.NET Core) shop, with an IIS-module-style backdoor middleware
+#   127.0.100.x      benign browsers, 127.0.101.x machine clients, 127.0.66.x operators
+# The web shells are the project's emulators (pcaps/lab/www): they answer each family's real
+# request format but run only allow-listed harmless commands in a sandbox directory. Every process
+# is stopped by PID, the namespace deleted and the work directory (shells included) removed on exit.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+
+minutes=1 families=all benign=all users=24 speed=1 seed=1 out="$here/out" name=""
+while (($#)); do
+    case "$1" in
+        --minutes) minutes=$2; shift 2 ;;
+        --families) families=$2; shift 2 ;;
+        --benign) benign=$2; shift 2 ;;
+        --users) users=$2; shift 2 ;;
+        --speed) speed=$2; shift 2 ;;
+        --seed) seed=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --name) name=$2; shift 2 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
+        *) echo "run.sh: unknown option $1" >&2; exit 1 ;;
+    esac
+done
+name=${name:-lab-$seed}
+[ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (network namespace, tcpdump, packages)" >&2; exit 1; }
+log() { printf '[lab %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# ------------------------------------------------------------------ packages
+pkgs=(nginx php-fpm php-xml php-mbstring dokuwiki tomcat10 tomcat10-examples tcpdump iproute2 ethtool curl)
+missing=()
+for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    created=0
+    # keep apt from starting the packages' own services on public ports
+    [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; created=1; }
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || { ((created)) && rm -f /usr/sbin/policy-rc.d; exit 1; }
+    ((created)) && rm -f /usr/sbin/policy-rc.d
+fi
+phpfpm=$(ls /usr/sbin/php-fpm* | sort -V | tail -n 1)
+
+log "building the lab driver"
+dotnet build "$repo/src/TrafficSensor.Lab/TrafficSensor.Lab.csproj" -c Release -o "$repo/.build/lab" --nologo -v quiet > /dev/null
+
+# ------------------------------------------------------------------ work dir and cleanup
+work=$(mktemp -d -t tslab.XXXXXX)
+chmod 755 "$work"
+ns="tslab$$"
+pids=()
+cleanup() {
+    local rc=$?
+    set +e
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${pids[i]}" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "${pids[i]}" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "${pids[i]}" 2>/dev/null
+        wait "${pids[i]}" 2>/dev/null
+    done
+    ip netns del "$ns" 2>/dev/null
+    rm -rf "$work"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ip netns add "$ns"
+in_ns=(ip netns exec "$ns")   # an array, not a function: "${in_ns[@]}" cmd & makes $! the command itself
+"${in_ns[@]}" ip link set lo up mtu 1500
+"${in_ns[@]}" ethtool -K lo tso off gso off gro off > /dev/null 2>&1 || true
+"${in_ns[@]}" sysctl -q -w net.ipv4.ip_unprivileged_port_start=0   # per namespace: lets the servers' own users bind :80
+
+# ------------------------------------------------------------------ sandbox and emulators
+sandbox=$work/sandbox
+mkdir -p "$sandbox/uploads" "$sandbox/backup"
+printf 'Lab notes: this host is part of the TrafficSensor traffic lab.\nNothing here is secret.\n' > "$sandbox/lab-notes.txt"
+printf 'config_version=3\nmode=lab\n' > "$sandbox/app.conf"
+emulators=$work/emulators
+mkdir -p "$emulators"
+cp "$here"/www/php/*.php "$here"/www/jsp/*.jsp "$emulators"/
+mkdir -p "$work/home"
+chmod -R a+rX "$sandbox" "$emulators"
+
+# ------------------------------------------------------------------ DokuWiki on nginx + php-fpm
+dw=$work/dokuwiki
+cp -rL /usr/share/dokuwiki "$dw"          # -L: lib/plugins and lib/tpl are links into /var/lib
+rm -f "$dw/.htaccess"
+cp -rL /etc/dokuwiki "$work/dwconf"
+cp -rL /var/lib/dokuwiki/data "$work/dwdata"
+cat > "$dw/inc/preload.php" <<PHP
+<?php
+// TrafficSensor lab: a private configuration and data directory for this run.
+if (!defined('DOKU_CONF')) define('DOKU_CONF', '$work/dwconf/');
+PHP
+cat > "$work/dwconf/local.protected.php" <<PHP
+<?php
+\$conf['savedir'] = '$work/dwdata';
+\$conf['title'] = 'Lab Wiki';
+\$conf['useacl'] = 1;
+\$conf['superuser'] = '@admin';
+\$conf['userewrite'] = 0;
+\$conf['gzip_output'] = 1;
+PHP
+hash=$(php -r 'echo password_hash("lab-alice-pw", PASSWORD_BCRYPT);')
+printf 'alice:%s:Alice Lab:alice@lab.example:admin,user\n' "$hash" > "$work/dwconf/users.auth.php"
+printf '*\t@ALL\t1\n*\t@user\t8\n' > "$work/dwconf/acl.auth.php"
+mkdir -p "$work/dwdata/pages/"{ops,dev,team,playground,wiki}
+printf '====== Lab Wiki ======\n\nWelcome. See [[ops:runbook]], [[ops:backups]], [[dev:api]], [[dev:release-notes]] and [[team:contacts]].\n' > "$work/dwdata/pages/start.txt"
+for p in ops/runbook ops/backups dev/api dev/release-notes team/contacts playground/playground wiki/syntax; do
+    { printf '====== %s ======\n\n' "$p"; for i in $(seq 1 30); do printf 'Paragraph %d of %s: the lab keeps this page so browsers have something to read. [[start]]\n\n' "$i" "$p"; done; } > "$work/dwdata/pages/$p.txt"
+done
+mkdir -p "$dw/lib/plugins/labupload"
+cp "$here/www/php/upload.php" "$dw/lib/plugins/labupload/upload.php"
+chown -R www-data:www-data "$dw" "$work/dwconf" "$work/dwdata"
+
+cat > "$work/php-fpm.conf" <<CONF
+[global]
+pid = $work/php-fpm.pid
+error_log = $work/php-fpm.log
+daemonize = no
+[lab]
+user = www-data
+group = www-data
+listen = $work/php.sock
+listen.owner = www-data
+listen.group = www-data
+pm = static
+pm.max_children = 6
+env[LAB_SANDBOX] = $sandbox
+env[LAB_SHELL_LIB] = $emulators/lab_shell.php
+env[LAB_EMULATORS] = $emulators
+CONF
+mkdir -p "$work/nginx-tmp"
+cat > "$work/nginx.conf" <<CONF
+user www-data;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path $work/nginx-tmp/body;
+    fastcgi_temp_path $work/nginx-tmp/fcgi;
+    proxy_temp_path $work/nginx-tmp/proxy;
+    uwsgi_temp_path $work/nginx-tmp/uwsgi;
+    scgi_temp_path $work/nginx-tmp/scgi;
+    client_max_body_size 20m;
+    gzip on;
+    gzip_types text/css application/javascript text/plain application/json;
+    server {
+        listen 127.0.10.1:80;
+        server_name wiki.lab.example;
+        root $dw;
+        index doku.php;
+        location / { try_files \$uri \$uri/ =404; }
+        location ~ \.php\$ {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+            fastcgi_pass unix:$work/php.sock;
+        }
+    }
+}
+CONF
+
+# ------------------------------------------------------------------ Tomcat 10 with its examples
+tc=$work/tomcat
+mkdir -p "$tc"/{conf,logs,work,temp,webapps}
+cp -rL /etc/tomcat10/. "$tc/conf/"
+rm -rf "$tc/conf/Catalina"   # Debian's context points at /usr/share; the lab serves its private copy
+cp -rL /usr/share/tomcat10-examples/examples "$tc/webapps/examples"
+mkdir -p "$tc/webapps/examples/WEB-INF/lab"
+cp "$here/www/jsp/LabShell.jspf" "$tc/webapps/examples/WEB-INF/lab/"
+cp "$here/www/jsp/upload.jsp" "$tc/webapps/examples/jsp/upload.jsp"
+cat > "$tc/conf/server.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<Server port="-1" shutdown="SHUTDOWN">
+  <Service name="Catalina">
+    <Connector port="8080" address="127.0.20.1" protocol="HTTP/1.1" connectionTimeout="20000" />
+    <Engine name="Catalina" defaultHost="localhost">
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false" />
+    </Engine>
+  </Service>
+</Server>
+XML
+chown -R tomcat:tomcat "$tc"
+
+# ------------------------------------------------------------------ start the servers
+log "starting nginx + php-fpm (DokuWiki), Tomcat (examples) and Kestrel (shop) in namespace $ns"
+"${in_ns[@]}" "$phpfpm" -F -y "$work/php-fpm.conf" > "$work/php-fpm.out" 2>&1 & pids+=($!)
+"${in_ns[@]}" nginx -p "$work" -c "$work/nginx.conf" -g 'daemon off;' > "$work/nginx.out" 2>&1 & pids+=($!)
+"${in_ns[@]}" env CATALINA_HOME=/usr/share/tomcat10 CATALINA_BASE="$tc" CATALINA_TMPDIR="$tc/temp" \
+    JAVA_OPTS="-Djava.awt.headless=true -Dlab.sandbox=$sandbox -Dlab.emulators=$emulators" \
+    setpriv --reuid tomcat --regid tomcat --init-groups /usr/share/tomcat10/bin/catalina.sh run > "$work/tomcat.out" 2>&1 & pids+=($!)
+"${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 setpriv --reuid nobody --regid nogroup --clear-groups \
+    dotnet "$repo/.build/lab/trafficsensor-lab.dll" serve-shop --address 127.0.30.1 --port 80 --sandbox "$sandbox" --backdoor-cookie RGSESSION \
+    > "$work/shop.out" 2>&1 & pids+=($!)
+
+ready() { "${in_ns[@]}" curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" | grep -q '^[23]'; }
+for url in http://127.0.10.1/doku.php http://127.0.20.1:8080/examples/ http://127.0.30.1/health; do
+    for _ in $(seq 120); do ready "$url" && break; sleep 0.5; done
+    ready "$url" || { tail -n 30 "$work"/*.out "$work"/*.log >&2 2>/dev/null; echo "run.sh: $url did not come up" >&2; exit 1; }
+done
+
+# ------------------------------------------------------------------ capture and drive
+mkdir -p "$out"
+pcap=$out/$name.pcap
+labels=$out/$name.labels.jsonl
+"${in_ns[@]}" tcpdump -i lo -n -s 0 -U -Z root -w "$pcap" 'tcp and (port 80 or port 8080)' 2> "$work/tcpdump.log" & tcpdump_pid=$!
+pids+=($tcpdump_pid)
+for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
+log "capturing to $pcap for $minutes minute(s): families=$families benign=$benign users=$users seed=$seed"
+"${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 dotnet "$repo/.build/lab/trafficsensor-lab.dll" drive \
+    --minutes "$minutes" --families "$families" --benign "$benign" --users "$users" --speed "$speed" --seed "$seed" --labels "$labels"
+sleep 1
+kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null || true
+grep -E 'captured|dropped' "$work/tcpdump.log" >&2 || true
+
+log "labels by family: $(grep -o '"family":"[^"]*"' "$labels" | sort | uniq -c | awk '{printf "%s=%s ", substr($2,11,length($2)-11), $1}')"
+log "wrote $pcap and $labels"

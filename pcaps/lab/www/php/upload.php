@@ -1,0 +1,21 @@
+<?php
+// The lab's deliberately vulnerable uploader (a stand-in for a plugin bug). It accepts any file into
+// any directory below the application's lib/, as the real bugs do, but what it writes is the lab's
+// EMULATOR of the web shell it recognises in the upload, never the bytes that were sent.
+// Anything it does not recognise is refused.
+$signatures = [
+    'simple-backdoor' => 'cmd', "\$_POST['caidao']" => 'chopper', "\$_POST['ant']" => 'antsword',
+    '$payloadName' => 'godzilla', 'gzuncompress(@x(' => 'weevely', 'WSO 2.5' => 'wso',
+];
+$dir = trim($_POST['dir'] ?? '', '/');
+$file = $_FILES['file'] ?? null;
+if (!$file || !is_uploaded_file($file['tmp_name']) || !preg_match('#^lib(/[A-Za-z0-9_.-]+)*$#', $dir)) { http_response_code(400); die('bad upload'); }
+$source = file_get_contents($file['tmp_name']);
+$family = null;
+foreach ($signatures as $needle => $name) if (strpos($source, $needle) !== false) { $family = $name; break; }
+$name = basename($file['name']);
+if ($family === null || !preg_match('/^[A-Za-z0-9_.-]+\.php$/', $name)) { http_response_code(403); die('refused'); }
+$target = $_SERVER['DOCUMENT_ROOT'] . '/' . $dir . '/' . $name;
+@mkdir(dirname($target), 0755, true);
+copy(getenv('LAB_EMULATORS') . '/' . $family . '.php', $target);
+echo "<html><body>File uploaded: " . htmlspecialchars($name) . " (" . (int)$file['size'] . " bytes)</body></html>";

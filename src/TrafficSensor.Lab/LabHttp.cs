@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace TrafficSensor.Lab;
+
+/// <summary>One labelled request as the client sent it (the format `trafficsensor evaluate` reads).</summary>
+public sealed record Label(string Timestamp, string SrcIp, int SrcPort, string DestIp, int DestPort, string HttpMethod, string Url, string Family, string Phase);
+
+/// <summary>Appends labels as JSON lines; shared by all actors.</summary>
+public sealed class LabelWriter(string path) : IDisposable
+{
+    private static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private readonly StreamWriter _writer = new(path, append: false, new UTF8Encoding(false));
+    private readonly Lock _lock = new();
+    public int Count { get; private set; }
+
+    public void Write(Label label)
+    {
+        var line = JsonSerializer.Serialize(label, Options);
+        lock (_lock)
+        {
+            _writer.WriteLine(line);
+            Count++;
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+}
+
+/// <summary>A lab server: where it listens and its Host header.</summary>
+public sealed record LabServer(string Name, IPAddress Address, int Port, string Host)
+{
+    public Uri Url(string pathAndQuery) => new($"http://{Address}:{Port}{pathAndQuery}");
+}
+
+public sealed record LabResponse(int Status, HttpResponseHeaders Headers, HttpContentHeaders ContentHeaders, byte[] Body)
+{
+    public string Text => Encoding.UTF8.GetString(Body);
+}
+
+/// <summary>
+/// An HTTP client with its own source address and at most one connection at a time, so the source
+/// port of every request is known exactly and written into its label when it is sent.
+/// </summary>
+public sealed class LabClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly LabelWriter _labels;
+    private int _localPort;
+
+    public LabClient(IPAddress source, string userAgent, LabelWriter labels)
+    {
+        Source = source;
+        UserAgent = userAgent;
+        _labels = labels;
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 1,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+            ConnectCallback = async (context, cancel) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancel);
+                _localPort = ((IPEndPoint)socket.LocalEndPoint!).Port;
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public IPAddress Source { get; }
+    public string UserAgent { get; }
+    /// <summary>Cookies this client keeps, as a browser or a tool would.</summary>
+    public Dictionary<string, string> Cookies { get; } = new();
+
+    public async Task<LabResponse> SendAsync(LabServer server, HttpMethod method, string pathAndQuery, string family, string phase,
+        HttpContent? content = null, IEnumerable<(string Name, string Value)>? headers = null, bool close = false, bool sendCookies = true)
+    {
+        using var request = new HttpRequestMessage(method, server.Url(pathAndQuery)) { Content = content, Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        request.Headers.Host = server.Host;
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        foreach (var (name, value) in headers ?? [])
+            if (!request.Headers.TryAddWithoutValidation(name, value)) request.Content?.Headers.TryAddWithoutValidation(name, value);
+        if (sendCookies && Cookies.Count > 0) request.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", Cookies.Select(c => $"{c.Key}={c.Value}")));
+        if (close) request.Headers.ConnectionClose = true;
+
+        var sent = DateTime.UtcNow;
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            // The request may or may not have reached the wire: label it only if a connection existed.
+            if (_localPort != 0) Write(server, method, pathAndQuery, family, phase, sent);
+            throw;
+        }
+        Write(server, method, pathAndQuery, family, phase, sent);
+        using (response)
+        {
+            foreach (var setCookie in response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [])
+            {
+                var pair = setCookie.Split(';')[0];
+                var eq = pair.IndexOf('=');
+                if (eq > 0) Cookies[pair[..eq]] = pair[(eq + 1)..];
+            }
+            var body = await response.Content.ReadAsByteArrayAsync();
+            return new LabResponse((int)response.StatusCode, response.Headers, response.Content.Headers, body);
+        }
+    }
+
+    private void Write(LabServer server, HttpMethod method, string pathAndQuery, string family, string phase, DateTime sent) =>
+        _labels.Write(new Label(sent.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+0000'"), Source.ToString(), _localPort,
+            server.Address.ToString(), server.Port, method.Method, pathAndQuery, family, phase));
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>multipart/form-data parts written the way browsers write them (quoted name and filename, no filename*).</summary>
+public static class FormParts
+{
+    /// <summary>A multipart body whose Content-Type carries the boundary unquoted, as browsers send it.</summary>
+    public static MultipartFormDataContent Create(string boundary)
+    {
+        var form = new MultipartFormDataContent(boundary);
+        form.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
+        return form;
+    }
+
+    public static void Add(MultipartFormDataContent form, HttpContent content, string name, string? fileName = null)
+    {
+        content.Headers.ContentDisposition = new ContentDispositionHeaderValue("form-data") { Name = $"\"{name}\"", FileName = fileName is null ? null : $"\"{fileName}\"" };
+        if (fileName is null) content.Headers.ContentType = null; // browsers send no Content-Type for plain fields
+        form.Add(content);
+    }
+}
