@@ -168,6 +168,7 @@ http {
     uwsgi_temp_path $work/nginx-tmp/uwsgi;
     scgi_temp_path $work/nginx-tmp/scgi;
     client_max_body_size 20m;
+    if_modified_since before;
     gzip on;
     gzip_types text/css application/javascript text/plain application/json;
     server {

@@ -49,10 +49,13 @@ public sealed class LabClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly LabelWriter _labels;
-    private int _localPort;
+    private readonly MixStats? _stats;
+    // One connection per server at a time, so each server's current source port is the one a request uses.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Host, int Port), int> _localPorts = new();
 
-    public LabClient(IPAddress source, string userAgent, LabelWriter labels)
+    public LabClient(IPAddress source, string userAgent, LabelWriter labels, MixStats? stats = null)
     {
+        _stats = stats;
         Source = source;
         UserAgent = userAgent;
         _labels = labels;
@@ -68,7 +71,7 @@ public sealed class LabClient : IDisposable
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 socket.Bind(new IPEndPoint(source, 0));
                 await socket.ConnectAsync(context.DnsEndPoint, cancel);
-                _localPort = ((IPEndPoint)socket.LocalEndPoint!).Port;
+                _localPorts[(context.DnsEndPoint.Host, context.DnsEndPoint.Port)] = ((IPEndPoint)socket.LocalEndPoint!).Port;
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
@@ -100,7 +103,7 @@ public sealed class LabClient : IDisposable
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             // The request may or may not have reached the wire: label it only if a connection existed.
-            if (_localPort != 0) Write(server, method, pathAndQuery, family, phase, sent);
+            if (LocalPort(server) != 0) Write(server, method, pathAndQuery, family, phase, sent);
             throw;
         }
         Write(server, method, pathAndQuery, family, phase, sent);
@@ -113,12 +116,15 @@ public sealed class LabClient : IDisposable
                 if (eq > 0) Cookies[pair[..eq]] = pair[(eq + 1)..];
             }
             var body = await response.Content.ReadAsByteArrayAsync();
+            _stats?.Record(family, Source.ToString(), UserAgent, server.Name, method.Method, (int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body.Length);
             return new LabResponse((int)response.StatusCode, response.Headers, response.Content.Headers, body);
         }
     }
 
+    private int LocalPort(LabServer server) => _localPorts.GetValueOrDefault((server.Address.ToString(), server.Port));
+
     private void Write(LabServer server, HttpMethod method, string pathAndQuery, string family, string phase, DateTime sent) =>
-        _labels.Write(new Label(sent.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+0000'"), Source.ToString(), _localPort,
+        _labels.Write(new Label(sent.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+0000'"), Source.ToString(), LocalPort(server),
             server.Address.ToString(), server.Port, method.Method, pathAndQuery, family, phase));
 
     public void Dispose() => _http.Dispose();

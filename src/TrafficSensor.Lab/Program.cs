@@ -30,6 +30,7 @@ static async Task<int> Drive(DriveOptions o)
         : o.Benign.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     using var labels = new LabelWriter(o.Labels);
+    var mix = new MixStats();
     var ctx = new LabContext(
         new LabServer("wiki", IPAddress.Parse(o.Wiki), 80, "wiki.lab.example"),
         new LabServer("tomcat", IPAddress.Parse(o.Tomcat), 8080, "apps.lab.example:8080"),
@@ -41,7 +42,7 @@ static async Task<int> Drive(DriveOptions o)
 
     LabClient Client(string address, string userAgent)
     {
-        var c = new LabClient(IPAddress.Parse(address), userAgent, labels);
+        var c = new LabClient(IPAddress.Parse(address), userAgent, labels, mix);
         clients.Add(c);
         return c;
     }
@@ -122,6 +123,7 @@ static async Task<int> Drive(DriveOptions o)
     await Task.WhenAll(tasks);
     foreach (var c in clients) c.Dispose();
     Console.Error.WriteLine($"lab: {labels.Count} labelled requests from {clients.Count} clients ({families.Length} families)");
+    mix.Print(Console.Error);
     return 0;
 }
 

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using TrafficSensor.Tests.TestSupport;
+
+namespace TrafficSensor.Tests.Lab;
+
+/// <summary>
+/// The lab's labels are written by the clients that sent the requests; the captures are what
+/// tcpdump saw. Every labelled request must be found in the capture by the replay pipeline, and
+/// every request in the capture must carry a label. Runs on the committed samples and, when
+/// TRAFFICSENSOR_LAB_CAPTURES names a directory (CI runs the lab afresh), on those captures too.
+/// </summary>
+public class LabCaptureTests
+{
+    private static IEnumerable<string> LabelFiles()
+    {
+        var dirs = new List<string> { Path.Combine(TestPaths.ProjectPcaps, "lab", "samples") };
+        if (Environment.GetEnvironmentVariable("TRAFFICSENSOR_LAB_CAPTURES") is { Length: > 0 } extra) dirs.Add(extra);
+        return dirs.Where(Directory.Exists).SelectMany(d => Directory.EnumerateFiles(d, "*.labels.jsonl")).Order();
+    }
+
+    public static TheoryData<string> Captures()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in LabelFiles()) data.Add(f);
+        return data;
+    }
+
+    private sealed record Label(string SrcIp, int SrcPort, string DestIp, int DestPort, string HttpMethod, string Url, string Family, string Phase);
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static List<Label> Read(string labels) =>
+        File.ReadLines(labels).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<Label>(l, Json)!).ToList();
+
+    [Fact]
+    public void Samples_cover_every_family_and_every_stack()
+    {
+        var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(Read).ToList();
+        Assert.Equal(
+            ["antsword", "behinder", "benign", "chopper", "cmd", "godzilla", "iis-module", "regeorg", "weevely", "wso"],
+            labels.Select(l => l.Family).Distinct().Order());
+        Assert.Equal(3, labels.Where(l => l.Family == "benign").Select(l => l.DestIp).Distinct().Count());
+    }
+
+    [Theory]
+    [MemberData(nameof(Captures))]
+    public void Every_labelled_request_is_in_the_capture_and_vice_versa(string labelsPath)
+    {
+        var pcap = labelsPath.Replace(".labels.jsonl", ".pcap");
+        var labels = Read(labelsPath);
+        var (records, stats) = SensorRun.Files([pcap]);
+        static string Key(string ip, int port, string dip, int dport, string? method, string? url) => $"{ip}:{port} {dip}:{dport} {method} {url}";
+        var expected = labels.Select(l => Key(l.SrcIp, l.SrcPort, l.DestIp, l.DestPort, l.HttpMethod, l.Url)).Order().ToList();
+        var actual = records.Where(r => r.Transaction.Request is not null)
+            .Select(r => Key(r.ClientAddress.ToString(), r.ClientPort, r.ServerAddress.ToString(), r.ServerPort, r.Transaction.Request!.Method, r.Transaction.Request.Target))
+            .Order().ToList();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, actual);
+        Assert.Empty(stats.DecodeErrors);
+        Assert.Equal(0, stats.ReassemblyGapBytes.Values.Sum());
+        // Every request of the lab gets its response: the servers are real and nothing was lost.
+        Assert.All(records, r => Assert.NotNull(r.Transaction.Response));
+    }
+}
