@@ -8,9 +8,11 @@ var parser = new Parser(settings =>
     settings.CaseInsensitiveEnumValues = true;
 });
 // The Type[] overload always treats the types as verbs, even while there is only one.
-var result = parser.ParseArguments(args, typeof(ReplayOptions));
+var result = parser.ParseArguments(args, typeof(ReplayOptions), typeof(TrainOptions), typeof(EvaluateOptions));
 return result.MapResult(
     (ReplayOptions o) => ReplayCommand.Run(o),
+    (TrainOptions o) => DetectionCommands.Train(o),
+    (EvaluateOptions o) => DetectionCommands.Evaluate(o),
     errors =>
     {
         var help = CommandLine.Text.HelpText.AutoBuild(result, h =>

@@ -14,8 +14,17 @@ public sealed class ReplayOptions
     [Option("bpf", HelpText = "Berkeley packet filter applied before decoding, e.g. \"tcp port 80\".")]
     public string? Bpf { get; set; }
 
-    [Option('t', "transactions", HelpText = "Write one EVE-style JSON line per HTTP transaction to FILE ('-' for stdout). Default: stdout.")]
+    [Option('t', "transactions", HelpText = "Write one EVE-style JSON line per HTTP transaction to FILE ('-' for stdout). Default: stdout when no model is used.")]
     public string? Transactions { get; set; }
+
+    [Option('a', "alerts", HelpText = "Write EVE alerts to FILE ('-' for stdout). Default: stdout when a model is used and --transactions is not.")]
+    public string? Alerts { get; set; }
+
+    [Option("model", HelpText = "Anomaly model file (default: the bundled models/default.zip).")]
+    public string? Model { get; set; }
+
+    [Option("no-model", HelpText = "Do not score transactions: reconstruct and log them only.")]
+    public bool NoModel { get; set; }
 
     [Option("stats", HelpText = "Write the run statistics as JSON to FILE ('-' for stdout).")]
     public string? Stats { get; set; }
@@ -79,9 +88,35 @@ internal static class ReplayCommand
         }
         if (files.Count == 0) return Console.Fail("no capture files found in " + string.Join(", ", o.Paths), ExitCodes.UnusableInput);
 
-        using var transactions = OutputFiles.Open(o.Transactions ?? "-");
-        var writer = new EveJsonWriter(transactions.Stream, ownsStream: false);
-        var pipeline = new SensorPipeline(o.ToSensorOptions(), writer);
+        Detection.AnomalyModel? model = null;
+        if (!o.NoModel)
+        {
+            try
+            {
+                model = DetectionCommands.LoadModel(o.Model);
+            }
+            catch (Detection.ModelException e) when (o.Model is null && !File.Exists(DetectionCommands.DefaultModelPath))
+            {
+                Console.Warn($"no bundled model ({e.Message}): transactions are not scored");
+            }
+            catch (Detection.ModelException e)
+            {
+                return Console.Fail(e.Message, ExitCodes.UnusableInput);
+            }
+        }
+
+        // With a model, stdout carries alerts unless asked otherwise; without one, transactions.
+        var transactionsPath = o.Transactions ?? (model is null || o.Alerts is not null ? "-" : null);
+        var alertsPath = o.Alerts ?? (model is not null && o.Transactions is null ? "-" : null);
+        if (transactionsPath == "-" && alertsPath == "-") return Usage("--transactions and --alerts cannot both go to stdout");
+        using var transactions = transactionsPath is null ? null : OutputFiles.Open(transactionsPath);
+        using var alerts = alertsPath is null || model is null ? null : OutputFiles.Open(alertsPath);
+        var writer = transactions is null ? null : new EveJsonWriter(transactions.Stream, ownsStream: false);
+        var alertWriter = alerts is null ? null : new EveAlertWriter(alerts.Stream);
+        var outputs = new List<ITransactionOutput>();
+        if (writer is not null) outputs.Add(writer);
+        if (alertWriter is not null) outputs.Add(alertWriter);
+        var pipeline = new SensorPipeline(o.ToSensorOptions(), new TeeOutput(outputs.ToArray()), model);
         using var cancel = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
@@ -94,14 +129,15 @@ internal static class ReplayCommand
         {
             return Console.Fail(e.Message, ExitCodes.Environment);
         }
-        writer.Dispose();
+        writer?.Dispose();
+        alertWriter?.Dispose();
 
         foreach (var file in stats.Files.Where(f => f.Error is not null))
             Console.Warn(file.Unusable ? $"{file.Path}: {file.Error}" : $"{file.Path}: stopped after {file.Frames} packets: {file.Error}");
         if (o.Stats is not null) StatsJson.Write(o.Stats, stats);
         if (stats.Files.All(f => f.Unusable))
             return Console.Fail("none of the input could be read as a capture", ExitCodes.UnusableInput);
-        if (!o.Quiet) Summary.Print(stats, writer.Records);
+        if (!o.Quiet) Summary.Print(stats, writer?.Records ?? 0, alertWriter?.Alerts, model?.Name);
         return ExitCodes.Ok;
     }
 

@@ -111,7 +111,7 @@ internal static class ProgressDisplay
 
 internal static class Summary
 {
-    public static void Print(SensorStatistics s, long records)
+    public static void Print(SensorStatistics s, long records, long? alerts = null, string? model = null)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]TrafficSensor replay[/]")
             .AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
@@ -122,6 +122,8 @@ internal static class Summary
         Row("tcp segments", $"{s.TcpSegments:N0}");
         Row("flows", $"{s.FlowsCreated:N0}");
         Row("http transactions", $"{s.HttpTransactions:N0} ({records:N0} written)");
+        if (model is not null) Row("model", model);
+        if (alerts is not null) Row("alerting transactions", $"{alerts:N0}");
         Row("reassembled", $"{s.ReassembledBytes / 1e6:N1} MB");
         Row("elapsed", $"{s.ElapsedSeconds:N2} s");
         Row("throughput", $"{s.PacketsPerSecond:N0} pkt/s, {s.MegabytesPerSecond:N1} MB/s");

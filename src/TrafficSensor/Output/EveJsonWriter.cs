@@ -60,15 +60,23 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
 
     internal static void WriteRecord(Utf8JsonWriter w, TransactionRecord r)
     {
+        w.WriteStartObject();
+        WriteFlowAndHttp(w, r, "http");
+        if (r.Verdict is { } verdict) WriteAnomaly(w, verdict);
+        w.WriteEndObject();
+    }
+
+    /// <summary>The fields an http event and an alert share: time, flow, endpoints and the http object.</summary>
+    internal static void WriteFlowAndHttp(Utf8JsonWriter w, TransactionRecord r, string eventType)
+    {
         var tx = r.Transaction;
         var request = tx.Request;
         var response = tx.Response;
-        w.WriteStartObject();
         // Our own text, not attacker bytes: written without HTML escaping so "+" stays readable.
         w.WriteString("timestamp", JsonEncodedText.Encode(FormatTimestamp(tx.TimestampMicros), JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
         w.WriteNumber("flow_id", r.FlowId);
         w.WriteString("community_id", JsonEncodedText.Encode(r.CommunityId, JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
-        w.WriteString("event_type", "http");
+        w.WriteString("event_type", eventType);
         w.WriteString("src_ip", r.ClientAddress.ToString());
         w.WriteNumber("src_port", r.ClientPort);
         w.WriteString("dest_ip", r.ServerAddress.ToString());
@@ -112,6 +120,28 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
             w.WriteEndArray();
         }
         w.WriteEndObject();
+    }
+
+    internal static void WriteAnomaly(Utf8JsonWriter w, Detection.Verdict verdict)
+    {
+        w.WriteStartObject("anomaly");
+        w.WriteNumber("score", Math.Round(verdict.Score, 6));
+        w.WriteNumber("threshold", Math.Round(verdict.Threshold, 6));
+        w.WriteBoolean("alert", verdict.Alert);
+        w.WriteString("model", verdict.Model);
+        if (verdict.Reasons.Count > 0)
+        {
+            w.WriteStartArray("reasons");
+            foreach (var reason in verdict.Reasons)
+            {
+                w.WriteStartObject();
+                w.WriteString("feature", reason.Feature);
+                w.WriteNumber("value", Math.Round(reason.Value, 4));
+                w.WriteNumber("normal", Math.Round(reason.Normal, 4));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 

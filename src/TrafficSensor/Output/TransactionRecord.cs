@@ -1,4 +1,6 @@
 using TrafficSensor.Decoding;
+using TrafficSensor.Detection;
+using TrafficSensor.Features;
 using TrafficSensor.Flows;
 using TrafficSensor.Http;
 
@@ -16,6 +18,12 @@ public sealed record TransactionRecord(
     ushort Vlan,
     ushort InnerVlan)
 {
+    /// <summary>The transaction's features, when a model scores or training collects them.</summary>
+    public FeatureVector? Features { get; init; }
+
+    /// <summary>The anomaly model's verdict, when a model is in use.</summary>
+    public Verdict? Verdict { get; init; }
+
     public static TransactionRecord Create<TSession>(Flow<TSession> flow, HttpTransaction tx) where TSession : class
     {
         var key = flow.Key;

@@ -11,11 +11,13 @@ internal sealed class FlowSession : IHttpTransactionSink
     private readonly Flow<FlowSession> _flow;
     private readonly ITransactionOutput _output;
     private readonly HttpServerRegistry _servers;
+    private readonly TransactionAnalyzer? _analyzer;
 
     public FlowSession(Flow<FlowSession> flow, FlowWorker worker, HttpServerRegistry servers)
     {
         _flow = flow;
         _output = worker.Output;
+        _analyzer = worker.Analyzer;
         _servers = servers;
         var key = flow.Key;
         var serverKnownForHttp = servers.Contains(key.LowAddress, key.LowPort) || servers.Contains(key.HighAddress, key.HighPort);
@@ -36,7 +38,9 @@ internal sealed class FlowSession : IHttpTransactionSink
             var key = _flow.Key;
             if (transaction.ClientIsLow) _servers.Add(key.HighAddress, key.HighPort); else _servers.Add(key.LowAddress, key.LowPort);
         }
-        _output.Write(TransactionRecord.Create(_flow, transaction));
+        var record = TransactionRecord.Create(_flow, transaction);
+        if (_analyzer is not null) record = _analyzer.Analyze(record);
+        _output.Write(record);
     }
 
     public void Close(long timestampMicros)

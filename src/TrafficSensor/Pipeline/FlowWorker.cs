@@ -19,8 +19,9 @@ internal sealed class FlowWorker
     private readonly HttpServerRegistry _servers;
     private readonly FlowTable<FlowSession> _flows;
 
-    public FlowWorker(SensorOptions options, ITransactionOutput output, HttpServerRegistry servers, ChannelWriter<PacketBatch> recycle)
+    public FlowWorker(SensorOptions options, ITransactionOutput output, HttpServerRegistry servers, ChannelWriter<PacketBatch> recycle, TransactionAnalyzer? analyzer)
     {
+        Analyzer = analyzer;
         Options = options;
         Output = output;
         _servers = servers;
@@ -37,6 +38,7 @@ internal sealed class FlowWorker
     }
 
     public SensorOptions Options { get; }
+    public TransactionAnalyzer? Analyzer { get; }
     public ITransactionOutput Output { get; }
     public MemoryBudget ReassemblyMemory { get; }
     public MemoryBudget InspectMemory { get; }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using TrafficSensor.Capture;
+using TrafficSensor.Detection;
+using TrafficSensor.Features;
 using TrafficSensor.Flows;
 using TrafficSensor.Http;
 using TrafficSensor.Output;
@@ -25,11 +27,21 @@ public sealed class SensorPipeline
     private long _currentFileSize;
     private PcapFileReader? _reader;
 
-    public SensorPipeline(SensorOptions options, ITransactionOutput output)
+    private readonly AnomalyModel? _model;
+    private readonly bool _collectFeatures;
+
+    /// <param name="model">Scores every transaction when given.</param>
+    /// <param name="collectFeatures">Computes features even without a model (training).</param>
+    public SensorPipeline(SensorOptions options, ITransactionOutput output, AnomalyModel? model = null, bool collectFeatures = false)
     {
         _options = options;
         _output = output;
+        _model = model;
+        _collectFeatures = collectFeatures;
     }
+
+    /// <summary>Per-path and per-session state of the last run (for reports).</summary>
+    public BehaviourState? Behaviour { get; private set; }
 
     public PipelineProgress Progress
     {
@@ -49,8 +61,12 @@ public sealed class SensorPipeline
         var stopwatch = Stopwatch.StartNew();
         var free = Channel.CreateUnbounded<PacketBatch>();
         var servers = new HttpServerRegistry(1 << 16);
+        Behaviour = _model is not null || _collectFeatures ? new BehaviourState() : null;
+        var extractor = Behaviour is null ? null : new FeatureExtractor(Behaviour);
         _workers = Enumerable.Range(0, Math.Max(1, _options.Pipeline.Workers))
-            .Select(_ => new FlowWorker(_options, _output, servers, free.Writer)).ToArray();
+            .Select(_ => new FlowWorker(_options, _output, servers, free.Writer,
+                extractor is null ? null : new TransactionAnalyzer(extractor, _model?.CreateScorer())))
+            .ToArray();
         var dispatcher = new FrameDispatcher(_options, _workers, free);
         _dispatcher = dispatcher;
         var threads = _workers.Select((w, i) => new Thread(w.Run) { IsBackground = true, Name = $"flow-worker-{i}" }).ToArray();

@@ -1,0 +1,210 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using TrafficSensor.Features;
+
+namespace TrafficSensor.Detection;
+
+/// <summary>A model file that cannot be used: corrupt, not a TrafficSensor model, or made for other features.</summary>
+public sealed class ModelException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Why a transaction scored as it did: a feature, its value, and its value in normal traffic.</summary>
+public readonly record struct Reason(string Feature, float Value, float Normal);
+
+/// <summary>The anomaly verdict on one transaction.</summary>
+public sealed record Verdict(float Score, float Threshold, bool Alert, IReadOnlyList<Reason> Reasons, string Model);
+
+/// <summary>
+/// An ML.NET RandomizedPca anomaly model of benign transactions. Features are standardised with the
+/// benign mean and a floored deviation (a feature constant in benign traffic — code tokens, command
+/// output — must stand out when it appears, not vanish as a zero-variance column would in ML.NET's
+/// normaliser). The alert threshold is the score quantile that gives the target false-positive rate
+/// on benign transactions held back from training.
+/// </summary>
+public sealed class AnomalyModel
+{
+    private const string ModelEntry = "mlnet-model.zip";
+    private const string MetadataEntry = "trafficsensor-model.json";
+    private readonly MLContext _ml;
+    private readonly ITransformer _transformer;
+
+    private AnomalyModel(MLContext ml, ITransformer transformer, ModelMetadata metadata)
+    {
+        _ml = ml;
+        _transformer = transformer;
+        Metadata = metadata;
+    }
+
+    public ModelMetadata Metadata { get; }
+    public string Name => Metadata.Name;
+    public float Threshold => Metadata.Threshold;
+
+    public sealed record ModelMetadata(string Name, string FeatureSchemaVersion, string[] FeatureNames, float[] Mean, float[] Scale,
+        float Threshold, double TargetFalsePositiveRate, int Rank, int TrainingRows, int CalibrationRows, DateTime CreatedUtc);
+
+    /// <summary>ML.NET's input row (public: ML.NET generates code against it).</summary>
+    public sealed class Row
+    {
+        public float[] Features { get; set; } = [];
+    }
+
+    /// <summary>ML.NET's output row.</summary>
+    public sealed class Prediction
+    {
+        public float Score { get; set; }
+        public bool PredictedLabel { get; set; }
+    }
+
+    public static AnomalyModel Train(IReadOnlyList<FeatureVector> benign, string name, double targetFalsePositiveRate = 1e-3, int seed = 1)
+    {
+        if (benign.Count < 50) throw new ModelException($"too little benign traffic to train on: {benign.Count} transactions (at least 50)");
+        var random = new Random(seed);
+        var shuffled = benign.OrderBy(_ => random.Next()).ToList();
+        var calibrationCount = Math.Max(20, shuffled.Count / 4);
+        var calibration = shuffled.Take(calibrationCount).ToList();
+        var training = shuffled.Skip(calibrationCount).ToList();
+
+        var n = FeatureSchema.Count;
+        var mean = new float[n];
+        var scale = new float[n];
+        for (var i = 0; i < n; i++)
+        {
+            var values = training.Select(v => (double)v.Values[i]).ToList();
+            var m = values.Average();
+            var sd = Math.Sqrt(values.Sum(x => (x - m) * (x - m)) / Math.Max(1, values.Count - 1));
+            mean[i] = (float)m;
+            scale[i] = (float)Math.Max(sd, 0.05 * (1 + Math.Abs(m))); // floored: constant features still register
+        }
+
+        var ml = new MLContext(seed);
+        var data = ml.Data.LoadFromEnumerable(training.Select(v => new Row { Features = Standardise(v.Values, mean, scale) }), Schema(n));
+        // The principal subspace cannot be larger than the number of features that vary in the
+        // training traffic; a small or uniform site has few, and too high a rank gives ML.NET NaNs.
+        var varying = Enumerable.Range(0, n).Count(i => training.Any(v => v.Values[i] != training[0].Values[i]));
+        var rank = Math.Clamp(Math.Min(12, varying - 1), 1, n - 1);
+        ITransformer? transformer = null;
+        for (; transformer is null; rank = Math.Max(1, rank / 2))
+        {
+            try
+            {
+                // Randomized PCA projects onto rank + oversampling random directions: they too must fit in the varying dimensions.
+                var oversampling = Math.Clamp(varying - rank, 0, 20);
+                transformer = ml.AnomalyDetection.Trainers.RandomizedPca(featureColumnName: nameof(Row.Features), rank: rank, oversampling: oversampling, ensureZeroMean: true, seed: seed).Fit(data);
+            }
+            catch (ArgumentOutOfRangeException e) when (rank > 1 && e.Message.Contains("NaN"))
+            {
+                // retry with a smaller subspace
+            }
+        }
+
+        var provisional = new ModelMetadata(name, FeatureSchema.Version, FeatureSchema.Names, mean, scale, float.PositiveInfinity, targetFalsePositiveRate, rank, training.Count, calibration.Count, DateTime.UtcNow);
+        var model = new AnomalyModel(ml, transformer, provisional);
+        var scorer = model.CreateScorer();
+        var scores = calibration.Select(v => scorer.Score(v).Score).Order().ToList();
+        // The smallest threshold that leaves at most targetFpr of held-back benign transactions above it.
+        var allowed = (int)Math.Floor(targetFalsePositiveRate * scores.Count);
+        var threshold = scores[Math.Max(0, scores.Count - 1 - allowed)];
+        threshold = MathF.BitIncrement(threshold);
+        return new AnomalyModel(ml, transformer, provisional with { Threshold = threshold });
+    }
+
+    public void Save(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        using var file = File.Create(path);
+        using var zip = new ZipArchive(file, ZipArchiveMode.Create);
+        using (var entry = zip.CreateEntry(ModelEntry).Open())
+        {
+            var buffer = new MemoryStream();
+            var inputSchema = _ml.Data.LoadFromEnumerable(Array.Empty<Row>(), Schema(FeatureSchema.Count)).Schema;
+            _ml.Model.Save(_transformer, inputSchema, buffer);
+            buffer.Position = 0;
+            buffer.CopyTo(entry);
+        }
+        using (var entry = zip.CreateEntry(MetadataEntry).Open())
+            JsonSerializer.Serialize(entry, Metadata, new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    public static AnomalyModel Load(string path)
+    {
+        if (!File.Exists(path)) throw new ModelException($"model file not found: {path}");
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var metaEntry = zip.GetEntry(MetadataEntry) ?? throw new ModelException($"{path} is not a TrafficSensor model (no {MetadataEntry})");
+            ModelMetadata metadata;
+            using (var s = metaEntry.Open())
+                metadata = JsonSerializer.Deserialize<ModelMetadata>(s) ?? throw new ModelException($"{path}: empty model metadata");
+            if (metadata.FeatureSchemaVersion != FeatureSchema.Version || !metadata.FeatureNames.SequenceEqual(FeatureSchema.Names))
+                throw new ModelException($"{path} was trained for features '{metadata.FeatureSchemaVersion}', this sensor computes '{FeatureSchema.Version}': retrain it with 'trafficsensor train'");
+            if (metadata.Mean.Length != FeatureSchema.Count || metadata.Scale.Length != FeatureSchema.Count)
+                throw new ModelException($"{path}: model metadata does not match its feature list");
+            var modelEntry = zip.GetEntry(ModelEntry) ?? throw new ModelException($"{path} has no ML.NET model ({ModelEntry})");
+            var ml = new MLContext(1);
+            var buffer = new MemoryStream();
+            using (var s = modelEntry.Open()) s.CopyTo(buffer);
+            buffer.Position = 0;
+            var transformer = ml.Model.Load(buffer, out _);
+            return new AnomalyModel(ml, transformer, metadata);
+        }
+        catch (ModelException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is InvalidDataException or JsonException or IOException or FormatException or InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            throw new ModelException($"{path} is not a usable model file (corrupt or truncated): {e.Message}", e);
+        }
+    }
+
+    /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
+    public Scorer CreateScorer() => new(this, _ml.Model.CreatePredictionEngine<Row, Prediction>(_transformer, inputSchemaDefinition: Schema(FeatureSchema.Count)));
+
+    public sealed class Scorer
+    {
+        private readonly AnomalyModel _model;
+        private readonly PredictionEngine<Row, Prediction> _engine;
+        private readonly Row _row = new();
+
+        internal Scorer(AnomalyModel model, PredictionEngine<Row, Prediction> engine)
+        {
+            _model = model;
+            _engine = engine;
+        }
+
+        public Verdict Score(FeatureVector features)
+        {
+            var m = _model.Metadata;
+            _row.Features = Standardise(features.Values, m.Mean, m.Scale);
+            var score = _engine.Predict(_row).Score;
+            if (float.IsNaN(score)) score = 1;
+            var alert = score >= m.Threshold;
+            return new Verdict(score, m.Threshold, alert, alert ? Explain(features, _row.Features, m) : [], m.Name);
+        }
+
+        /// <summary>The features furthest from normal, in standard deviations: the reasons an analyst reads first.</summary>
+        private static List<Reason> Explain(FeatureVector raw, float[] standardised, ModelMetadata m) =>
+            Enumerable.Range(0, standardised.Length)
+                .OrderByDescending(i => Math.Abs(standardised[i]))
+                .Take(4)
+                .Where(i => Math.Abs(standardised[i]) >= 2)
+                .Select(i => new Reason(FeatureSchema.Names[i], raw.Values[i], m.Mean[i]))
+                .ToList();
+    }
+
+    private static float[] Standardise(float[] values, float[] mean, float[] scale)
+    {
+        var z = new float[values.Length];
+        for (var i = 0; i < values.Length; i++) z[i] = Math.Clamp((values[i] - mean[i]) / scale[i], -100f, 100f);
+        return z;
+    }
+
+    private static SchemaDefinition Schema(int n)
+    {
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, n);
+        return schema;
+    }
+}

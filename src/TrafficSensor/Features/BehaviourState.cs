@@ -1,0 +1,113 @@
+using TrafficSensor.Decoding;
+
+namespace TrafficSensor.Features;
+
+/// <summary>
+/// What the sensor has learned about each server path and each client's session on it, bounded:
+/// at most <c>maxPaths</c> paths and <c>maxSessions</c> sessions, the least recently used evicted.
+/// Shared by all workers (flows are sharded by 5-tuple, not by server), so access is locked; the
+/// lock is taken once per transaction, not per packet.
+/// </summary>
+public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200_000)
+{
+    private const int MaxClientsTracked = 64;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(IpAddress, ushort, string), PathStats> _paths = new();
+    private readonly Dictionary<(IpAddress, IpAddress, ushort, string), SessionStats> _sessions = new();
+    private readonly Dictionary<(IpAddress, ushort), long> _serverRequests = new();
+
+    /// <summary>Requests a server must have answered before a path's novelty means anything: a capture of a
+    /// server never seen before starts with every path new, which is ignorance, not evidence.</summary>
+    public const long WarmServerRequests = 300;
+
+    public int Paths { get { lock (_lock) return _paths.Count; } }
+    public int Sessions { get { lock (_lock) return _sessions.Count; } }
+    public long Evictions { get; private set; }
+
+    /// <summary>Approximate memory held, for reports: entries times their typical size.</summary>
+    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 160L; } }
+
+    public sealed class PathStats
+    {
+        public long FirstSeenMicros;
+        public long LastSeenMicros;
+        public long Requests;
+        public long Posts;
+        public bool Linked;
+        public readonly HashSet<IpAddress> Clients = new();
+        public double SizeMean;
+        public double SizeM2;
+    }
+
+    public sealed class SessionStats
+    {
+        public long LastSeenMicros;
+        public long Requests;
+        public double IntervalMean;
+        public double IntervalM2;
+    }
+
+    /// <summary>Reads what was known before this transaction, then records it.</summary>
+    public (PathSnapshot Path, SessionSnapshot Session) Observe(IpAddress client, IpAddress server, ushort port, string path,
+        long nowMicros, bool post, bool hasForeignReferer, long responseSize)
+    {
+        lock (_lock)
+        {
+            var pathKey = (server, port, path);
+            if (!_paths.TryGetValue(pathKey, out var p))
+            {
+                if (_paths.Count >= maxPaths) EvictOldest(_paths, s => s.LastSeenMicros);
+                p = new PathStats { FirstSeenMicros = nowMicros };
+                _paths[pathKey] = p;
+            }
+            var sessionKey = (client, server, port, path);
+            if (!_sessions.TryGetValue(sessionKey, out var s))
+            {
+                if (_sessions.Count >= maxSessions) EvictOldest(_sessions, x => x.LastSeenMicros);
+                s = new SessionStats { LastSeenMicros = nowMicros };
+                _sessions[sessionKey] = s;
+            }
+
+            var serverRequests = _serverRequests.GetValueOrDefault((server, port));
+            if (_serverRequests.Count < maxPaths || _serverRequests.ContainsKey((server, port))) _serverRequests[(server, port)] = serverRequests + 1;
+            var sizeDeviation = p.Requests >= 5 ? Math.Abs(responseSize - p.SizeMean) / (Math.Sqrt(p.SizeM2 / (p.Requests - 1)) + 16) : 0;
+            var pathSnapshot = new PathSnapshot(p.Clients.Count, p.Requests, (nowMicros - p.FirstSeenMicros) / 1e6,
+                p.Requests == 0 ? 0 : (double)p.Posts / p.Requests, p.Linked, sizeDeviation, serverRequests >= WarmServerRequests);
+            var intervalCv = s.Requests >= 4 ? Math.Sqrt(s.IntervalM2 / (s.Requests - 2)) / (s.IntervalMean + 1e-3) : double.NaN;
+            var sessionSnapshot = new SessionSnapshot(s.Requests, intervalCv);
+
+            // Record this transaction.
+            p.Requests++;
+            if (post) p.Posts++;
+            p.Linked |= hasForeignReferer;
+            if (p.Clients.Count < MaxClientsTracked) p.Clients.Add(client);
+            p.LastSeenMicros = nowMicros;
+            var delta = responseSize - p.SizeMean;
+            p.SizeMean += delta / p.Requests;
+            p.SizeM2 += delta * (responseSize - p.SizeMean);
+            if (s.Requests > 0)
+            {
+                var interval = Math.Max(0, (nowMicros - s.LastSeenMicros) / 1e6);
+                var n = s.Requests; // number of intervals after this one
+                var d = interval - s.IntervalMean;
+                s.IntervalMean += d / n;
+                s.IntervalM2 += d * (interval - s.IntervalMean);
+            }
+            s.Requests++;
+            s.LastSeenMicros = nowMicros;
+            return (pathSnapshot, sessionSnapshot);
+        }
+    }
+
+    private void EvictOldest<TKey, TValue>(Dictionary<TKey, TValue> map, Func<TValue, long> lastSeen) where TKey : notnull
+    {
+        // Drop the least recently seen tenth in one pass, so eviction costs O(1) amortised per insert.
+        var cutoff = map.Values.Select(lastSeen).Order().ElementAt(map.Count / 10);
+        foreach (var key in map.Where(kv => lastSeen(kv.Value) <= cutoff).Select(kv => kv.Key).ToList()) map.Remove(key);
+        Evictions++;
+    }
+}
+
+public readonly record struct PathSnapshot(int Clients, long Requests, double AgeSeconds, double PostShare, bool Linked, double SizeDeviation, bool ServerWarm);
+
+public readonly record struct SessionSnapshot(long Requests, double IntervalCv);

@@ -1,0 +1,252 @@
+using System.Text;
+using TrafficSensor.Decoding;
+using TrafficSensor.Http;
+
+namespace TrafficSensor.Features;
+
+/// <summary>
+/// Turns one HTTP transaction into a <see cref="FeatureVector"/> in one pass: lexical and structural
+/// features of the request, content evidence on both sides (server code uploaded, command output
+/// returned, framed or encoded answers), and the behaviour of the path and of the client's session.
+/// </summary>
+public sealed class FeatureExtractor(BehaviourState state)
+{
+    private static readonly byte[][] CodeTokens = Tokens(
+        "eval(", "assert(", "base64_decode", "system(", "shell_exec", "passthru", "proc_open", "popen(", "runtime.getruntime",
+        "processbuilder", "cmd.exe", "/bin/sh", "str_rot13", "gzinflate", "gzuncompress", "create_function", "@ini_set",
+        "set_time_limit", "hex2bin", "$_post[", "$_request[", "defineclass", "classloader", "wscript.shell", "powershell");
+
+    private static readonly byte[][] CommandTokens = Tokens(
+        "whoami", "uname", "netstat", "ipconfig", "ifconfig", "ps aux", "ls -la", "cat ", "/etc/passwd", "net user", "hostname", "ip addr", "tasklist");
+
+    private static readonly string[] ExactCommands = ["id", "pwd", "ls", "dir", "env", "ver", "set"];
+
+    private static readonly byte[][] ServerCode = Tokens("<?php", "<%@", "<jsp:", "<%!", "<script runat=", "<?=");
+
+    /// <summary>Text that command output contains and web pages do not (matched exactly, case-sensitive).</summary>
+    private static readonly byte[][] CommandOutput = Tokens(
+        "Volume Serial Number", "Directory of ", "root:x:0:0:", "x86_64 GNU/Linux", "PID TTY", "%CPU %MEM", "Proto Recv-Q",
+        "Windows IP Configuration", "NT AUTHORITY\\", "www-data", "drwxr-xr-x", "drwxrwxr", "-rw-r--r--", "Link encap:", "inet 127.0.0.1");
+
+    /// <summary>Parser findings that are protocol violations (evasion, smuggling, hand-written clients), not capture loss.</summary>
+    private static readonly HashSet<HttpAnomaly> Violations =
+    [
+        HttpAnomaly.BareLf, HttpAnomaly.ObsFold, HttpAnomaly.InvalidHeaderLine, HttpAnomaly.SpaceBeforeColon,
+        HttpAnomaly.ContentLengthAndTransferEncoding, HttpAnomaly.ConflictingContentLength, HttpAnomaly.InvalidContentLength,
+        HttpAnomaly.InvalidTransferEncoding, HttpAnomaly.InvalidChunkSize, HttpAnomaly.ChunkLineTooLong, HttpAnomaly.MissingChunkTerminator,
+        HttpAnomaly.InvalidRequestLine, HttpAnomaly.MultipleHost, HttpAnomaly.InvalidTargetCharacters,
+    ];
+
+    /// <summary>Request headers browsers, proxies and common API clients send; others are counted as unusual.</summary>
+    private static readonly HashSet<string> CommonHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "User-Agent", "Accept", "Accept-Language", "Accept-Encoding", "Accept-Charset", "Connection", "Keep-Alive", "Referer", "Cookie",
+        "Content-Type", "Content-Length", "Transfer-Encoding", "Cache-Control", "Pragma", "If-Modified-Since", "If-None-Match", "If-Match",
+        "If-Range", "Range", "Origin", "Authorization", "Upgrade-Insecure-Requests", "DNT", "TE", "Expect", "Via", "Forwarded", "From",
+        "X-Requested-With", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-IP", "X-Csrf-Token", "X-XSRF-Token",
+        "Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-User", "Sec-CH-UA", "Sec-CH-UA-Mobile", "Sec-CH-UA-Platform",
+        "Priority", "Purpose", "Sec-Purpose", "Upgrade", "X-Prometheus-Scrape-Timeout-Seconds", "Traceparent", "Tracestate",
+    };
+
+    private static readonly string[] ScriptExtensions = [".php", ".php5", ".phtml", ".jsp", ".jspx", ".asp", ".aspx", ".ashx", ".asmx", ".cgi", ".pl", ".cfm"];
+    private static readonly string[] StaticExtensions = [".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".css", ".js", ".woff", ".woff2", ".ttf", ".txt", ".pdf", ".map"];
+
+    public FeatureVector Extract(HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort)
+    {
+        var v = new FeatureVector();
+        var f = v.Values;
+        var request = tx.Request;
+        var response = tx.Response;
+        var target = request?.Target ?? "";
+        var q = target.IndexOf('?');
+        var path = (q >= 0 ? target[..q] : target).ToLowerInvariant();
+        var query = q >= 0 ? target[(q + 1)..] : "";
+        var requestBody = request?.Body ?? [];
+        var responseBody = response?.Body ?? [];
+        var extension = Path.GetExtension(path);
+
+        // Lexical
+        var parameters = tx.Parameters.Where(p => p.Source != ParameterSource.Cookie).ToList();
+        var values = tx.Parameters.Select(p => p.Value).ToList();
+        Set(f, "url_length", target.Length);
+        Set(f, "path_depth", path.Count(c => c == '/'));
+        Set(f, "query_length", query.Length);
+        Set(f, "parameter_count", parameters.Count);
+        Set(f, "max_parameter_length", values.Count == 0 ? 0 : values.Max(x => x.Length));
+        Set(f, "max_parameter_entropy", values.Where(x => x.Length >= 16).Select(x => TextStatistics.Entropy(Encoding.UTF8.GetBytes(x))).DefaultIfEmpty(0).Max());
+        Set(f, "request_body_entropy", TextStatistics.Entropy(requestBody));
+        Set(f, "request_base64_share", Math.Max(TextStatistics.Base64Share(requestBody), TextStatistics.Base64Share(Encoding.ASCII.GetBytes(query))));
+        Set(f, "request_hex_share", TextStatistics.HexShare(requestBody));
+        var decoded = DecodedRequestText(tx, target);
+        Set(f, "code_tokens", TextStatistics.CountTokens(decoded, CodeTokens));
+        Set(f, "command_tokens", TextStatistics.CountTokens(decoded, CommandTokens) + values.Count(x => ExactCommands.Contains(x.Trim()) || ExactCommands.Contains(TryBase64(x)?.Trim())));
+        Set(f, "request_binary_share", TextStatistics.BinaryShare(requestBody));
+
+        // Structural
+        var method = request?.Method ?? "";
+        Set(f, "method_post", method == "POST" ? 1 : 0);
+        Set(f, "method_other", method is "GET" or "POST" or "HEAD" or "" ? 0 : 1);
+        Set(f, "script_extension", ScriptExtensions.Contains(extension) ? 1 : 0);
+        Set(f, "static_extension", StaticExtensions.Contains(extension) ? 1 : 0);
+        var requestType = (request?.Header("Content-Type") ?? "").ToLowerInvariant();
+        Set(f, "request_form", requestType.StartsWith("application/x-www-form-urlencoded") ? 1 : 0);
+        Set(f, "request_multipart", requestType.StartsWith("multipart/") ? 1 : 0);
+        Set(f, "request_binary", requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && TextStatistics.BinaryShare(requestBody) > 0.3) ? 1 : 0);
+        Set(f, "request_json", requestType.Contains("json") ? 1 : 0);
+        var requestLength = request?.BodyLength ?? 0;
+        var responseLength = response?.BodyLength ?? 0;
+        Set(f, "request_body_log", Math.Log(1 + requestLength));
+        Set(f, "response_body_log", Math.Log(1 + responseLength));
+        Set(f, "response_request_ratio", Math.Log((1.0 + responseLength) / (1.0 + requestLength)));
+        var status = response?.Status ?? 0;
+        Set(f, "status_3xx", status is >= 300 and < 400 ? 1 : 0);
+        Set(f, "status_4xx", status is >= 400 and < 500 ? 1 : 0);
+        Set(f, "status_5xx", status >= 500 ? 1 : 0);
+        var referer = request?.Header("Referer");
+        Set(f, "no_referer", referer is null ? 1 : 0);
+        Set(f, "no_cookie", request?.Header("Cookie") is null ? 1 : 0);
+        Set(f, "no_accept_language", request?.Header("Accept-Language") is null ? 1 : 0);
+        Set(f, "no_accept", request?.Header("Accept") is null ? 1 : 0);
+        Set(f, "header_count", request?.Headers.Count ?? 0);
+        Set(f, "parser_anomalies", tx.AllAnomalies.All().Count(Violations.Contains));
+        var responseType = (response?.Header("Content-Type") ?? "").ToLowerInvariant();
+        Set(f, "response_html", responseType.StartsWith("text/html") ? 1 : 0);
+        Set(f, "response_plain_or_none", responseType.Length == 0 || responseType.StartsWith("text/plain") ? 1 : 0);
+        // Binary bytes declared as text (or not declared): an encrypted channel behind a script page.
+        Set(f, "response_binary", responseBody.Length > 0 && TextStatistics.BinaryShare(responseBody) > 0.3 && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
+        Set(f, "extension_type_mismatch", ExtensionMismatch(extension, responseType) ? 1 : 0);
+        Set(f, "empty_post", method == "POST" && requestLength == 0 ? 1 : 0);
+        Set(f, "unusual_headers", request?.Headers.Count(h => !CommonHeaders.Contains(h.Name)) ?? 0);
+
+        // Content evidence
+        var uploadsCode = TextStatistics.CountTokens(requestBody, ServerCode) > 0
+                          || tx.Parameters.Any(p => p.FileName is not null && ScriptExtensions.Contains(Path.GetExtension(p.FileName.ToLowerInvariant())));
+        Set(f, "uploads_server_code", uploadsCode ? 1 : 0);
+        var textual = IsTextual(responseType);
+        Set(f, "response_command_output", !textual ? 0 : CountExact(responseBody, CommandOutput) + (HasUidLine(responseBody) ? 1 : 0));
+        Set(f, "response_framed", IsFramed(responseBody) ? 1 : 0);
+        Set(f, "response_base64_share", TextStatistics.Base64Share(responseBody));
+        Set(f, "response_entropy", textual ? TextStatistics.Entropy(responseBody) : 0);
+        Set(f, "response_binary_share", textual ? TextStatistics.BinaryShare(responseBody) : 0);
+        Set(f, "response_hidden_comment", HiddenCommentData(responseBody) ? 1 : 0);
+
+        // Behaviour
+        var foreignReferer = referer is not null && RefererPath(referer) is { } rp && rp != path;
+        var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength);
+        // Novelty counts only on a server the sensor knows: on a cold start every path is new.
+        Set(f, "path_new_on_known_server", p.ServerWarm && p.Requests < 3 ? 1 : 0);
+        Set(f, "path_single_client", p.ServerWarm && p.Requests >= 5 && p.Clients == 1 ? 1 : 0);
+        Set(f, "path_post_share", p.PostShare);
+        Set(f, "path_unlinked", p.ServerWarm && !p.Linked && !foreignReferer ? 1 : 0);
+        Set(f, "response_size_deviation", Math.Min(50, p.SizeDeviation));
+        Set(f, "session_requests_log", Math.Log(1 + s.Requests));
+        Set(f, "session_interval_regularity", double.IsNaN(s.IntervalCv) ? 0 : 1 / (1 + s.IntervalCv));
+        return v;
+    }
+
+    private static void Set(float[] f, string name, double value) => f[FeatureSchema.IndexOf(name)] = (float)value;
+
+    private static int CountExact(ReadOnlySpan<byte> data, byte[][] tokens)
+    {
+        var n = 0;
+        foreach (var token in tokens)
+            if (data.IndexOf(token) >= 0) n++;
+        return n;
+    }
+
+    /// <summary>"uid=33(www-data)": the id command's output (digits then a parenthesis, not a query parameter).</summary>
+    private static bool HasUidLine(ReadOnlySpan<byte> data)
+    {
+        for (var i = data.IndexOf("uid="u8); i >= 0;)
+        {
+            var j = i + 4;
+            while (j < data.Length && data[j] is >= (byte)'0' and <= (byte)'9') j++;
+            if (j > i + 4 && j < data.Length && data[j] == (byte)'(') return true;
+            var next = data[(i + 4)..].IndexOf("uid="u8);
+            i = next < 0 ? -1 : i + 4 + next;
+        }
+        return false;
+    }
+
+    private static byte[][] Tokens(params string[] tokens) => tokens.Select(Encoding.ASCII.GetBytes).ToArray();
+
+    /// <summary>The request as the server's code would see it: decoded target, parameter values (and their base64 decoding), raw body.</summary>
+    private static byte[] DecodedRequestText(HttpTransaction tx, string target)
+    {
+        var sb = new StringBuilder(HttpParameters.PercentDecode(target));
+        foreach (var p in tx.Parameters)
+        {
+            sb.Append('\n').Append(p.Value);
+            if (TryBase64(p.Value) is { } b64) sb.Append('\n').Append(b64);
+            if (p.Value.Length > 2 && TryBase64(p.Value[2..]) is { } shifted) sb.Append('\n').Append(shifted); // AntSword's two-character prefix
+        }
+        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
+        var body = tx.Request?.Body ?? [];
+        return body.Length == 0 ? bytes : [.. bytes, (byte)'\n', .. body];
+    }
+
+    private static string? TryBase64(string? value)
+    {
+        if (value is not null && value.Contains('%')) value = Uri.UnescapeDataString(value);
+        if (value is null || value.Length < 4 || value.Length > 65536 || value.Length % 4 != 0) return null;
+        var buffer = new byte[value.Length];
+        if (!Convert.TryFromBase64String(value, buffer, out var n)) return null;
+        var text = buffer.AsSpan(0, n);
+        return TextStatistics.BinaryShare(text) < 0.1 ? Encoding.UTF8.GetString(text) : null;
+    }
+
+    /// <summary>Declared as text (or not declared): where entropy, binary bytes and command output mean something.</summary>
+    private static bool IsTextual(string type) =>
+        type.Length == 0 || type.StartsWith("text/") || type.Contains("json") || type.Contains("xml") || type.Contains("javascript") || type.Contains("x-www-form-urlencoded");
+
+    private static bool ExtensionMismatch(string extension, string type)
+    {
+        if (type.Length == 0) return false;
+        return extension switch
+        {
+            ".png" or ".jpg" or ".jpeg" or ".gif" or ".ico" => !type.StartsWith("image/"),
+            ".css" => !type.StartsWith("text/css"),
+            ".js" => !type.Contains("javascript"),
+            ".pdf" => !type.Contains("pdf"),
+            _ => false,
+        };
+    }
+
+    /// <summary>A body wrapped in markers: ->| … |&lt;- (China Chopper), or a hex/alphanumeric prefix and a hex suffix around the content.</summary>
+    private static bool IsFramed(ReadOnlySpan<byte> body)
+    {
+        if (body.Length < 6) return false;
+        if (body.StartsWith("->|"u8) || body.EndsWith("|<-"u8)) return true;
+        var trimmed = body.TrimEnd((byte)'\n').TrimEnd((byte)'\r');
+        int hexSuffix = 0, hexPrefix = 0, alnumPrefix = 0;
+        for (var i = trimmed.Length - 1; i >= 0 && IsHex(trimmed[i]); i--) hexSuffix++;
+        for (var i = 0; i < trimmed.Length && IsHex(trimmed[i]); i++) hexPrefix++;
+        for (var i = 0; i < trimmed.Length && char.IsAsciiLetterOrDigit((char)trimmed[i]); i++) alnumPrefix++;
+        return hexSuffix >= 8 && hexSuffix < trimmed.Length && (hexPrefix >= 8 || alnumPrefix >= 16);
+    }
+
+    /// <summary>An HTML comment that is mostly a long base64 run: data smuggled out inside an ordinary page.</summary>
+    private static bool HiddenCommentData(ReadOnlySpan<byte> body)
+    {
+        var start = body.IndexOf("<!--"u8);
+        while (start >= 0)
+        {
+            var rest = body[(start + 4)..];
+            var end = rest.IndexOf("-->"u8);
+            if (end < 0) return false;
+            var comment = rest[..end].Trim((byte)' ');
+            if (comment.Length >= 8 && TextStatistics.Base64Share(comment, 8) > 0.9) return true;
+            body = rest[(end + 3)..];
+            start = body.IndexOf("<!--"u8);
+        }
+        return false;
+    }
+
+    private static bool IsHex(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
+
+    private static string? RefererPath(string referer)
+    {
+        if (!Uri.TryCreate(referer, UriKind.Absolute, out var uri)) return null;
+        return uri.AbsolutePath.ToLowerInvariant();
+    }
+}

@@ -1,0 +1,50 @@
+namespace TrafficSensor.Features;
+
+/// <summary>
+/// The names and order of the features. A model records the schema version it was trained with;
+/// loading a model made for another version fails with a clear message.
+/// </summary>
+public static class FeatureSchema
+{
+    public const string Version = "ts-features-1";
+
+    public static readonly string[] Names =
+    [
+        // lexical
+        "url_length", "path_depth", "query_length", "parameter_count", "max_parameter_length",
+        "max_parameter_entropy", "request_body_entropy", "request_base64_share", "request_hex_share",
+        "code_tokens", "command_tokens", "request_binary_share",
+        // structural
+        "method_post", "method_other", "script_extension", "static_extension",
+        "request_form", "request_multipart", "request_binary", "request_json",
+        "request_body_log", "response_body_log", "response_request_ratio",
+        "status_3xx", "status_4xx", "status_5xx",
+        "no_referer", "no_cookie", "no_accept_language", "no_accept", "header_count", "parser_anomalies",
+        "response_html", "response_plain_or_none", "response_binary", "extension_type_mismatch",
+        "empty_post", "unusual_headers",
+        // content evidence
+        "uploads_server_code", "response_command_output", "response_framed", "response_base64_share",
+        "response_entropy", "response_binary_share", "response_hidden_comment",
+        // behaviour of the server's path and of the client's session on it
+        "path_new_on_known_server", "path_single_client", "path_post_share", "path_unlinked",
+        "response_size_deviation", "session_requests_log", "session_interval_regularity",
+    ];
+
+    public static int Count => Names.Length;
+
+    public static int IndexOf(string name) => Array.IndexOf(Names, name);
+}
+
+/// <summary>The features of one transaction, in <see cref="FeatureSchema"/> order.</summary>
+public sealed class FeatureVector
+{
+    public FeatureVector() => Values = new float[FeatureSchema.Count];
+
+    public float[] Values { get; }
+
+    public float this[string name]
+    {
+        get => Values[FeatureSchema.IndexOf(name)];
+        set => Values[FeatureSchema.IndexOf(name)] = value;
+    }
+}

@@ -1,0 +1,83 @@
+namespace TrafficSensor.Features;
+
+/// <summary>Allocation-free measures of byte strings: entropy, share of base64/hex runs, binary share, token counts.</summary>
+public static class TextStatistics
+{
+    /// <summary>Shannon entropy in bits per byte (0..8).</summary>
+    public static float Entropy(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return 0;
+        Span<int> counts = stackalloc int[256];
+        foreach (var b in data) counts[b]++;
+        double entropy = 0;
+        foreach (var c in counts)
+        {
+            if (c == 0) continue;
+            var p = (double)c / data.Length;
+            entropy -= p * Math.Log2(p);
+        }
+        return (float)entropy;
+    }
+
+    /// <summary>Share of bytes inside runs of at least <paramref name="minRun"/> base64 characters.</summary>
+    public static float Base64Share(ReadOnlySpan<byte> data, int minRun = 32) => RunShare(data, minRun, static b =>
+        b is >= (byte)'A' and <= (byte)'Z' or >= (byte)'a' and <= (byte)'z' or >= (byte)'0' and <= (byte)'9' or (byte)'+' or (byte)'/' or (byte)'=');
+
+    /// <summary>Share of bytes inside runs of at least <paramref name="minRun"/> hexadecimal digits.</summary>
+    public static float HexShare(ReadOnlySpan<byte> data, int minRun = 32) => RunShare(data, minRun, static b =>
+        b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F');
+
+    /// <summary>Share of bytes that are neither printable ASCII nor common whitespace.</summary>
+    public static float BinaryShare(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return 0;
+        var n = 0;
+        foreach (var b in data)
+            if (b is < 0x20 and not ((byte)'\r' or (byte)'\n' or (byte)'\t') or >= 0x7F) n++;
+        return (float)n / data.Length;
+    }
+
+    private static float RunShare(ReadOnlySpan<byte> data, int minRun, Func<byte, bool> inRun)
+    {
+        if (data.IsEmpty) return 0;
+        int covered = 0, run = 0;
+        foreach (var b in data)
+        {
+            if (inRun(b)) { run++; continue; }
+            if (run >= minRun) covered += run;
+            run = 0;
+        }
+        if (run >= minRun) covered += run;
+        return (float)covered / data.Length;
+    }
+
+    /// <summary>How many of the (lower-case ASCII) tokens occur in <paramref name="data"/>, compared without case.</summary>
+    public static int CountTokens(ReadOnlySpan<byte> data, byte[][] tokens)
+    {
+        var n = 0;
+        foreach (var token in tokens)
+            if (IndexOfIgnoreCase(data, token) >= 0) n++;
+        return n;
+    }
+
+    public static int IndexOfIgnoreCase(ReadOnlySpan<byte> data, ReadOnlySpan<byte> lowerToken)
+    {
+        if (lowerToken.IsEmpty || data.Length < lowerToken.Length) return -1;
+        var first = lowerToken[0];
+        var upperFirst = first is >= (byte)'a' and <= (byte)'z' ? (byte)(first - 32) : first;
+        for (var i = 0; i <= data.Length - lowerToken.Length; i++)
+        {
+            var c = data[i];
+            if (c != first && c != upperFirst) continue;
+            var match = true;
+            for (var j = 1; j < lowerToken.Length && match; j++)
+            {
+                var d = data[i + j];
+                if (d is >= (byte)'A' and <= (byte)'Z') d += 32;
+                match = d == lowerToken[j];
+            }
+            if (match) return i;
+        }
+        return -1;
+    }
+}

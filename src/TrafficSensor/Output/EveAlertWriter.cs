@@ -1,0 +1,117 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using TrafficSensor.Decoding;
+
+namespace TrafficSensor.Output;
+
+/// <summary>
+/// Writes EVE alerts (event_type "alert") for transactions the model flags. Alerts of one
+/// client-to-path session form one thread: the first alert is written at once, later ones when the
+/// thread's count reaches 2, 4, 8, … (so a web-shell session of a thousand requests is about ten
+/// lines, each with the running count), and a last line for every thread when the run ends.
+/// Thread-safe; bounded to <c>maxThreads</c> open threads (the oldest is closed beyond that).
+/// </summary>
+public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000) : ITransactionOutput, IDisposable
+{
+    private readonly Utf8JsonWriter _json = new(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.Default });
+    private readonly Dictionary<(IpAddress, IpAddress, ushort, string), AlertThread> _threads = new();
+    private readonly Lock _lock = new();
+    private long _nextThreadId = 1;
+
+    public long Alerts { get; private set; }
+    public long Lines { get; private set; }
+
+    private sealed class AlertThread(long id, TransactionRecord first)
+    {
+        public long Id { get; } = id;
+        public long Count;
+        public long LastWritten;
+        public TransactionRecord Last = first;
+        public long FirstTimestampMicros { get; } = first.Transaction.TimestampMicros;
+    }
+
+    public void Write(TransactionRecord record)
+    {
+        if (record.Verdict is not { Alert: true }) return;
+        var target = record.Transaction.Request?.Target ?? "";
+        var q = target.IndexOf('?');
+        var key = (record.ClientAddress, record.ServerAddress, record.ServerPort, q >= 0 ? target[..q] : target);
+        lock (_lock)
+        {
+            Alerts++;
+            if (!_threads.TryGetValue(key, out var thread))
+            {
+                if (_threads.Count >= maxThreads) Close(_threads.MinBy(t => t.Value.Last.Transaction.TimestampMicros).Key);
+                thread = new AlertThread(_nextThreadId++, record);
+                _threads[key] = thread;
+            }
+            thread.Count++;
+            thread.Last = record;
+            if ((thread.Count & (thread.Count - 1)) == 0) WriteLine(thread, final: false);
+        }
+    }
+
+    public void Flush()
+    {
+        lock (_lock)
+        {
+            foreach (var key in _threads.Keys.ToList()) Close(key);
+            stream.Flush();
+        }
+    }
+
+    public void Dispose()
+    {
+        Flush();
+        _json.Dispose();
+    }
+
+    private void Close((IpAddress, IpAddress, ushort, string) key)
+    {
+        var thread = _threads[key];
+        if (thread.LastWritten != thread.Count) WriteLine(thread, final: true);
+        _threads.Remove(key);
+    }
+
+    private void WriteLine(AlertThread thread, bool final)
+    {
+        var r = thread.Last;
+        var verdict = r.Verdict!;
+        _json.WriteStartObject();
+        EveJsonWriter.WriteFlowAndHttp(_json, r, "alert");
+        _json.WriteStartObject("alert");
+        _json.WriteString("action", "allowed");
+        _json.WriteNumber("gid", 1);
+        _json.WriteNumber("signature_id", 9_150_501);
+        _json.WriteNumber("rev", 1);
+        _json.WriteString("signature", "TrafficSensor anomalous server-side component traffic (possible web shell / tunnel / backdoor module)");
+        _json.WriteString("category", "T1505.003 Web Shell");
+        _json.WriteNumber("severity", verdict.Score >= 2 * verdict.Threshold ? 1 : 2);
+        _json.WriteNumber("thread_id", thread.Id);
+        _json.WriteNumber("count", thread.Count);
+        _json.WriteString("first_seen", EveJsonWriter.FormatTimestamp(thread.FirstTimestampMicros));
+        _json.WriteBoolean("final", final);
+        _json.WriteEndObject();
+        EveJsonWriter.WriteAnomaly(_json, verdict);
+        _json.WriteEndObject();
+        _json.Flush();
+        stream.WriteByte((byte)'\n');
+        _json.Reset();
+        thread.LastWritten = thread.Count;
+        Lines++;
+    }
+}
+
+/// <summary>Sends every record to several outputs.</summary>
+public sealed class TeeOutput(params ITransactionOutput[] outputs) : ITransactionOutput
+{
+    public void Write(TransactionRecord record)
+    {
+        foreach (var o in outputs) o.Write(record);
+    }
+
+    public void Flush()
+    {
+        foreach (var o in outputs) o.Flush();
+    }
+}

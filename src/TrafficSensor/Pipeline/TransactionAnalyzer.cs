@@ -1,0 +1,15 @@
+using TrafficSensor.Detection;
+using TrafficSensor.Features;
+using TrafficSensor.Output;
+
+namespace TrafficSensor.Pipeline;
+
+/// <summary>Features and verdict for each transaction of one worker (the scorer is the worker's own).</summary>
+internal sealed class TransactionAnalyzer(FeatureExtractor extractor, AnomalyModel.Scorer? scorer)
+{
+    public TransactionRecord Analyze(TransactionRecord record)
+    {
+        var features = extractor.Extract(record.Transaction, record.ClientAddress, record.ServerAddress, record.ServerPort);
+        return record with { Features = features, Verdict = scorer?.Score(features) };
+    }
+}

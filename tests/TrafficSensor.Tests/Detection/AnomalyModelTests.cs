@@ -1,0 +1,98 @@
+using System.IO.Compression;
+using TrafficSensor.Detection;
+using TrafficSensor.Features;
+
+namespace TrafficSensor.Tests.Detection;
+
+public sealed class AnomalyModelTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ts-model-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static List<FeatureVector> Benign(int n, int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ =>
+        {
+            var v = new FeatureVector();
+            v["url_length"] = 20 + random.Next(30);
+            v["path_depth"] = 1 + random.Next(3);
+            v["header_count"] = 5 + random.Next(4);
+            v["response_body_log"] = (float)(5 + random.NextDouble() * 4);
+            v["response_html"] = random.Next(2);
+            return v;
+        }).ToList();
+    }
+
+    [Fact]
+    public void Calibrated_threshold_keeps_benign_false_positives_near_the_target()
+    {
+        var model = AnomalyModel.Train(Benign(4000, 1), "test", targetFalsePositiveRate: 0.01);
+        var scorer = model.CreateScorer();
+        var fresh = Benign(4000, 2);
+        var falsePositives = fresh.Count(v => scorer.Score(v).Alert);
+        Assert.InRange(falsePositives, 0, 4000 * 0.03);
+    }
+
+    [Fact]
+    public void Evidence_never_seen_in_benign_traffic_alerts_and_is_explained()
+    {
+        var model = AnomalyModel.Train(Benign(2000, 1), "test");
+        var shell = Benign(1, 3)[0];
+        shell["code_tokens"] = 5;
+        shell["response_framed"] = 1;
+        var verdict = model.CreateScorer().Score(shell);
+        Assert.True(verdict.Alert);
+        Assert.Contains(verdict.Reasons, r => r.Feature == "code_tokens" && r.Value == 5 && r.Normal == 0);
+        Assert.Equal("test", verdict.Model);
+    }
+
+    [Fact]
+    public void A_saved_model_scores_the_same_after_loading()
+    {
+        var model = AnomalyModel.Train(Benign(1000, 1), "roundtrip");
+        var path = Path.Combine(_dir, "m.zip");
+        model.Save(path);
+        var loaded = AnomalyModel.Load(path);
+        Assert.Equal(model.Threshold, loaded.Threshold);
+        var a = model.CreateScorer();
+        var b = loaded.CreateScorer();
+        foreach (var v in Benign(50, 9)) Assert.Equal(a.Score(v).Score, b.Score(v).Score, 5);
+    }
+
+    [Fact]
+    public void A_corrupt_or_foreign_file_fails_with_a_clear_message()
+    {
+        var garbage = Path.Combine(_dir, "garbage.zip");
+        File.WriteAllText(garbage, "not a zip");
+        Assert.Contains("not a usable model file", Assert.Throws<ModelException>(() => AnomalyModel.Load(garbage)).Message);
+        var empty = Path.Combine(_dir, "empty.zip");
+        using (ZipFile.Open(empty, ZipArchiveMode.Create)) { }
+        Assert.Contains("not a TrafficSensor model", Assert.Throws<ModelException>(() => AnomalyModel.Load(empty)).Message);
+        Assert.Contains("not found", Assert.Throws<ModelException>(() => AnomalyModel.Load(Path.Combine(_dir, "missing.zip"))).Message);
+    }
+
+    [Fact]
+    public void A_model_for_other_features_is_refused()
+    {
+        var path = Path.Combine(_dir, "old.zip");
+        AnomalyModel.Train(Benign(500, 1), "old").Save(path);
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            var entry = zip.GetEntry("trafficsensor-model.json")!;
+            string json;
+            using (var r = new StreamReader(entry.Open())) json = r.ReadToEnd();
+            entry.Delete();
+            using var w = new StreamWriter(zip.CreateEntry("trafficsensor-model.json").Open());
+            w.Write(json.Replace(FeatureSchema.Version, "ts-features-0"));
+        }
+        Assert.Contains("retrain", Assert.Throws<ModelException>(() => AnomalyModel.Load(path)).Message);
+    }
+
+    [Fact]
+    public void Too_little_training_data_is_refused()
+    {
+        Assert.Throws<ModelException>(() => AnomalyModel.Train(Benign(10, 1), "tiny"));
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text;
+using TrafficSensor.Decoding;
+using TrafficSensor.Features;
+using TrafficSensor.Http;
+using TrafficSensor.Tests.Http;
+
+namespace TrafficSensor.Tests.Features;
+
+public class FeatureExtractorTests
+{
+    private static readonly IpAddress Client = IpAddress.Parse("10.0.0.5");
+    private static readonly IpAddress Server = IpAddress.Parse("10.0.0.80");
+
+    private static HttpTransaction Tx(string request, string response) =>
+        Assert.Single(new HttpHarness().Client(request).Server(response).Close());
+
+    private static FeatureVector Extract(string request, string response, BehaviourState? state = null) =>
+        new FeatureExtractor(state ?? new BehaviourState()).Extract(Tx(request, response), Client, Server, 80);
+
+    private static string Ok(string body, string type = "text/html") => $"HTTP/1.1 200 OK\r\nContent-Type: {type}\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+
+    private static string Post(string path, string body, string type = "application/x-www-form-urlencoded") =>
+        $"POST {path} HTTP/1.1\r\nHost: h\r\nContent-Type: {type}\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+
+    [Fact]
+    public void A_browser_page_view_has_no_evidence()
+    {
+        var v = Extract("GET /index.html HTTP/1.1\r\nHost: h\r\nAccept: text/html\r\nAccept-Language: en\r\nReferer: http://h/\r\nCookie: a=1\r\n\r\n",
+            Ok("<html><body><h1>Welcome</h1><p>Our offers.</p></body></html>"));
+        foreach (var name in new[] { "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "empty_post", "unusual_headers", "response_hidden_comment", "parser_anomalies" })
+            Assert.Equal(0, v[name]);
+        Assert.Equal(0, v["no_referer"]);
+    }
+
+    [Fact]
+    public void China_chopper_shows_code_tokens_and_framed_output()
+    {
+        var z0 = Convert.ToBase64String(Encoding.ASCII.GetBytes("@ini_set(\"display_errors\",\"0\");@system($r.\" 2>&1\",$ret);"));
+        var v = Extract(Post("/img/x.php", "caidao=%40eval%28base64_decode%28%24_POST%5Bz0%5D%29%29%3B&z0=" + Uri.EscapeDataString(z0)), Ok("->|uid=33(www-data) gid=33(www-data)\n|<-"));
+        Assert.True(v["code_tokens"] >= 3);
+        Assert.Equal(1, v["response_framed"]);
+        Assert.True(v["response_command_output"] >= 2);
+        Assert.Equal(1, v["script_extension"]);
+        Assert.Equal(1, v["method_post"]);
+    }
+
+    [Fact]
+    public void Command_in_a_base64_cookie_and_output_in_a_comment_are_found()
+    {
+        var cookie = Uri.EscapeDataString(Convert.ToBase64String(Encoding.ASCII.GetBytes("uname -a")));
+        var hidden = Convert.ToBase64String(Encoding.ASCII.GetBytes("Linux web 6.1.0 #1 SMP x86_64 GNU/Linux\n"));
+        var v = Extract($"GET /products HTTP/1.1\r\nHost: h\r\nCookie: RGSESSION={cookie}\r\n\r\n", Ok($"<html>shop</html><!-- {hidden} -->"));
+        Assert.True(v["command_tokens"] >= 1);
+        Assert.Equal(1, v["response_hidden_comment"]);
+    }
+
+    [Fact]
+    public void Uploading_server_code_is_evidence()
+    {
+        const string body = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.php\"\r\n\r\n<?php @eval($_POST['x']);?>\r\n--B--\r\n";
+        var v = Extract(Post("/upload", body, "multipart/form-data; boundary=B"), Ok("done"));
+        Assert.Equal(1, v["uploads_server_code"]);
+        Assert.Equal(1, v["request_multipart"]);
+    }
+
+    [Fact]
+    public void Tunnel_polling_is_an_empty_post_with_unusual_headers()
+    {
+        var v = Extract("POST /t.jsp?cmd=read HTTP/1.1\r\nHost: h\r\nX-CMD: READ\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 200 OK\r\nX-STATUS: OK\r\nContent-Length: 0\r\n\r\n");
+        Assert.Equal(1, v["empty_post"]);
+        Assert.Equal(1, v["unusual_headers"]);
+    }
+
+    [Fact]
+    public void Binary_answers_count_only_when_declared_as_text()
+    {
+        var binary = new string((char)0x81, 40) + new string((char)0x02, 40);
+        var asText = Extract(Post("/a.jsp", "x"), Ok(binary, "text/html; charset=ISO-8859-1"));
+        var asFlash = Extract(Post("/a.jsp", "x"), Ok(binary, "application/x-shockwave-flash"));
+        Assert.Equal(1, asText["response_binary"]);
+        Assert.Equal(0, asFlash["response_binary"]);
+        Assert.Equal(0, asFlash["response_entropy"]);
+    }
+
+    [Fact]
+    public void Query_parameters_named_uid_and_pgp_signatures_are_not_command_output()
+    {
+        var v = Extract("GET /a?uid=42 HTTP/1.1\r\nHost: h\r\n\r\n", Ok("<a href=\"/p?uid=42&x=1\">profile</a> -----BEGIN PGP SIGNATURE-----\nVersion: GnuPG v1.4.10 (GNU/Linux)\n", "text/plain"));
+        Assert.Equal(0, v["response_command_output"]);
+    }
+
+    [Fact]
+    public void Path_novelty_counts_only_once_the_server_is_known()
+    {
+        var state = new BehaviourState();
+        var cold = Extract("GET /brand-new HTTP/1.1\r\nHost: h\r\n\r\n", Ok("x"), state);
+        Assert.Equal(0, cold["path_new_on_known_server"]);
+        Assert.Equal(0, cold["path_unlinked"]);
+        for (var i = 0; i < BehaviourState.WarmServerRequests; i++)
+            Extract($"GET /page{i % 10} HTTP/1.1\r\nHost: h\r\nReferer: http://h/\r\n\r\n", Ok("x"), state);
+        var warm = Extract("GET /shell.php HTTP/1.1\r\nHost: h\r\n\r\n", Ok("x"), state);
+        Assert.Equal(1, warm["path_new_on_known_server"]);
+        Assert.Equal(1, warm["path_unlinked"]);
+    }
+
+    [Fact]
+    public void Behaviour_state_is_bounded()
+    {
+        var state = new BehaviourState(maxPaths: 100, maxSessions: 100);
+        var extractor = new FeatureExtractor(state);
+        for (var i = 0; i < 2000; i++)
+            extractor.Extract(Tx($"GET /p{i} HTTP/1.1\r\nHost: h\r\n\r\n", Ok("x")), new IpAddress(0, 0x0000_FFFF_0A00_0000UL | (uint)i), Server, 80);
+        Assert.True(state.Paths <= 100);
+        Assert.True(state.Sessions <= 100);
+        Assert.True(state.Evictions > 0);
+    }
+
+    [Fact]
+    public void Regular_polling_shows_as_regular_intervals()
+    {
+        var state = new BehaviourState();
+        var extractor = new FeatureExtractor(state);
+        FeatureVector? last = null;
+        for (var i = 0; i < 10; i++)
+        {
+            var tx = Tx("POST /t.jsp HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+            typeof(HttpMessage).GetProperty(nameof(HttpMessage.TimestampMicros))!.SetValue(tx.Request, 1_000_000L + i * 250_000L);
+            last = extractor.Extract(tx, Client, Server, 80);
+        }
+        Assert.True(last!["session_interval_regularity"] > 0.9);
+        Assert.True(last["session_requests_log"] > 2);
+    }
+}
