@@ -56,7 +56,15 @@ internal static class DetectionCommands
         var collector = new Collector();
         var stats = new SensorPipeline(new SensorOptions(), collector, collectFeatures: true).Replay(files);
         if (stats.Files.All(f => f.Unusable)) return Console.Fail("none of the benign input could be read as a capture", ExitCodes.UnusableInput);
-        var labels = o.Labels.Any() ? LabelSet.Load(o.Labels) : null;
+        LabelSet? labels;
+        try
+        {
+            labels = o.Labels.Any() ? LabelSet.Load(o.Labels) : null;
+        }
+        catch (FormatException e)
+        {
+            return Console.Fail(e.Message, ExitCodes.UnusableInput);
+        }
         var benign = new List<FeatureVector>();
         var excluded = 0;
         foreach (var r in collector.Records.OrderBy(r => r.Transaction.TimestampMicros))
@@ -91,9 +99,17 @@ internal static class DetectionCommands
         {
             return Console.Fail(e.Message, ExitCodes.UnusableInput);
         }
+        LabelSet labels;
+        try
+        {
+            labels = LabelSet.Load(o.Labels);
+        }
+        catch (FormatException e)
+        {
+            return Console.Fail(e.Message, ExitCodes.UnusableInput);
+        }
         var collector = new Collector();
         new SensorPipeline(new SensorOptions(), collector, model).Replay(CaptureFileSet.Resolve(o.Pcaps));
-        var labels = LabelSet.Load(o.Labels);
         var scored = new List<(string Family, string Session, float Score, bool Alert)>();
         var unlabelled = 0;
         foreach (var r in collector.Records.OrderBy(r => r.Transaction.TimestampMicros))

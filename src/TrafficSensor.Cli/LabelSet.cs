@@ -17,14 +17,29 @@ internal sealed class LabelSet
     {
         var set = new LabelSet();
         foreach (var path in paths)
-            foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        {
+            if (!File.Exists(path)) throw new FormatException($"labels file not found: {path}");
+            var number = 0;
+            foreach (var line in File.ReadLines(path))
             {
-                var label = JsonSerializer.Deserialize<Label>(line, Json) ?? throw new FormatException($"{path}: empty label line");
+                number++;
+                if (line.Length == 0) continue;
+                Label? label;
+                try
+                {
+                    label = JsonSerializer.Deserialize<Label>(line, Json);
+                }
+                catch (JsonException e)
+                {
+                    throw new FormatException($"{path}:{number}: not a label (one JSON object per line expected): {e.Message}");
+                }
+                if (label is null || label.Family is null || label.Url is null) throw new FormatException($"{path}:{number}: incomplete label");
                 var key = Key(label.SrcIp, label.SrcPort, label.DestIp, label.DestPort, label.HttpMethod, label.Url);
                 if (!set._byKey.TryGetValue(key, out var queue)) set._byKey[key] = queue = new Queue<Label>();
                 queue.Enqueue(label);
                 set.Count++;
             }
+        }
         return set;
     }
 

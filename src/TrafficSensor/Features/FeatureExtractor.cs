@@ -80,7 +80,8 @@ public sealed class FeatureExtractor(BehaviourState state)
         var decoded = DecodedRequestText(tx, target);
         Set(f, "code_tokens", TextStatistics.CountTokens(decoded, CodeTokens));
         Set(f, "command_tokens", TextStatistics.CountTokens(decoded, CommandTokens) + values.Count(x => ExactCommands.Contains(x.Trim()) || ExactCommands.Contains(TryBase64(x)?.Trim())));
-        Set(f, "request_binary_share", TextStatistics.BinaryShare(requestBody));
+        var requestIsMultipart = (request?.Header("Content-Type") ?? "").StartsWith("multipart/", StringComparison.OrdinalIgnoreCase);
+        Set(f, "request_binary_share", requestIsMultipart ? 0 : TextStatistics.BinaryShare(requestBody));
 
         // Structural
         var method = request?.Method ?? "";
@@ -91,7 +92,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         var requestType = (request?.Header("Content-Type") ?? "").ToLowerInvariant();
         Set(f, "request_form", requestType.StartsWith("application/x-www-form-urlencoded") ? 1 : 0);
         Set(f, "request_multipart", requestType.StartsWith("multipart/") ? 1 : 0);
-        Set(f, "request_binary", requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && TextStatistics.BinaryShare(requestBody) > 0.3) ? 1 : 0);
+        // A raw binary body posted to the application (encrypted shell channels, tunnel data); binary
+        // files inside multipart uploads are ordinary.
+        Set(f, "request_binary", !requestIsMultipart && (requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && TextStatistics.BinaryShare(requestBody) > 0.3)) ? 1 : 0);
         Set(f, "request_json", requestType.Contains("json") ? 1 : 0);
         var requestLength = request?.BodyLength ?? 0;
         var responseLength = response?.BodyLength ?? 0;
@@ -140,7 +143,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "path_unlinked", p.ServerWarm && !p.Linked && !foreignReferer ? 1 : 0);
         Set(f, "response_size_deviation", Math.Min(50, p.SizeDeviation));
         Set(f, "session_requests_log", Math.Log(1 + s.Requests));
-        Set(f, "session_interval_regularity", double.IsNaN(s.IntervalCv) ? 0 : 1 / (1 + s.IntervalCv));
+        // Polling (tunnels, beacons) is regular *and* moves little data; a person fetching the same
+        // large file on a routine is regular too, and is not polling.
+        Set(f, "session_interval_regularity", double.IsNaN(s.IntervalCv) || responseLength > 2048 ? 0 : 1 / (1 + s.IntervalCv));
         return v;
     }
 

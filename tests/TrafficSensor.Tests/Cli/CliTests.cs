@@ -30,7 +30,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Replay_writes_only_json_lines_to_stdout_and_the_summary_to_stderr()
     {
-        var (code, output, err) = Run("replay", RealCapture("cmdshell-php-marcellelee.pcap"));
+        var (code, output, err) = Run("replay", "--no-model", RealCapture("cmdshell-php-marcellelee.pcap"));
         Assert.Equal(0, code);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(11, lines.Length);
@@ -91,7 +91,7 @@ public sealed class CliTests : IDisposable
     {
         var bad = Path.Combine(_dir, "bad.pcap");
         File.WriteAllText(bad, "hello");
-        var (code, output, err) = Run("replay", "-q", bad, RealCapture("cmdshell-php-marcellelee.pcap"));
+        var (code, output, err) = Run("replay", "-q", "--no-model", bad, RealCapture("cmdshell-php-marcellelee.pcap"));
         Assert.Equal(0, code);
         Assert.Equal(11, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("bad.pcap", err);
@@ -114,7 +114,7 @@ public sealed class CliTests : IDisposable
         var request = "GET /a?x=<script>alert(1)</script>&y=\u001b[31m HTTP/1.1\r\nHost: h\r\nUser-Agent: \"quoted\" \\ \u0007bell\r\n\r\n";
         var packets = new TcpConversation(IPAddress.Parse("10.0.0.1"), 5555, IPAddress.Parse("10.0.0.2"), 80).Client(request).Server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").Packets();
         var pcap = SensorRun.ToPcap(LinkType.Ethernet, packets).WriteTo(Path.Combine(_dir, "xss.pcap"));
-        var (code, output, _) = Run("replay", "-q", pcap);
+        var (code, output, _) = Run("replay", "-q", "--no-model", pcap);
         Assert.Equal(0, code);
         Assert.DoesNotContain("<script>", output);
         Assert.DoesNotContain("\u001b", output);
@@ -123,5 +123,62 @@ public sealed class CliTests : IDisposable
         var http = doc.RootElement.GetProperty("http");
         Assert.Equal("/a?x=<script>alert(1)</script>&y=\u001b[31m", http.GetProperty("url").GetString());
         Assert.Equal("\"quoted\" \\ \u0007bell", http.GetProperty("http_user_agent").GetString());
+    }
+
+    [Fact]
+    public void The_bundled_model_alerts_on_a_real_web_shell_session_and_groups_it()
+    {
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "models", "default.zip")), "models/default.zip is not bundled with the CLI");
+        var (code, output, _) = Run("replay", "-q", RealCapture("cmdshell-php-marcellelee.pcap"));
+        Assert.Equal(0, code);
+        var alerts = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.NotEmpty(alerts);
+        Assert.All(alerts, a => Assert.Equal("alert", a.GetProperty("event_type").GetString()));
+        Assert.All(alerts, a => Assert.Contains("/badshell.php", a.GetProperty("http").GetProperty("url").GetString()));
+        Assert.All(alerts, a => Assert.Equal("T1505.003 Web Shell", a.GetProperty("alert").GetProperty("category").GetString()));
+        Assert.All(alerts, a => Assert.True(a.GetProperty("anomaly").GetProperty("score").GetDouble() >= a.GetProperty("anomaly").GetProperty("threshold").GetDouble()));
+        // One session, one thread: every line names the same thread, with a growing count.
+        Assert.Single(alerts.Select(a => a.GetProperty("alert").GetProperty("thread_id").GetInt64()).Distinct());
+    }
+
+    [Fact]
+    public void Every_transaction_record_carries_its_verdict_when_a_model_is_used()
+    {
+        var tx = Path.Combine(_dir, "tx.json");
+        var (code, _, _) = Run("replay", "-q", RealCapture("benign-http-zeek-wikipedia.pcap"), "-t", tx);
+        Assert.Equal(0, code);
+        foreach (var line in File.ReadAllLines(tx))
+        {
+            using var doc = JsonDocument.Parse(line);
+            var anomaly = doc.RootElement.GetProperty("anomaly");
+            Assert.False(anomaly.GetProperty("alert").GetBoolean());
+            Assert.Equal("default", anomaly.GetProperty("model").GetString());
+        }
+    }
+
+    [Fact]
+    public void A_corrupt_model_is_a_clear_error()
+    {
+        var model = Path.Combine(_dir, "bad.zip");
+        File.WriteAllText(model, "garbage");
+        var (code, _, err) = Run("replay", "--model", model, RealCapture("cmdshell-php-marcellelee.pcap"));
+        Assert.Equal(2, code);
+        Assert.Contains("not a usable model file", err);
+    }
+
+    [Fact]
+    public void Train_then_evaluate_on_lab_samples()
+    {
+        var samples = Path.Combine(TestPaths.ProjectPcaps, "lab", "samples");
+        var model = Path.Combine(_dir, "lab.zip");
+        var benign = Directory.GetFiles(samples, "benign-*.pcap");
+        var train = Run(["train", "--benign", .. benign, "--labels", .. benign.Select(b => b.Replace(".pcap", ".labels.jsonl")), "-o", model, "--target-fpr", "0.01"]);
+        Assert.Equal(0, train.Code);
+        Assert.Contains("trained 'lab'", train.Err);
+        var attacks = Directory.GetFiles(samples, "webshell-*.pcap");
+        var evaluation = Run(["evaluate", "--model", model, "--pcap", .. attacks, "--labels", .. attacks.Select(a => a.Replace(".pcap", ".labels.jsonl"))]);
+        Assert.Equal(0, evaluation.Code);
+        Assert.Contains("recall", evaluation.Out);
+        Assert.Contains("regeorg", evaluation.Out);
     }
 }
