@@ -106,7 +106,7 @@ internal static class ReplayCommand
         }
 
         // With a model, stdout carries alerts unless asked otherwise; without one, transactions.
-        var transactionsPath = o.Transactions ?? (model is null || o.Alerts is not null ? "-" : null);
+        var transactionsPath = o.Transactions ?? (model is null ? "-" : null);
         var alertsPath = o.Alerts ?? (model is not null && o.Transactions is null ? "-" : null);
         if (transactionsPath == "-" && alertsPath == "-") return Usage("--transactions and --alerts cannot both go to stdout");
         using var transactions = transactionsPath is null ? null : OutputFiles.Open(transactionsPath);
