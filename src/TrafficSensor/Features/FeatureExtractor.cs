@@ -63,6 +63,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         var query = q >= 0 ? target[(q + 1)..] : "";
         var requestBody = request?.Body ?? [];
         var responseBody = response?.Body ?? [];
+        // Statistical measures (entropy, shares) over the first 16 KiB: representative, and bounded work.
+        var requestSample = Window(requestBody);
+        var responseSample = Window(responseBody);
         var extension = Path.GetExtension(path);
 
         // Lexical
@@ -74,14 +77,14 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "parameter_count", parameters.Count);
         Set(f, "max_parameter_length", values.Count == 0 ? 0 : values.Max(x => x.Length));
         Set(f, "max_parameter_entropy", values.Where(x => x.Length >= 16).Select(x => TextStatistics.Entropy(Encoding.UTF8.GetBytes(x))).DefaultIfEmpty(0).Max());
-        Set(f, "request_body_entropy", TextStatistics.Entropy(requestBody));
-        Set(f, "request_base64_share", Math.Max(TextStatistics.Base64Share(requestBody), TextStatistics.Base64Share(Encoding.ASCII.GetBytes(query))));
-        Set(f, "request_hex_share", TextStatistics.HexShare(requestBody));
+        Set(f, "request_body_entropy", TextStatistics.Entropy(requestSample));
+        Set(f, "request_base64_share", Math.Max(TextStatistics.Base64Share(requestSample), TextStatistics.Base64Share(Encoding.ASCII.GetBytes(query))));
+        Set(f, "request_hex_share", TextStatistics.HexShare(requestSample));
         var decoded = DecodedRequestText(tx, target);
         Set(f, "code_tokens", TextStatistics.CountTokens(decoded, CodeTokens));
         Set(f, "command_tokens", TextStatistics.CountTokens(decoded, CommandTokens) + values.Count(x => ExactCommands.Contains(x.Trim()) || ExactCommands.Contains(TryBase64(x)?.Trim())));
         var requestIsMultipart = (request?.Header("Content-Type") ?? "").StartsWith("multipart/", StringComparison.OrdinalIgnoreCase);
-        Set(f, "request_binary_share", requestIsMultipart ? 0 : TextStatistics.BinaryShare(requestBody));
+        Set(f, "request_binary_share", requestIsMultipart ? 0 : TextStatistics.BinaryShare(requestSample));
 
         // Structural
         var method = request?.Method ?? "";
@@ -94,7 +97,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "request_multipart", requestType.StartsWith("multipart/") ? 1 : 0);
         // A raw binary body posted to the application (encrypted shell channels, tunnel data); binary
         // files inside multipart uploads are ordinary.
-        Set(f, "request_binary", !requestIsMultipart && (requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && TextStatistics.BinaryShare(requestBody) > 0.3)) ? 1 : 0);
+        Set(f, "request_binary", !requestIsMultipart && (requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && TextStatistics.BinaryShare(requestSample) > 0.3)) ? 1 : 0);
         Set(f, "request_json", requestType.Contains("json") ? 1 : 0);
         var requestLength = request?.BodyLength ?? 0;
         var responseLength = response?.BodyLength ?? 0;
@@ -116,7 +119,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "response_html", responseType.StartsWith("text/html") ? 1 : 0);
         Set(f, "response_plain_or_none", responseType.Length == 0 || responseType.StartsWith("text/plain") ? 1 : 0);
         // Binary bytes declared as text (or not declared): an encrypted channel behind a script page.
-        Set(f, "response_binary", responseBody.Length > 0 && TextStatistics.BinaryShare(responseBody) > 0.3 && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
+        Set(f, "response_binary", responseBody.Length > 0 && TextStatistics.BinaryShare(responseSample) > 0.3 && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
         Set(f, "extension_type_mismatch", ExtensionMismatch(extension, responseType) ? 1 : 0);
         Set(f, "empty_post", method == "POST" && requestLength == 0 ? 1 : 0);
         Set(f, "unusual_headers", request?.Headers.Count(h => !CommonHeaders.Contains(h.Name)) ?? 0);
@@ -128,9 +131,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         var textual = IsTextual(responseType);
         Set(f, "response_command_output", !textual ? 0 : CountExact(responseBody, CommandOutput) + (HasUidLine(responseBody) ? 1 : 0));
         Set(f, "response_framed", IsFramed(responseBody) ? 1 : 0);
-        Set(f, "response_base64_share", TextStatistics.Base64Share(responseBody));
-        Set(f, "response_entropy", textual ? TextStatistics.Entropy(responseBody) : 0);
-        Set(f, "response_binary_share", textual ? TextStatistics.BinaryShare(responseBody) : 0);
+        Set(f, "response_base64_share", TextStatistics.Base64Share(responseSample));
+        Set(f, "response_entropy", textual ? TextStatistics.Entropy(responseSample) : 0);
+        Set(f, "response_binary_share", textual ? TextStatistics.BinaryShare(responseSample) : 0);
         Set(f, "response_hidden_comment", HiddenCommentData(responseBody) ? 1 : 0);
 
         // Behaviour
@@ -148,6 +151,10 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "session_interval_regularity", double.IsNaN(s.IntervalCv) || responseLength > 2048 ? 0 : 1 / (1 + s.IntervalCv));
         return v;
     }
+
+    private const int AnalysisWindow = 16 * 1024;
+
+    private static ReadOnlySpan<byte> Window(byte[] body) => body.Length > AnalysisWindow ? body.AsSpan(0, AnalysisWindow) : body;
 
     private static void Set(float[] f, string name, double value) => f[FeatureSchema.IndexOf(name)] = (float)value;
 

@@ -19,13 +19,15 @@ public static class TextStatistics
         return (float)entropy;
     }
 
-    /// <summary>Share of bytes inside runs of at least <paramref name="minRun"/> base64 characters.</summary>
-    public static float Base64Share(ReadOnlySpan<byte> data, int minRun = 32) => RunShare(data, minRun, static b =>
+    private static readonly bool[] Base64Chars = Table(b =>
         b is >= (byte)'A' and <= (byte)'Z' or >= (byte)'a' and <= (byte)'z' or >= (byte)'0' and <= (byte)'9' or (byte)'+' or (byte)'/' or (byte)'=');
+    private static readonly bool[] HexChars = Table(b => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F');
+
+    /// <summary>Share of bytes inside runs of at least <paramref name="minRun"/> base64 characters.</summary>
+    public static float Base64Share(ReadOnlySpan<byte> data, int minRun = 32) => RunShare(data, minRun, Base64Chars);
 
     /// <summary>Share of bytes inside runs of at least <paramref name="minRun"/> hexadecimal digits.</summary>
-    public static float HexShare(ReadOnlySpan<byte> data, int minRun = 32) => RunShare(data, minRun, static b =>
-        b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F');
+    public static float HexShare(ReadOnlySpan<byte> data, int minRun = 32) => RunShare(data, minRun, HexChars);
 
     /// <summary>Share of bytes that are neither printable ASCII nor common whitespace.</summary>
     public static float BinaryShare(ReadOnlySpan<byte> data)
@@ -37,19 +39,22 @@ public static class TextStatistics
         return (float)n / data.Length;
     }
 
-    private static float RunShare(ReadOnlySpan<byte> data, int minRun, Func<byte, bool> inRun)
+    // A 256-entry table instead of a predicate: one load per byte, no call.
+    private static float RunShare(ReadOnlySpan<byte> data, int minRun, bool[] inRun)
     {
         if (data.IsEmpty) return 0;
         int covered = 0, run = 0;
         foreach (var b in data)
         {
-            if (inRun(b)) { run++; continue; }
+            if (inRun[b]) { run++; continue; }
             if (run >= minRun) covered += run;
             run = 0;
         }
         if (run >= minRun) covered += run;
         return (float)covered / data.Length;
     }
+
+    private static bool[] Table(Func<byte, bool> predicate) => Enumerable.Range(0, 256).Select(i => predicate((byte)i)).ToArray();
 
     /// <summary>How many of the (lower-case ASCII) tokens occur in <paramref name="data"/>, compared without case.</summary>
     public static int CountTokens(ReadOnlySpan<byte> data, byte[][] tokens)
@@ -65,10 +70,13 @@ public static class TextStatistics
         if (lowerToken.IsEmpty || data.Length < lowerToken.Length) return -1;
         var first = lowerToken[0];
         var upperFirst = first is >= (byte)'a' and <= (byte)'z' ? (byte)(first - 32) : first;
-        for (var i = 0; i <= data.Length - lowerToken.Length; i++)
+        var offset = 0;
+        while (offset <= data.Length - lowerToken.Length)
         {
-            var c = data[i];
-            if (c != first && c != upperFirst) continue;
+            var found = data[offset..].IndexOfAny(first, upperFirst);
+            if (found < 0) return -1;
+            var i = offset + found;
+            if (i > data.Length - lowerToken.Length) return -1;
             var match = true;
             for (var j = 1; j < lowerToken.Length && match; j++)
             {
@@ -77,6 +85,7 @@ public static class TextStatistics
                 match = d == lowerToken[j];
             }
             if (match) return i;
+            offset = i + 1;
         }
         return -1;
     }
