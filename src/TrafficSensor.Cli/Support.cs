@@ -124,6 +124,7 @@ internal static class Summary
         Row("http transactions", $"{s.HttpTransactions:N0} ({records:N0} written)");
         if (model is not null) Row("model", model);
         if (alerts is not null) Row("alerting transactions", $"{alerts:N0}");
+        if (s.BehaviourPaths > 0) Row("behaviour state", $"{s.BehaviourPaths:N0} paths, {s.BehaviourSessions:N0} sessions, ~{s.BehaviourMemoryBytes / 1e6:N1} MB");
         Row("reassembled", $"{s.ReassembledBytes / 1e6:N1} MB");
         Row("elapsed", $"{s.ElapsedSeconds:N2} s");
         Row("throughput", $"{s.PacketsPerSecond:N0} pkt/s, {s.MegabytesPerSecond:N1} MB/s");

@@ -137,6 +137,10 @@ public sealed class SensorPipeline
             HttpNotParsedBytes = http.NotParsedBytes,
             NonHttpStreams = http.NonHttpStreams,
             HttpInspectMemoryPeakBytes = inspectPeak,
+            BehaviourPaths = Behaviour?.Paths ?? 0,
+            BehaviourSessions = Behaviour?.Sessions ?? 0,
+            BehaviourMemoryBytes = Behaviour?.ApproximateBytes ?? 0,
+            BehaviourEvictions = Behaviour?.Evictions ?? 0,
             ElapsedSeconds = elapsed.TotalSeconds,
         };
     }

@@ -29,6 +29,11 @@ public sealed record SensorStatistics
     public long HttpNotParsedBytes { get; init; }
     public long NonHttpStreams { get; init; }
     public long HttpInspectMemoryPeakBytes { get; init; }
+    /// <summary>Server paths and client sessions the feature stage remembers (capped, least recently used evicted).</summary>
+    public long BehaviourPaths { get; init; }
+    public long BehaviourSessions { get; init; }
+    public long BehaviourMemoryBytes { get; init; }
+    public long BehaviourEvictions { get; init; }
     public double ElapsedSeconds { get; init; }
     public double PacketsPerSecond => ElapsedSeconds > 0 ? Packets / ElapsedSeconds : 0;
     public double MegabytesPerSecond => ElapsedSeconds > 0 ? Bytes / 1e6 / ElapsedSeconds : 0;
