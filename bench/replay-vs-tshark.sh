@@ -32,13 +32,16 @@ measure() { # name, output file for the count, command...
         if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$secs; bestrss=$rss; fi
     done
     printf '%-14s %8.2f s %9.1f MB/s  max RSS %6.0f MB  ' "$name" "$best" "$(awk -v b="$bytes" -v s="$best" 'BEGIN{print b/1e6/s}')" "$((bestrss / 1024))"
-    echo "$best" > "$tmp/$name.secs"
+    echo "$best" > "$tmp/${name// /_}.secs"
 }
 
 command -v /usr/bin/time >/dev/null || { echo "GNU time is required: apt-get install time" >&2; exit 3; }
 echo "capture: $pcap ($(awk -v b="$bytes" 'BEGIN{printf "%.0f", b/1e6}') MB, $(capinfos -c -M "$pcap" 2>/dev/null | awk -F': *' '/Number of packets/{print $2}') packets), $(nproc) cores, best of $runs"
-measure trafficsensor "$tmp/ts.out" "$here/trafficsensor" replay -q --no-progress "$pcap" --stats "$tmp/stats.json" -t -
+# Reconstruction only (--no-model), the same job as tshark's; then with the bundled model scoring every transaction.
+measure trafficsensor "$tmp/ts.out" "$here/trafficsensor" replay -q --no-progress --no-model "$pcap" --stats "$tmp/stats.json" -t -
 echo "requests: $(grep -c '"http_method"' "$tmp/ts.out")"
+measure "+ scoring" "$tmp/ts-model.out" "$here/trafficsensor" replay -q --no-progress "$pcap" -t -
+echo "requests: $(grep -c '"http_method"' "$tmp/ts-model.out")"
 measure tshark "$tmp/tshark.out" tshark -n -r "$pcap" -Y http.request -T fields -e http.request.uri
 echo "requests: $(grep -c . "$tmp/tshark.out")"
 awk -v a="$(cat "$tmp/tshark.secs")" -v b="$(cat "$tmp/trafficsensor.secs")" 'BEGIN{printf "speed-up over tshark: %.1fx\n", a/b}'

@@ -10,10 +10,11 @@ namespace TrafficSensor.Pipeline;
 internal sealed class HttpServerRegistry(int capacity)
 {
     private readonly ConcurrentDictionary<(IpAddress, ushort), byte> _servers = new();
+    private int _count; // ConcurrentDictionary.Count takes every lock; a counter does not
 
     public void Add(IpAddress address, ushort port)
     {
-        if (_servers.Count < capacity) _servers.TryAdd((address, port), 0);
+        if (Volatile.Read(ref _count) < capacity && _servers.TryAdd((address, port), 0)) Interlocked.Increment(ref _count);
     }
 
     public bool Contains(IpAddress address, ushort port) => _servers.ContainsKey((address, port));
