@@ -26,6 +26,9 @@ public sealed class ReplayOptions
     [Option("no-model", HelpText = "Do not score transactions: reconstruct and log them only.")]
     public bool NoModel { get; set; }
 
+    [Option("evidence", HelpText = "Write the packets of every alerted flow into DIR/thread-N.pcap, one file per alert thread, named in the alert.")]
+    public string? Evidence { get; set; }
+
     [Option("stats", HelpText = "Write the run statistics as JSON to FILE ('-' for stdout).")]
     public string? Stats { get; set; }
 
@@ -112,7 +115,7 @@ internal static class ReplayCommand
         using var transactions = transactionsPath is null ? null : OutputFiles.Open(transactionsPath);
         using var alerts = alertsPath is null || model is null ? null : OutputFiles.Open(alertsPath);
         var writer = transactions is null ? null : new EveJsonWriter(transactions.Stream, ownsStream: false);
-        var alertWriter = alerts is null ? null : new EveAlertWriter(alerts.Stream);
+        var alertWriter = alerts is null ? null : new EveAlertWriter(alerts.Stream, evidenceDirectory: o.Evidence is null ? null : Path.GetFullPath(o.Evidence));
         var outputs = new List<ITransactionOutput>();
         if (writer is not null) outputs.Add(writer);
         if (alertWriter is not null) outputs.Add(alertWriter);
@@ -131,6 +134,11 @@ internal static class ReplayCommand
         }
         writer?.Dispose();
         alertWriter?.Dispose();
+        if (alertWriter is not null && o.Evidence is not null)
+        {
+            var written = new EvidenceWriter(Path.GetFullPath(o.Evidence)).Write(files, alertWriter.ThreadsByFlow, cancel.Token);
+            if (!o.Quiet) System.Console.Error.WriteLine($"trafficsensor: wrote {written.Count} evidence capture(s) to {o.Evidence}");
+        }
 
         foreach (var file in stats.Files.Where(f => f.Error is not null))
             Console.Warn(file.Unusable ? $"{file.Path}: {file.Error}" : $"{file.Path}: stopped after {file.Frames} packets: {file.Error}");

@@ -11,8 +11,10 @@ namespace TrafficSensor.Output;
 /// lines, each with the running count), and a last line for every thread when the run ends.
 /// Thread-safe; bounded to <c>maxThreads</c> open threads (the oldest is closed beyond that).
 /// </summary>
-public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000) : ITransactionOutput, IDisposable
+public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000, string? evidenceDirectory = null) : ITransactionOutput, IDisposable
 {
+    private const int MaxFlowsPerThread = 64;
+    private readonly Dictionary<Flows.FlowKey, HashSet<long>> _threadsByFlow = new();
     private readonly Utf8JsonWriter _json = new(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.Default });
     private readonly Dictionary<(IpAddress, IpAddress, ushort, string), AlertThread> _threads = new();
     private readonly Lock _lock = new();
@@ -47,8 +49,26 @@ public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000) : IT
             }
             thread.Count++;
             thread.Last = record;
+            if (evidenceDirectory is not null) RememberFlow(record, thread.Id);
             if ((thread.Count & (thread.Count - 1)) == 0) WriteLine(thread, final: false);
         }
+    }
+
+    /// <summary>The flows behind each alert thread, for <see cref="EvidenceWriter"/>.</summary>
+    public IReadOnlyDictionary<Flows.FlowKey, IReadOnlyCollection<long>> ThreadsByFlow
+    {
+        get { lock (_lock) return _threadsByFlow.ToDictionary(kv => kv.Key, kv => (IReadOnlyCollection<long>)kv.Value.ToList()); }
+    }
+
+    private void RememberFlow(TransactionRecord r, long threadId)
+    {
+        var key = Flows.FlowKey.From(r.ClientAddress, r.ClientPort, r.ServerAddress, r.ServerPort, 6, r.Vlan, r.InnerVlan, out _);
+        if (!_threadsByFlow.TryGetValue(key, out var threads))
+        {
+            if (_threadsByFlow.Count >= maxThreads * MaxFlowsPerThread) return; // bounded: evidence is best effort
+            _threadsByFlow[key] = threads = new HashSet<long>();
+        }
+        threads.Add(threadId);
     }
 
     public void Flush()
@@ -91,6 +111,7 @@ public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000) : IT
         _json.WriteNumber("count", thread.Count);
         _json.WriteString("first_seen", EveJsonWriter.FormatTimestamp(thread.FirstTimestampMicros));
         _json.WriteBoolean("final", final);
+        if (evidenceDirectory is not null) _json.WriteString("evidence", EvidenceWriter.FileName(evidenceDirectory, thread.Id));
         _json.WriteEndObject();
         EveJsonWriter.WriteAnomaly(_json, verdict);
         _json.WriteEndObject();

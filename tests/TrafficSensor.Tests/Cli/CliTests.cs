@@ -181,4 +181,20 @@ public sealed class CliTests : IDisposable
         Assert.Contains("recall", evaluation.Out);
         Assert.Contains("regeorg", evaluation.Out);
     }
+
+    [Fact]
+    public void Evidence_captures_hold_the_alerted_flows_and_are_named_in_the_alerts()
+    {
+        var dir = Path.Combine(_dir, "evidence");
+        var (code, output, _) = Run("replay", "-q", RealCapture("cmdshell-php-marcellelee.pcap"), "--evidence", dir);
+        Assert.Equal(0, code);
+        var alerts = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var files = alerts.Select(a => a.GetProperty("alert").GetProperty("evidence").GetString()!).Distinct().ToList();
+        var file = Assert.Single(files);
+        Assert.True(File.Exists(file));
+        // tshark, independent of the sensor, finds the web-shell requests in the evidence file.
+        var requests = Tshark.Transactions(file);
+        Assert.NotEmpty(requests);
+        Assert.All(requests, r => Assert.Contains("/badshell.php", r));
+    }
 }
