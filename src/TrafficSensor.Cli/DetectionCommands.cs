@@ -15,13 +15,16 @@ public sealed class TrainOptions
     [Option("benign", Required = true, Min = 1, HelpText = "Captures (or directories) of normal traffic.")]
     public IEnumerable<string> Benign { get; set; } = [];
 
-    [Option("labels", HelpText = "Lab label files: only transactions labelled benign are used.")]
+    [Option("labels", HelpText = "Lab label files: transactions labelled benign train the anomaly model, those labelled with a family (from --attacks captures) the classifier.")]
     public IEnumerable<string> Labels { get; set; } = [];
+
+    [Option("attacks", HelpText = "Labelled captures with web-shell families: trains a FastTree classifier beside the anomaly model.")]
+    public IEnumerable<string> Attacks { get; set; } = [];
 
     [Option('o', "out", Required = true, HelpText = "Model file to write, e.g. models/mysite.zip.")]
     public string Out { get; set; } = "";
 
-    [Option("target-fpr", Default = 1e-3, HelpText = "False-positive rate per benign transaction the threshold is calibrated to.")]
+    [Option("target-fpr", Default = 3e-4, HelpText = "False-positive rate per benign transaction each detector's threshold is calibrated to.")]
     public double TargetFpr { get; set; }
 
     [Option("name", HelpText = "Model name shown in alerts (default: the file name).")]
@@ -34,6 +37,14 @@ public sealed class EvaluateOptions
     [Option("pcap", Required = true, Min = 1)] public IEnumerable<string> Pcaps { get; set; } = [];
     [Option("labels", Required = true, Min = 1)] public IEnumerable<string> Labels { get; set; } = [];
     [Option("model", HelpText = "Model file (default: the bundled models/default.zip).")] public string? Model { get; set; }
+
+    [Option("leave-one-family-out", HelpText = "For every family: train on --train-* without that family, then test on it.")]
+    public bool LeaveOneFamilyOut { get; set; }
+
+    [Option("train-benign", HelpText = "With --leave-one-family-out: benign training captures.")] public IEnumerable<string> TrainBenign { get; set; } = [];
+    [Option("train-attacks", HelpText = "With --leave-one-family-out: labelled web-shell training captures.")] public IEnumerable<string> TrainAttacks { get; set; } = [];
+    [Option("train-labels", HelpText = "With --leave-one-family-out: labels of the training captures.")] public IEnumerable<string> TrainLabels { get; set; } = [];
+    [Option("target-fpr", Default = 3e-4, HelpText = "With --leave-one-family-out: the anomaly threshold's calibration target, as in train.")] public double TargetFpr { get; set; }
 }
 
 internal static class DetectionCommands
@@ -50,12 +61,33 @@ internal static class DetectionCommands
         public void Flush() { }
     }
 
+    /// <summary>Replays captures, computing features only, and returns each request's features with its label (null when unlabelled).</summary>
+    private static List<(FeatureVector Features, LabelSet.Label? Label)> Featurise(IEnumerable<string> paths, LabelSet? labels)
+    {
+        var collector = new Collector();
+        new SensorPipeline(new SensorOptions(), collector, collectFeatures: true).Replay(CaptureFileSet.Resolve(paths));
+        return collector.Records.OrderBy(r => r.Transaction.TimestampMicros)
+            .Where(r => r.Features is not null && r.Transaction.Request is not null)
+            .Select(r => (r.Features!, labels?.Take(r)))
+            .ToList();
+    }
+
+    private static (List<FeatureVector> Benign, List<(FeatureVector, string)> Attacks, int Unused) Split(List<(FeatureVector Features, LabelSet.Label? Label)> rows, bool unlabelledAreBenign)
+    {
+        var benign = new List<FeatureVector>();
+        var attacks = new List<(FeatureVector, string)>();
+        var unused = 0;
+        foreach (var (features, label) in rows)
+        {
+            if (label is null) { if (unlabelledAreBenign) benign.Add(features); else unused++; }
+            else if (label.Family == "benign") benign.Add(features);
+            else attacks.Add((features, label.Family));
+        }
+        return (benign, attacks, unused);
+    }
+
     public static int Train(TrainOptions o)
     {
-        var files = CaptureFileSet.Resolve(o.Benign);
-        var collector = new Collector();
-        var stats = new SensorPipeline(new SensorOptions(), collector, collectFeatures: true).Replay(files);
-        if (stats.Files.All(f => f.Unusable)) return Console.Fail("none of the benign input could be read as a capture", ExitCodes.UnusableInput);
         LabelSet? labels;
         try
         {
@@ -65,40 +97,28 @@ internal static class DetectionCommands
         {
             return Console.Fail(e.Message, ExitCodes.UnusableInput);
         }
-        var benign = new List<FeatureVector>();
-        var excluded = 0;
-        foreach (var r in collector.Records.OrderBy(r => r.Transaction.TimestampMicros))
-        {
-            if (r.Features is null || r.Transaction.Request is null) continue;
-            if (labels is not null && labels.Take(r) is not { Family: "benign" }) { excluded++; continue; }
-            benign.Add(r.Features);
-        }
+        if (o.Attacks.Any() && labels is null) return Console.Fail("--attacks needs --labels naming each transaction's family", ExitCodes.Usage);
+        var (benign, attacks, unused) = Split(Featurise(o.Benign.Concat(o.Attacks), labels), unlabelledAreBenign: labels is null);
         AnomalyModel model;
         try
         {
-            model = AnomalyModel.Train(benign, o.Name ?? Path.GetFileNameWithoutExtension(o.Out), o.TargetFpr);
+            model = AnomalyModel.Train(benign, o.Name ?? Path.GetFileNameWithoutExtension(o.Out), o.TargetFpr, attacks: attacks.Count > 0 ? attacks : null);
         }
         catch (ModelException e)
         {
             return Console.Fail(e.Message, ExitCodes.UnusableInput);
         }
         model.Save(o.Out);
-        System.Console.Error.WriteLine($"trafficsensor: trained '{model.Name}' on {model.Metadata.TrainingRows} benign transactions " +
-            $"(threshold {model.Threshold:0.######} for a false-positive rate of {o.TargetFpr:0.####} on {model.Metadata.CalibrationRows} held-back ones; {excluded} labelled non-benign or unlabelled left out) -> {o.Out}");
+        var m = model.Metadata;
+        System.Console.Error.WriteLine($"trafficsensor: trained '{model.Name}' on {m.TrainingRows} benign transactions " +
+            $"(threshold {model.Threshold:0.######} for a false-positive rate of {o.TargetFpr:0.####} on {m.CalibrationRows} held-back ones; {unused} unlabelled left out)" +
+            (m.ClassifierThreshold is { } ct ? $"; classifier on {m.ClassifierPositives} web-shell transactions of {string.Join(", ", m.ClassifierFamilies ?? [])} (threshold {ct:0.######})" : "") +
+            $" -> {o.Out}");
         return ExitCodes.Ok;
     }
 
     public static int Evaluate(EvaluateOptions o)
     {
-        AnomalyModel model;
-        try
-        {
-            model = LoadModel(o.Model);
-        }
-        catch (ModelException e)
-        {
-            return Console.Fail(e.Message, ExitCodes.UnusableInput);
-        }
         LabelSet labels;
         try
         {
@@ -108,19 +128,47 @@ internal static class DetectionCommands
         {
             return Console.Fail(e.Message, ExitCodes.UnusableInput);
         }
-        var collector = new Collector();
-        new SensorPipeline(new SensorOptions(), collector, model).Replay(CaptureFileSet.Resolve(o.Pcaps));
-        var scored = new List<(string Family, string Session, float Score, bool Alert)>();
-        var unlabelled = 0;
-        foreach (var r in collector.Records.OrderBy(r => r.Transaction.TimestampMicros))
+        var rows = Featurise(o.Pcaps, labels);
+        var unlabelled = rows.Count(r => r.Label is null);
+        var labelled = rows.Where(r => r.Label is not null).ToList();
+
+        if (o.LeaveOneFamilyOut) return LeaveOneFamilyOut(o, labelled);
+
+        AnomalyModel model;
+        try
         {
-            if (r.Verdict is null || r.Transaction.Request is null) continue;
-            if (labels.Take(r) is not { } label) { unlabelled++; continue; }
-            scored.Add((label.Family, $"{label.Family} {label.SrcIp}", r.Verdict.Score, r.Verdict.Alert));
+            model = LoadModel(o.Model);
         }
-        var report = EvaluationReport.Compute(scored, model);
-        report.Print(AnsiConsole.Console);
+        catch (ModelException e)
+        {
+            return Console.Fail(e.Message, ExitCodes.UnusableInput);
+        }
+        var scorer = model.CreateScorer();
+        var scored = labelled.Select(r => Scored(r.Label!, scorer.Score(r.Features))).ToList();
+        EvaluationReport.Compute(scored, model).Print(AnsiConsole.Console);
         if (unlabelled > 0) Console.Warn($"{unlabelled} transactions had no label");
+        return ExitCodes.Ok;
+    }
+
+    private static (string Family, string Session, float Score, bool Alert) Scored(LabelSet.Label label, Verdict verdict) =>
+        (label.Family, $"{label.Family} {label.SrcIp}", Math.Max(verdict.Score / verdict.Threshold, (verdict.Probability ?? 0) / (verdict.ClassifierThreshold ?? 1)), verdict.Alert);
+
+    private static int LeaveOneFamilyOut(EvaluateOptions o, List<(FeatureVector Features, LabelSet.Label? Label)> test)
+    {
+        if (!o.TrainLabels.Any()) return Console.Fail("--leave-one-family-out needs --train-benign, --train-attacks and --train-labels", ExitCodes.Usage);
+        var (benign, attacks, _) = Split(Featurise(o.TrainBenign.Concat(o.TrainAttacks), LabelSet.Load(o.TrainLabels)), unlabelledAreBenign: false);
+        var table = new Table().AddColumn("held-out family").AddColumn(new TableColumn("transactions").RightAligned()).AddColumn(new TableColumn("recall").RightAligned())
+            .AddColumn(new TableColumn("sessions caught").RightAligned()).AddColumn(new TableColumn("benign FPR").RightAligned());
+        foreach (var family in test.Select(r => r.Label!.Family).Where(f => f != "benign").Distinct().Order())
+        {
+            var model = AnomalyModel.Train(benign, $"without-{family}", o.TargetFpr, attacks: attacks.Where(a => a.Item2 != family).ToList());
+            var scorer = model.CreateScorer();
+            var rows = test.Where(r => r.Label!.Family == family || r.Label.Family == "benign").Select(r => Scored(r.Label!, scorer.Score(r.Features))).ToList();
+            var report = EvaluationReport.Compute(rows, model);
+            var f = report.Families.Single();
+            table.AddRow(Markup.Escape(family), $"{f.Transactions}", $"{(double)f.Caught / f.Transactions:P1}", $"{f.SessionsCaught}/{f.Sessions}", $"{report.FalsePositiveRate:P3}");
+        }
+        AnsiConsole.Console.Write(table);
         return ExitCodes.Ok;
     }
 }

@@ -13,7 +13,8 @@ public sealed class ModelException(string message, Exception? inner = null) : Ex
 public readonly record struct Reason(string Feature, float Value, float Normal);
 
 /// <summary>The anomaly verdict on one transaction.</summary>
-public sealed record Verdict(float Score, float Threshold, bool Alert, IReadOnlyList<Reason> Reasons, string Model);
+public sealed record Verdict(float Score, float Threshold, bool Alert, IReadOnlyList<Reason> Reasons, string Model,
+    float? Probability = null, float? ClassifierThreshold = null, string? Detector = null);
 
 /// <summary>
 /// An ML.NET RandomizedPca anomaly model of benign transactions. Features are standardised with the
@@ -26,13 +27,16 @@ public sealed class AnomalyModel
 {
     private const string ModelEntry = "mlnet-model.zip";
     private const string MetadataEntry = "trafficsensor-model.json";
+    private const string ClassifierEntry = "mlnet-classifier.zip";
     private readonly MLContext _ml;
     private readonly ITransformer _transformer;
+    private readonly ITransformer? _classifier;
 
-    private AnomalyModel(MLContext ml, ITransformer transformer, ModelMetadata metadata)
+    private AnomalyModel(MLContext ml, ITransformer transformer, ITransformer? classifier, ModelMetadata metadata)
     {
         _ml = ml;
         _transformer = transformer;
+        _classifier = classifier;
         Metadata = metadata;
     }
 
@@ -41,7 +45,8 @@ public sealed class AnomalyModel
     public float Threshold => Metadata.Threshold;
 
     public sealed record ModelMetadata(string Name, string FeatureSchemaVersion, string[] FeatureNames, float[] Mean, float[] Scale,
-        float Threshold, double TargetFalsePositiveRate, int Rank, int TrainingRows, int CalibrationRows, DateTime CreatedUtc);
+        float Threshold, double TargetFalsePositiveRate, int Rank, int TrainingRows, int CalibrationRows, DateTime CreatedUtc,
+        float? ClassifierThreshold = null, int ClassifierPositives = 0, string[]? ClassifierFamilies = null);
 
     /// <summary>ML.NET's input row (public: ML.NET generates code against it).</summary>
     public sealed class Row
@@ -56,7 +61,25 @@ public sealed class AnomalyModel
         public bool PredictedLabel { get; set; }
     }
 
-    public static AnomalyModel Train(IReadOnlyList<FeatureVector> benign, string name, double targetFalsePositiveRate = 1e-3, int seed = 1)
+    /// <summary>A labelled row for the supervised classifier (true = web-shell traffic).</summary>
+    public sealed class LabeledRow
+    {
+        public bool Label { get; set; }
+        public float[] Features { get; set; } = [];
+    }
+
+    /// <summary>The classifier's output row.</summary>
+    public sealed class ClassifierPrediction
+    {
+        public float Probability { get; set; }
+        public float Score { get; set; }
+        public bool PredictedLabel { get; set; }
+    }
+
+    /// <param name="attacks">Labelled web-shell transactions (with their family): when given, a FastTree classifier is
+    /// trained beside the anomaly model and each alerts on its own calibrated threshold.</param>
+    public static AnomalyModel Train(IReadOnlyList<FeatureVector> benign, string name, double targetFalsePositiveRate = 1e-3, int seed = 1,
+        IReadOnlyList<(FeatureVector Features, string Family)>? attacks = null)
     {
         if (benign.Count < 50) throw new ModelException($"too little benign traffic to train on: {benign.Count} transactions (at least 50)");
         var random = new Random(seed);
@@ -99,14 +122,39 @@ public sealed class AnomalyModel
         }
 
         var provisional = new ModelMetadata(name, FeatureSchema.Version, FeatureSchema.Names, mean, scale, float.PositiveInfinity, targetFalsePositiveRate, rank, training.Count, calibration.Count, DateTime.UtcNow);
-        var model = new AnomalyModel(ml, transformer, provisional);
+
+        ITransformer? classifier = null;
+        if (attacks is { Count: >= 10 })
+        {
+            var rows = training.Select(v => new LabeledRow { Label = false, Features = Standardise(v.Values, mean, scale) })
+                .Concat(attacks.Select(a => new LabeledRow { Label = true, Features = Standardise(a.Features.Values, mean, scale) }));
+            var labelled = ml.Data.LoadFromEnumerable(rows, LabeledSchema(n));
+            classifier = ml.BinaryClassification.Trainers.FastTree(labelColumnName: nameof(LabeledRow.Label), featureColumnName: nameof(LabeledRow.Features),
+                numberOfLeaves: 16, numberOfTrees: 100, minimumExampleCountPerLeaf: 5).Fit(labelled);
+            provisional = provisional with
+            {
+                ClassifierThreshold = float.PositiveInfinity,
+                ClassifierPositives = attacks.Count,
+                ClassifierFamilies = attacks.Select(a => a.Family).Distinct().Order().ToArray(),
+            };
+        }
+
+        var model = new AnomalyModel(ml, transformer, classifier, provisional);
         var scorer = model.CreateScorer();
-        var scores = calibration.Select(v => scorer.Score(v).Score).Order().ToList();
-        // The smallest threshold that leaves at most targetFpr of held-back benign transactions above it.
-        var allowed = (int)Math.Floor(targetFalsePositiveRate * scores.Count);
-        var threshold = scores[Math.Max(0, scores.Count - 1 - allowed)];
-        threshold = MathF.BitIncrement(threshold);
-        return new AnomalyModel(ml, transformer, provisional with { Threshold = threshold });
+        var verdicts = calibration.Select(v => scorer.Score(v)).ToList();
+        var threshold = Calibrate(verdicts.Select(v => v.Score), targetFalsePositiveRate);
+        // The classifier must also be more sure than not: on benign traffic its probabilities are
+        // mostly exactly 0, so the calibration quantile alone can be 0 and would pass anything.
+        float? classifierThreshold = classifier is null ? null : Math.Max(0.5f, Calibrate(verdicts.Select(v => v.Probability ?? 0), targetFalsePositiveRate));
+        return new AnomalyModel(ml, transformer, classifier, provisional with { Threshold = threshold, ClassifierThreshold = classifierThreshold });
+    }
+
+    /// <summary>The smallest threshold that leaves at most a share <paramref name="rate"/> of held-back benign scores at or above it.</summary>
+    private static float Calibrate(IEnumerable<float> benignScores, double rate)
+    {
+        var scores = benignScores.Order().ToList();
+        var allowed = (int)Math.Floor(rate * scores.Count);
+        return MathF.BitIncrement(scores[Math.Max(0, scores.Count - 1 - allowed)]);
     }
 
     public void Save(string path)
@@ -120,6 +168,14 @@ public sealed class AnomalyModel
             var buffer = new MemoryStream();
             var inputSchema = _ml.Data.LoadFromEnumerable(Array.Empty<Row>(), Schema(FeatureSchema.Count)).Schema;
             _ml.Model.Save(_transformer, inputSchema, buffer);
+            buffer.Position = 0;
+            buffer.CopyTo(entry);
+        }
+        if (_classifier is not null)
+        {
+            using var entry = zip.CreateEntry(ClassifierEntry).Open();
+            var buffer = new MemoryStream();
+            _ml.Model.Save(_classifier, _ml.Data.LoadFromEnumerable(Array.Empty<LabeledRow>(), LabeledSchema(FeatureSchema.Count)).Schema, buffer);
             buffer.Position = 0;
             buffer.CopyTo(entry);
         }
@@ -147,7 +203,17 @@ public sealed class AnomalyModel
             using (var s = modelEntry.Open()) s.CopyTo(buffer);
             buffer.Position = 0;
             var transformer = ml.Model.Load(buffer, out _);
-            return new AnomalyModel(ml, transformer, metadata);
+            ITransformer? classifier = null;
+            if (zip.GetEntry(ClassifierEntry) is { } classifierEntry)
+            {
+                var classifierBuffer = new MemoryStream();
+                using (var s = classifierEntry.Open()) s.CopyTo(classifierBuffer);
+                classifierBuffer.Position = 0;
+                classifier = ml.Model.Load(classifierBuffer, out _);
+            }
+            if ((classifier is null) != (metadata.ClassifierThreshold is null))
+                throw new ModelException($"{path}: the classifier and its threshold must come together");
+            return new AnomalyModel(ml, transformer, classifier, metadata);
         }
         catch (ModelException)
         {
@@ -160,18 +226,22 @@ public sealed class AnomalyModel
     }
 
     /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
-    public Scorer CreateScorer() => new(this, _ml.Model.CreatePredictionEngine<Row, Prediction>(_transformer, inputSchemaDefinition: Schema(FeatureSchema.Count)));
+    public Scorer CreateScorer() => new(this, _ml.Model.CreatePredictionEngine<Row, Prediction>(_transformer, inputSchemaDefinition: Schema(FeatureSchema.Count)),
+        _classifier is null ? null : _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier, inputSchemaDefinition: LabeledSchema(FeatureSchema.Count)));
 
     public sealed class Scorer
     {
         private readonly AnomalyModel _model;
         private readonly PredictionEngine<Row, Prediction> _engine;
+        private readonly PredictionEngine<LabeledRow, ClassifierPrediction>? _classifier;
         private readonly Row _row = new();
+        private readonly LabeledRow _labeled = new();
 
-        internal Scorer(AnomalyModel model, PredictionEngine<Row, Prediction> engine)
+        internal Scorer(AnomalyModel model, PredictionEngine<Row, Prediction> engine, PredictionEngine<LabeledRow, ClassifierPrediction>? classifier)
         {
             _model = model;
             _engine = engine;
+            _classifier = classifier;
         }
 
         public Verdict Score(FeatureVector features)
@@ -180,8 +250,20 @@ public sealed class AnomalyModel
             _row.Features = Standardise(features.Values, m.Mean, m.Scale);
             var score = _engine.Predict(_row).Score;
             if (float.IsNaN(score)) score = 1;
-            var alert = score >= m.Threshold;
-            return new Verdict(score, m.Threshold, alert, alert ? Explain(features, _row.Features, m) : [], m.Name);
+            float? probability = null;
+            if (_classifier is not null)
+            {
+                _labeled.Features = _row.Features;
+                probability = _classifier.Predict(_labeled).Probability;
+                if (float.IsNaN(probability.Value)) probability = 0;
+            }
+            // Either detector alerts on its own calibrated threshold: the anomaly model for what is new,
+            // the classifier for what resembles the families it was shown.
+            var anomalous = score >= m.Threshold;
+            var classified = probability is { } p && p >= m.ClassifierThreshold;
+            var alert = anomalous || classified;
+            var detector = anomalous && classified ? "both" : anomalous ? "anomaly" : classified ? "classifier" : null;
+            return new Verdict(score, m.Threshold, alert, alert ? Explain(features, _row.Features, m) : [], m.Name, probability, m.ClassifierThreshold, detector);
         }
 
         /// <summary>The features furthest from normal, in standard deviations: the reasons an analyst reads first.</summary>
@@ -199,6 +281,13 @@ public sealed class AnomalyModel
         var z = new float[values.Length];
         for (var i = 0; i < values.Length; i++) z[i] = Math.Clamp((values[i] - mean[i]) / scale[i], -100f, 100f);
         return z;
+    }
+
+    private static SchemaDefinition LabeledSchema(int n)
+    {
+        var schema = SchemaDefinition.Create(typeof(LabeledRow));
+        schema[nameof(LabeledRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, n);
+        return schema;
     }
 
     private static SchemaDefinition Schema(int n)

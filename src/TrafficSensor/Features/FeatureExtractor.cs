@@ -146,9 +146,10 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "path_unlinked", p.ServerWarm && !p.Linked && !foreignReferer ? 1 : 0);
         Set(f, "response_size_deviation", Math.Min(50, p.SizeDeviation));
         Set(f, "session_requests_log", Math.Log(1 + s.Requests));
-        // Polling (tunnels, beacons) is regular *and* moves little data; a person fetching the same
-        // large file on a routine is regular too, and is not polling.
-        Set(f, "session_interval_regularity", double.IsNaN(s.IntervalCv) || responseLength > 2048 ? 0 : 1 / (1 + s.IntervalCv));
+        // Tunnel polling (reGeorg, Neo-reGeorg, suo5) is regular, moves little data and POSTs; feed
+        // readers, health checks and people on a routine are regular too, with GETs or large answers.
+        var polling = method == "POST" && responseLength <= 2048 && !double.IsNaN(s.IntervalCv);
+        Set(f, "session_interval_regularity", polling ? 1 / (1 + s.IntervalCv) : 0);
         return v;
     }
 

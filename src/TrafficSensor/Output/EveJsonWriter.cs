@@ -129,6 +129,12 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
         w.WriteNumber("threshold", Math.Round(verdict.Threshold, 6));
         w.WriteBoolean("alert", verdict.Alert);
         w.WriteString("model", verdict.Model);
+        if (verdict.Probability is { } probability)
+        {
+            w.WriteNumber("probability", Math.Round(probability, 6));
+            w.WriteNumber("probability_threshold", Math.Round(verdict.ClassifierThreshold ?? 1, 6));
+        }
+        if (verdict.Detector is not null) w.WriteString("detector", verdict.Detector);
         if (verdict.Reasons.Count > 0)
         {
             w.WriteStartArray("reasons");

@@ -95,4 +95,41 @@ public sealed class AnomalyModelTests : IDisposable
     {
         Assert.Throws<ModelException>(() => AnomalyModel.Train(Benign(10, 1), "tiny"));
     }
+
+    private static List<(FeatureVector, string)> Attacks(int n, int seed)
+    {
+        var random = new Random(seed);
+        return Benign(n, seed).Select(v =>
+        {
+            v["method_post"] = 1;
+            v["request_binary"] = 1;
+            v["request_body_entropy"] = 7.5f + (float)random.NextDouble() * 0.4f;
+            return (v, "behinder");
+        }).ToList();
+    }
+
+    [Fact]
+    public void A_classifier_trained_on_labelled_families_alerts_on_its_own_threshold_and_survives_saving()
+    {
+        var model = AnomalyModel.Train(Benign(3000, 1), "both", targetFalsePositiveRate: 0.001, attacks: Attacks(200, 5));
+        Assert.NotNull(model.Metadata.ClassifierThreshold);
+        Assert.True(model.Metadata.ClassifierThreshold >= 0.5f);
+        Assert.Equal(["behinder"], model.Metadata.ClassifierFamilies!);
+        var path = Path.Combine(_dir, "both.zip");
+        model.Save(path);
+        var scorer = AnomalyModel.Load(path).CreateScorer();
+        var verdicts = Attacks(50, 6).Select(a => scorer.Score(a.Item1)).ToList();
+        Assert.All(verdicts, v => Assert.True(v.Alert));
+        Assert.Contains(verdicts, v => v.Detector is "classifier" or "both");
+        Assert.All(verdicts, v => Assert.True(v.Probability > 0.5f));
+        Assert.True(Benign(2000, 7).Count(v => scorer.Score(v).Alert) <= 10);
+    }
+
+    [Fact]
+    public void A_model_without_attacks_has_no_classifier()
+    {
+        var verdict = AnomalyModel.Train(Benign(500, 1), "plain").CreateScorer().Score(Benign(1, 2)[0]);
+        Assert.Null(verdict.Probability);
+        Assert.Null(verdict.ClassifierThreshold);
+    }
 }
