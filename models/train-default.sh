@@ -8,7 +8,7 @@
 #    labelled web-shell sessions (their benign transactions join the benign data);
 # 3. a separate mixed lab run (10 minutes, 24 people, every family, seed 77) to evaluate on;
 # 4. trafficsensor train: anomaly threshold and classifier threshold each calibrated to a
-#    false-positive rate of 3e-4 on held-back benign transactions;
+#    false-positive rate of 1e-4 on held-back benign transactions (the tail is noisy: a stricter target keeps the rate on new traffic under 1e-3);
 # 5. trafficsensor evaluate (the new model, then leave-one-family-out), and replay of
 #    ../shared/pcaps/real with the new model.
 # Captures already in WORKDIR are reused, so each lab run happens once.
@@ -25,11 +25,11 @@ lab eval-mixed --minutes 10 --families all --users 24 --seed 77
 
 train=(--train-benign "$work/train-benign.pcap" --train-attacks "$work/train-attacks-5.pcap" "$work/train-attacks-6.pcap"
        --train-labels "$work/train-benign.labels.jsonl" "$work/train-attacks-5.labels.jsonl" "$work/train-attacks-6.labels.jsonl")
-"$repo/trafficsensor" train --name default --target-fpr 0.0003 -o "$here/default.zip" \
+"$repo/trafficsensor" train --name default --target-fpr 0.0001 -o "$here/default.zip" \
     --benign "$work/train-benign.pcap" --attacks "$work/train-attacks-5.pcap" "$work/train-attacks-6.pcap" \
     --labels "$work/train-benign.labels.jsonl" "$work/train-attacks-5.labels.jsonl" "$work/train-attacks-6.labels.jsonl"
 "$repo/trafficsensor" evaluate --pcap "$work/eval-mixed.pcap" --labels "$work/eval-mixed.labels.jsonl" --model "$here/default.zip"
-"$repo/trafficsensor" evaluate --pcap "$work/eval-mixed.pcap" --labels "$work/eval-mixed.labels.jsonl" --leave-one-family-out "${train[@]}"
+"$repo/trafficsensor" evaluate --pcap "$work/eval-mixed.pcap" --labels "$work/eval-mixed.labels.jsonl" --leave-one-family-out --target-fpr 0.0001 "${train[@]}"
 for f in "$repo"/../shared/pcaps/real/*.pcap*; do
     [ -e "$f" ] || continue
     alerts=$("$repo/trafficsensor" replay -q --model "$here/default.zip" --alerts - "$f" | grep -c '"event_type":"alert"' || true)

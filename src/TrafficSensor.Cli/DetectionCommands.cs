@@ -24,7 +24,7 @@ public sealed class TrainOptions
     [Option('o', "out", Required = true, HelpText = "Model file to write, e.g. models/mysite.zip.")]
     public string Out { get; set; } = "";
 
-    [Option("target-fpr", Default = 3e-4, HelpText = "False-positive rate per benign transaction each detector's threshold is calibrated to.")]
+    [Option("target-fpr", Default = 1e-3, HelpText = "False-positive rate per benign transaction each detector's threshold is calibrated to on held-back benign traffic.")]
     public double TargetFpr { get; set; }
 
     [Option("name", HelpText = "Model name shown in alerts (default: the file name).")]
@@ -44,7 +44,7 @@ public sealed class EvaluateOptions
     [Option("train-benign", HelpText = "With --leave-one-family-out: benign training captures.")] public IEnumerable<string> TrainBenign { get; set; } = [];
     [Option("train-attacks", HelpText = "With --leave-one-family-out: labelled web-shell training captures.")] public IEnumerable<string> TrainAttacks { get; set; } = [];
     [Option("train-labels", HelpText = "With --leave-one-family-out: labels of the training captures.")] public IEnumerable<string> TrainLabels { get; set; } = [];
-    [Option("target-fpr", Default = 3e-4, HelpText = "With --leave-one-family-out: the anomaly threshold's calibration target, as in train.")] public double TargetFpr { get; set; }
+    [Option("target-fpr", Default = 1e-3, HelpText = "With --leave-one-family-out: the calibration target, as in train.")] public double TargetFpr { get; set; }
 }
 
 internal static class DetectionCommands
