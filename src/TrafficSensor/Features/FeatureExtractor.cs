@@ -92,6 +92,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "method_other", method is "GET" or "POST" or "HEAD" or "" ? 0 : 1);
         Set(f, "script_extension", ScriptExtensions.Contains(extension) ? 1 : 0);
         Set(f, "static_extension", StaticExtensions.Contains(extension) ? 1 : 0);
+        Set(f, "script_in_asset_directory", ScriptExtensions.Contains(extension) && InAssetDirectory(path) ? 1 : 0);
         var requestType = (request?.Header("Content-Type") ?? "").ToLowerInvariant();
         Set(f, "request_form", requestType.StartsWith("application/x-www-form-urlencoded") ? 1 : 0);
         Set(f, "request_multipart", requestType.StartsWith("multipart/") ? 1 : 0);
@@ -151,6 +152,17 @@ public sealed class FeatureExtractor(BehaviourState state)
         var polling = method == "POST" && responseLength <= 2048 && !double.IsNaN(s.IntervalCv);
         Set(f, "session_interval_regularity", polling ? 1 / (1 + s.IntervalCv) : 0);
         return v;
+    }
+
+    /// <summary>Directories that hold files to serve, not code to run: where uploaded web shells land.</summary>
+    private static readonly string[] AssetDirectories = ["images", "image", "img", "imgs", "icons", "upload", "uploads", "files", "media", "static", "assets", "css", "js", "fonts", "attachments", "avatars", "cache", "tmp", "temp"];
+
+    private static bool InAssetDirectory(string path)
+    {
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < segments.Length - 1; i++)
+            if (AssetDirectories.Contains(segments[i])) return true;
+        return false;
     }
 
     private const int AnalysisWindow = 16 * 1024;

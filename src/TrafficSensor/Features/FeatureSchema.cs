@@ -6,7 +6,7 @@ namespace TrafficSensor.Features;
 /// </summary>
 public static class FeatureSchema
 {
-    public const string Version = "ts-features-1";
+    public const string Version = "ts-features-2";
 
     public static readonly string[] Names =
     [
@@ -15,7 +15,7 @@ public static class FeatureSchema
         "max_parameter_entropy", "request_body_entropy", "request_base64_share", "request_hex_share",
         "code_tokens", "command_tokens", "request_binary_share",
         // structural
-        "method_post", "method_other", "script_extension", "static_extension",
+        "method_post", "method_other", "script_extension", "static_extension", "script_in_asset_directory",
         "request_form", "request_multipart", "request_binary", "request_json",
         "request_body_log", "response_body_log", "response_request_ratio",
         "status_3xx", "status_4xx", "status_5xx",
