@@ -17,16 +17,6 @@ public sealed class ReasonCounters<TReason> where TReason : struct, Enum
 
     public long this[TReason reason] => Volatile.Read(ref _counts[ToIndex(reason)]);
 
-    public long Total
-    {
-        get
-        {
-            long total = 0;
-            for (var i = 0; i < _counts.Length; i++) total += Volatile.Read(ref _counts[i]);
-            return total;
-        }
-    }
-
     public void Add(ReasonCounters<TReason> other)
     {
         for (var i = 0; i < _counts.Length; i++) _counts[i] += Volatile.Read(ref other._counts[i]);

@@ -29,7 +29,6 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
 
     public sealed class PathStats
     {
-        public long FirstSeenMicros;
         public long LastSeenMicros;
         public long Requests;
         public long Posts;
@@ -57,7 +56,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             if (!_paths.TryGetValue(pathKey, out var p))
             {
                 if (_paths.Count >= maxPaths) EvictOldest(_paths, s => s.LastSeenMicros);
-                p = new PathStats { FirstSeenMicros = nowMicros };
+                p = new PathStats();
                 _paths[pathKey] = p;
             }
             var sessionKey = (client, server, port, path);
@@ -71,7 +70,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             var serverRequests = _serverRequests.GetValueOrDefault((server, port));
             if (_serverRequests.Count < maxPaths || _serverRequests.ContainsKey((server, port))) _serverRequests[(server, port)] = serverRequests + 1;
             var sizeDeviation = p.Requests >= 5 ? Math.Abs(responseSize - p.SizeMean) / (Math.Sqrt(p.SizeM2 / (p.Requests - 1)) + 16) : 0;
-            var pathSnapshot = new PathSnapshot(p.Clients.Count, p.Requests, (nowMicros - p.FirstSeenMicros) / 1e6,
+            var pathSnapshot = new PathSnapshot(p.Clients.Count, p.Requests,
                 p.Requests == 0 ? 0 : (double)p.Posts / p.Requests, p.Linked, sizeDeviation, serverRequests >= WarmServerRequests);
             var intervalCv = s.Requests >= 4 ? Math.Sqrt(s.IntervalM2 / (s.Requests - 2)) / (s.IntervalMean + 1e-3) : double.NaN;
             var sessionSnapshot = new SessionSnapshot(s.Requests, intervalCv);
@@ -108,6 +107,6 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     }
 }
 
-public readonly record struct PathSnapshot(int Clients, long Requests, double AgeSeconds, double PostShare, bool Linked, double SizeDeviation, bool ServerWarm);
+public readonly record struct PathSnapshot(int Clients, long Requests, double PostShare, bool Linked, double SizeDeviation, bool ServerWarm);
 
 public readonly record struct SessionSnapshot(long Requests, double IntervalCv);

@@ -66,6 +66,10 @@ public sealed class FeatureExtractor(BehaviourState state)
         // Statistical measures (entropy, shares) over the first 16 KiB: representative, and bounded work.
         var requestSample = Window(requestBody);
         var responseSample = Window(responseBody);
+        var requestBinaryShare = TextStatistics.BinaryShare(requestSample);
+        var responseBinaryShare = TextStatistics.BinaryShare(responseSample);
+        var requestType = (request?.Header("Content-Type") ?? "").ToLowerInvariant();
+        var requestIsMultipart = requestType.StartsWith("multipart/");
         var extension = Path.GetExtension(path);
 
         // Lexical
@@ -83,8 +87,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         var decoded = DecodedRequestText(tx, target);
         Set(f, "code_tokens", TextStatistics.CountTokens(decoded, CodeTokens));
         Set(f, "command_tokens", TextStatistics.CountTokens(decoded, CommandTokens) + values.Count(x => ExactCommands.Contains(x.Trim()) || ExactCommands.Contains(TryBase64(x)?.Trim())));
-        var requestIsMultipart = (request?.Header("Content-Type") ?? "").StartsWith("multipart/", StringComparison.OrdinalIgnoreCase);
-        Set(f, "request_binary_share", requestIsMultipart ? 0 : TextStatistics.BinaryShare(requestSample));
+        Set(f, "request_binary_share", requestIsMultipart ? 0 : requestBinaryShare);
 
         // Structural
         var method = request?.Method ?? "";
@@ -93,12 +96,11 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "script_extension", ScriptExtensions.Contains(extension) ? 1 : 0);
         Set(f, "static_extension", StaticExtensions.Contains(extension) ? 1 : 0);
         Set(f, "script_in_asset_directory", ScriptExtensions.Contains(extension) && InAssetDirectory(path) ? 1 : 0);
-        var requestType = (request?.Header("Content-Type") ?? "").ToLowerInvariant();
         Set(f, "request_form", requestType.StartsWith("application/x-www-form-urlencoded") ? 1 : 0);
-        Set(f, "request_multipart", requestType.StartsWith("multipart/") ? 1 : 0);
+        Set(f, "request_multipart", requestIsMultipart ? 1 : 0);
         // A raw binary body posted to the application (encrypted shell channels, tunnel data); binary
         // files inside multipart uploads are ordinary.
-        Set(f, "request_binary", !requestIsMultipart && (requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && TextStatistics.BinaryShare(requestSample) > 0.3)) ? 1 : 0);
+        Set(f, "request_binary", !requestIsMultipart && (requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && requestBinaryShare > 0.3)) ? 1 : 0);
         Set(f, "request_json", requestType.Contains("json") ? 1 : 0);
         var requestLength = request?.BodyLength ?? 0;
         var responseLength = response?.BodyLength ?? 0;
@@ -120,7 +122,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "response_html", responseType.StartsWith("text/html") ? 1 : 0);
         Set(f, "response_plain_or_none", responseType.Length == 0 || responseType.StartsWith("text/plain") ? 1 : 0);
         // Binary bytes declared as text (or not declared): an encrypted channel behind a script page.
-        Set(f, "response_binary", responseBody.Length > 0 && TextStatistics.BinaryShare(responseSample) > 0.3 && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
+        Set(f, "response_binary", responseBody.Length > 0 && responseBinaryShare > 0.3 && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
         Set(f, "extension_type_mismatch", ExtensionMismatch(extension, responseType) ? 1 : 0);
         Set(f, "empty_post", method == "POST" && requestLength == 0 ? 1 : 0);
         Set(f, "unusual_headers", request?.Headers.Count(h => !CommonHeaders.Contains(h.Name)) ?? 0);
@@ -134,7 +136,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "response_framed", IsFramed(responseBody) ? 1 : 0);
         Set(f, "response_base64_share", TextStatistics.Base64Share(responseSample));
         Set(f, "response_entropy", textual ? TextStatistics.Entropy(responseSample) : 0);
-        Set(f, "response_binary_share", textual ? TextStatistics.BinaryShare(responseSample) : 0);
+        Set(f, "response_binary_share", textual ? responseBinaryShare : 0);
         Set(f, "response_hidden_comment", HiddenCommentData(responseBody) ? 1 : 0);
 
         // Behaviour

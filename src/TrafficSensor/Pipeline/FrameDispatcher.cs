@@ -13,7 +13,7 @@ namespace TrafficSensor.Pipeline;
 /// </summary>
 internal sealed class FrameDispatcher : IFrameHandler
 {
-    private static readonly long ClockIntervalMicros = 1_000_000;
+    private const long ClockIntervalMicros = 1_000_000;
 
     private readonly PacketDecoder _decoder;
     private readonly FlowWorker[] _workers;
