@@ -8,9 +8,13 @@ var parser = new Parser(settings =>
     settings.CaseInsensitiveEnumValues = true;
 });
 // The Type[] overload always treats the types as verbs, even while there is only one.
-var result = parser.ParseArguments(args, typeof(ReplayOptions), typeof(TrainOptions), typeof(EvaluateOptions));
+var result = parser.ParseArguments(args, typeof(ReplayOptions), typeof(LiveOptions), typeof(InterfacesOptions), typeof(HealthOptions),
+    typeof(TrainOptions), typeof(EvaluateOptions));
 return result.MapResult(
     (ReplayOptions o) => ReplayCommand.Run(o),
+    (LiveOptions o) => LiveCommand.Run(o),
+    (InterfacesOptions o) => InterfacesCommand.Run(o),
+    (HealthOptions o) => HealthCommand.Run(o),
     (TrainOptions o) => DetectionCommands.Train(o),
     (EvaluateOptions o) => DetectionCommands.Evaluate(o),
     errors =>

@@ -111,13 +111,23 @@ internal static class ProgressDisplay
 
 internal static class Summary
 {
-    public static void Print(SensorStatistics s, long records, long? alerts = null, string? model = null)
+    public static void Print(string title, SensorStatistics s, long records, long? alerts = null, string? model = null)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]TrafficSensor replay[/]")
+        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(title)}[/]")
             .AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
         void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
 
-        Row("files", $"{s.Files.Count} ({s.Files.Count(f => f.Error is not null)} with errors)");
+        if (s.Interface is not null)
+        {
+            Row("interface", s.Interface);
+            Row("libpcap received", $"{s.CaptureReceived:N0}");
+            Row("kernel drops", $"{s.KernelDrops:N0}");
+            Row("interface drops", $"{s.InterfaceDrops:N0}");
+        }
+        else
+        {
+            Row("files", $"{s.Files.Count} ({s.Files.Count(f => f.Error is not null)} with errors)");
+        }
         Row("packets", $"{s.Packets:N0} ({s.Bytes / 1e6:N1} MB)");
         Row("tcp segments", $"{s.TcpSegments:N0}");
         Row("flows", $"{s.FlowsCreated:N0}");

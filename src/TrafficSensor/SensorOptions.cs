@@ -19,6 +19,23 @@ public sealed record CaptureOptions
 {
     /// <summary>Berkeley packet filter applied by libpcap before decoding; null for none.</summary>
     public string? Bpf { get; init; }
+
+    /// <summary>Interface of a live capture (a SPAN/mirror port); null when replaying files.</summary>
+    public string? Interface { get; init; }
+    /// <summary>Bytes kept of each live frame; HTTP needs whole frames, so the default keeps them all.</summary>
+    public int Snaplen { get; init; } = 65535;
+    /// <summary>
+    /// libpcap's kernel ring buffer. It absorbs bursts while the workers catch up; when it is full the
+    /// kernel drops packets and counts them (trafficsensor_capture_kernel_drops_total).
+    /// </summary>
+    public int BufferMegabytes { get; init; } = 64;
+    /// <summary>Promiscuous mode: needed on some NICs to see mirrored traffic addressed to other hosts.</summary>
+    public bool Promiscuous { get; init; }
+    /// <summary>Live capture only: also write every captured frame to rotating pcap files here.</summary>
+    public string? WritePcapDirectory { get; init; }
+    public int RotateMegabytes { get; init; } = 100;
+    /// <summary>Rotated files kept; the oldest is deleted beyond this.</summary>
+    public int KeepFiles { get; init; } = 10;
 }
 
 public sealed record DecodingOptions

@@ -27,4 +27,7 @@ public readonly ref struct CaptureFrame
 public interface IFrameHandler
 {
     void OnFrame(in CaptureFrame frame);
+
+    /// <summary>Live capture: wall-clock time passes (about ten times a second), with or without packets.</summary>
+    void OnTick(long nowMicros) { }
 }

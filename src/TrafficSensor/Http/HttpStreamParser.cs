@@ -73,8 +73,12 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         _atLineStart = false;
     }
 
+    // Capture time of the bytes being consumed: the moment a message completes, for latency figures.
+    private long _lastMicros;
+
     public void OnData(ReadOnlySpan<byte> data, long timestampMicros)
     {
+        _lastMicros = timestampMicros;
         while (!data.IsEmpty)
         {
             switch (_state)
@@ -96,6 +100,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
 
     public void OnGap(long length, long timestampMicros)
     {
+        _lastMicros = timestampMicros;
         switch (_state)
         {
             case State.Body:
@@ -147,6 +152,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
 
     public void OnEnd(long timestampMicros)
     {
+        _lastMicros = timestampMicros;
         if (_message is not null && _state is State.Body or State.UntilClose or State.ChunkLine or State.ChunkData or State.ChunkDataEnd or State.Trailers)
         {
             if (_state != State.UntilClose) _message.BodyTruncated = true;
@@ -516,6 +522,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
     private void Complete()
     {
         var message = _message!;
+        message.CompletedMicros = Math.Max(message.TimestampMicros, _lastMicros);
         if (_body is not null && _bodyKept > 0)
         {
             message.Body = ContentDecoder.DecodeBody(message, _body.AsSpan(0, _bodyKept), _options.MaxDecodedBodyBytes);

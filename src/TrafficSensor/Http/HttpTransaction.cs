@@ -19,6 +19,8 @@ public readonly record struct HttpHeader(string Name, string Value);
 public sealed class HttpMessage
 {
     public long TimestampMicros { get; internal set; }
+    /// <summary>Capture time of the packet that completed the message.</summary>
+    public long CompletedMicros { get; internal set; }
     /// <summary>Request: method. Response: null.</summary>
     public string? Method { get; internal set; }
     /// <summary>Request: the raw request-target, exactly as sent.</summary>
@@ -71,6 +73,9 @@ public sealed class HttpTransaction
     internal void MarkEmitted() => _emitted = true;
 
     public long TimestampMicros => Request?.TimestampMicros ?? Response?.TimestampMicros ?? 0;
+
+    /// <summary>Capture time of the last packet the transaction needed (its verdict could come no earlier).</summary>
+    public long CompletedMicros => Math.Max(Request?.CompletedMicros ?? 0, Response?.CompletedMicros ?? 0);
 
     /// <summary>The Host header without its port, lower-cased.</summary>
     public string? Hostname

@@ -21,6 +21,9 @@ public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000, stri
     private long _nextThreadId = 1;
 
     public long Alerts { get; private set; }
+
+    /// <summary>Names the recorded capture files holding packets between two times (live --write-pcap).</summary>
+    public Func<long, long, IReadOnlyList<string>>? CaptureFiles { get; init; }
     public long Lines { get; private set; }
 
     private sealed class AlertThread(long id, TransactionRecord first)
@@ -102,16 +105,24 @@ public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000, stri
         _json.WriteStartObject("alert");
         _json.WriteString("action", "allowed");
         _json.WriteNumber("gid", 1);
-        _json.WriteNumber("signature_id", 9_150_501);
+        _json.WriteNumber("signature_id", AlertClassification.SignatureId);
         _json.WriteNumber("rev", 1);
-        _json.WriteString("signature", "TrafficSensor anomalous server-side component traffic (possible web shell / tunnel / backdoor module)");
-        _json.WriteString("category", "T1505.003 Web Shell");
-        _json.WriteNumber("severity", verdict.Score >= 2 * verdict.Threshold ? 1 : 2);
+        _json.WriteString("signature", AlertClassification.Signature);
+        _json.WriteString("category", AlertClassification.Category);
+        _json.WriteNumber("severity", AlertClassification.Severity(verdict));
         _json.WriteNumber("thread_id", thread.Id);
         _json.WriteNumber("count", thread.Count);
         _json.WriteString("first_seen", EveJsonWriter.FormatTimestamp(thread.FirstTimestampMicros));
         _json.WriteBoolean("final", final);
         if (evidenceDirectory is not null) _json.WriteString("evidence", EvidenceWriter.FileName(evidenceDirectory, thread.Id));
+        if (CaptureFiles is { } lookup)
+        {
+            // Live capture with --write-pcap: the rotating files that hold this thread's transactions.
+            _json.WriteStartArray("capture_files");
+            foreach (var file in lookup(thread.FirstTimestampMicros, Math.Max(thread.FirstTimestampMicros, r.Transaction.CompletedMicros)))
+                _json.WriteStringValue(file);
+            _json.WriteEndArray();
+        }
         _json.WriteEndObject();
         EveJsonWriter.WriteAnomaly(_json, verdict);
         _json.WriteEndObject();

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using TrafficSensor.Capture;
 using TrafficSensor.Decoding;
 using TrafficSensor.Flows;
@@ -55,7 +54,7 @@ public sealed class EvidenceWriter
             var written = _bytesByFlow.GetValueOrDefault(key);
             if (written + frame.Data.Length > MaxBytesPerFlow) return;
             _bytesByFlow[key] = written + frame.Data.Length;
-            foreach (var thread in threads) WriteRecord(File(thread, frame.LinkType), frame);
+            foreach (var thread in threads) PcapFormat.WriteRecord(File(thread, frame.LinkType), frame);
         }
 
         private FileStream File(long thread, LinkType linkType)
@@ -63,27 +62,10 @@ public sealed class EvidenceWriter
             if (_files.TryGetValue(thread, out var stream)) return stream;
             var path = FileName(directory, thread);
             stream = new FileStream(path, FileMode.Create, FileAccess.Write);
-            Span<byte> header = stackalloc byte[24];
-            BinaryPrimitives.WriteUInt32LittleEndian(header, 0xA1B2C3D4);
-            BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 2);
-            BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 4);
-            BinaryPrimitives.WriteUInt32LittleEndian(header[16..], 262144);
-            BinaryPrimitives.WriteUInt32LittleEndian(header[20..], (uint)linkType);
-            stream.Write(header);
+            PcapFormat.WriteFileHeader(stream, linkType);
             _files[thread] = stream;
             Files.Add(path);
             return stream;
-        }
-
-        private static void WriteRecord(FileStream stream, in CaptureFrame frame)
-        {
-            Span<byte> record = stackalloc byte[16];
-            BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)(frame.TimestampMicros / 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(record[4..], (uint)(frame.TimestampMicros % 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(record[8..], (uint)frame.Data.Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(record[12..], (uint)frame.OriginalLength);
-            stream.Write(record);
-            stream.Write(frame.Data);
         }
 
         public void Dispose()

@@ -72,6 +72,18 @@ internal sealed class FrameDispatcher : IFrameHandler
         }
     }
 
+    /// <summary>
+    /// Live capture: wall-clock time passed. Moves the flow clock (so a quiet link still times flows
+    /// out) and hands partial batches to the workers, which bounds the delay from packet to verdict.
+    /// </summary>
+    public void OnTick(long nowMicros)
+    {
+        if (nowMicros > _clock) _clock = nowMicros;
+        _lastClockPush = _clock;
+        _decoder.ExpireFragments(_clock);
+        FlushAll();
+    }
+
     /// <summary>Sends every partly filled batch (end of input, or a clock tick).</summary>
     public void FlushAll()
     {

@@ -26,6 +26,10 @@ public sealed class SensorPipeline
     private int _fileCount;
     private long _currentFileSize;
     private PcapFileReader? _reader;
+    private readonly List<CaptureFileResult> _files = new();
+    private readonly Stopwatch _stopwatch = new();
+    private LiveCapture? _live;
+    private volatile string? _liveError;
 
     private readonly AnomalyModel? _model;
     private readonly bool _collectFeatures;
@@ -56,34 +60,59 @@ public sealed class SensorPipeline
     }
 
     /// <summary>Reads the files in order through the whole pipeline. Throws <see cref="CaptureException"/> only when capture cannot work at all.</summary>
-    public SensorStatistics Replay(IReadOnlyList<string> files, CancellationToken cancel = default)
+    public SensorStatistics Replay(IReadOnlyList<string> files, CancellationToken cancel = default) => Run(dispatcher =>
     {
-        var stopwatch = Stopwatch.StartNew();
+        _reader = new PcapFileReader(_options.Capture.Bpf);
+        _fileCount = files.Count;
+        for (var i = 0; i < files.Count && !cancel.IsCancellationRequested; i++)
+        {
+            _fileIndex = i;
+            _currentFile = files[i];
+            Interlocked.Exchange(ref _currentFileSize, File.Exists(files[i]) ? new FileInfo(files[i]).Length : 0);
+            var result = _reader.Read(files[i], dispatcher, cancel);
+            lock (_files) _files.Add(result);
+        }
+    });
+
+    /// <summary>
+    /// Captures from an opened interface until <paramref name="cancel"/> is signalled (SIGINT/SIGTERM) or
+    /// the device fails, then drains the queues and ends every flow, so every transaction is written.
+    /// When a recorder is given, every frame is also written to it before decoding.
+    /// </summary>
+    public SensorStatistics Live(LiveCapture capture, RotatingPcapWriter? recorder = null, CancellationToken cancel = default)
+    {
+        _live = capture;
+        return Run(dispatcher =>
+        {
+            IFrameHandler handler = recorder is null ? dispatcher : new RecordingFrameHandler(recorder, dispatcher);
+            _liveError = capture.Run(handler, cancel);
+            recorder?.Flush();
+        });
+    }
+
+    /// <summary>The run's figures so far; callable from any thread while it runs (values are approximate, never torn).</summary>
+    public SensorStatistics Snapshot() => _dispatcher is { } d ? Collect(d) : Collect(null);
+
+    private SensorStatistics Run(Action<FrameDispatcher> read)
+    {
+        _stopwatch.Restart();
         var free = Channel.CreateUnbounded<PacketBatch>();
         var servers = new HttpServerRegistry(1 << 16);
         Behaviour = _model is not null || _collectFeatures ? new BehaviourState() : null;
         var extractor = Behaviour is null ? null : new FeatureExtractor(Behaviour);
-        _workers = Enumerable.Range(0, Math.Max(1, _options.Pipeline.Workers))
+        var workers = Enumerable.Range(0, Math.Max(1, _options.Pipeline.Workers))
             .Select(_ => new FlowWorker(_options, _output, servers, free.Writer,
                 extractor is null ? null : new TransactionAnalyzer(extractor, _model?.CreateScorer())))
             .ToArray();
-        var dispatcher = new FrameDispatcher(_options, _workers, free);
+        var dispatcher = new FrameDispatcher(_options, workers, free);
+        _workers = workers;
         _dispatcher = dispatcher;
         var threads = _workers.Select((w, i) => new Thread(w.Run) { IsBackground = true, Name = $"flow-worker-{i}" }).ToArray();
         foreach (var t in threads) t.Start();
 
-        var results = new List<CaptureFileResult>();
         try
         {
-            _reader = new PcapFileReader(_options.Capture.Bpf);
-            _fileCount = files.Count;
-            for (var i = 0; i < files.Count && !cancel.IsCancellationRequested; i++)
-            {
-                _fileIndex = i;
-                _currentFile = files[i];
-                Interlocked.Exchange(ref _currentFileSize, File.Exists(files[i]) ? new FileInfo(files[i]).Length : 0);
-                results.Add(_reader.Read(files[i], dispatcher, cancel));
-            }
+            read(dispatcher);
         }
         finally
         {
@@ -91,19 +120,32 @@ public sealed class SensorPipeline
             foreach (var w in _workers) w.Queue.Complete();
             foreach (var t in threads) t.Join();
             _output.Flush();
+            _stopwatch.Stop();
         }
 
-        return Collect(results, dispatcher, stopwatch.Elapsed);
+        return Collect(dispatcher);
     }
 
-    private SensorStatistics Collect(List<CaptureFileResult> files, FrameDispatcher d, TimeSpan elapsed)
+    private List<CaptureFileResult> FilesSoFar()
     {
+        lock (_files) return _files.ToList();
+    }
+
+    private SensorStatistics Collect(FrameDispatcher? d)
+    {
+        var workers = _workers;
         var flowsEnded = new ReasonCounters<FlowEndReason>();
         var reassembly = new ReassemblyCounters();
         var http = new HttpCounters();
         long flowsCreated = 0, reassemblyPeak = 0, inspectPeak = 0;
-        foreach (var w in _workers)
+        long flowsActive = 0, reassemblyUsed = 0;
+        var queueDepths = new int[workers.Length];
+        for (var i = 0; i < workers.Length; i++)
         {
+            var w = workers[i];
+            flowsActive += w.Flows.Active;
+            reassemblyUsed += w.ReassemblyMemory.UsedBytes;
+            queueDepths[i] = w.QueueDepth;
             flowsEnded.Add(w.Flows.Ended);
             flowsCreated += w.Flows.Created;
             reassembly.Add(w.Reassembly);
@@ -111,18 +153,28 @@ public sealed class SensorPipeline
             reassemblyPeak = Math.Max(reassemblyPeak, w.ReassemblyMemory.PeakBytes);
             inspectPeak = Math.Max(inspectPeak, w.InspectMemory.PeakBytes);
         }
+        var live = _live?.Counters;
+        long frames = d?.Frames ?? 0;
         return new SensorStatistics
         {
-            Files = files,
-            Packets = d.Frames,
-            Bytes = d.Bytes,
-            TcpSegments = d.TcpSegments,
-            SnaplenTruncatedPackets = d.TruncatedFrames,
-            FirstPacketTime = d.Frames > 0 ? EveJsonWriter.FormatTimestamp(d.FirstTimestampMicros) : null,
-            LastPacketTime = d.Frames > 0 ? EveJsonWriter.FormatTimestamp(d.LastTimestampMicros) : null,
-            DecodeErrors = d.Decoder.Errors.NonZero(),
-            IgnoredPackets = d.Decoder.Ignored.NonZero(),
-            FragmentedDatagramsReassembled = d.Decoder.FragmentsReassembled,
+            Files = FilesSoFar(),
+            Interface = _live?.Interface,
+            CaptureReceived = live?.Received,
+            KernelDrops = live?.KernelDropped,
+            InterfaceDrops = live?.InterfaceDropped,
+            CaptureError = _liveError,
+            Packets = frames,
+            Bytes = d?.Bytes ?? 0,
+            TcpSegments = d?.TcpSegments ?? 0,
+            SnaplenTruncatedPackets = d?.TruncatedFrames ?? 0,
+            FirstPacketTime = frames > 0 ? EveJsonWriter.FormatTimestamp(d!.FirstTimestampMicros) : null,
+            LastPacketTime = frames > 0 ? EveJsonWriter.FormatTimestamp(d!.LastTimestampMicros) : null,
+            DecodeErrors = d?.Decoder.Errors.NonZero() ?? new Dictionary<string, long>(),
+            IgnoredPackets = d?.Decoder.Ignored.NonZero() ?? new Dictionary<string, long>(),
+            FragmentedDatagramsReassembled = d?.Decoder.FragmentsReassembled ?? 0,
+            FlowsActive = flowsActive,
+            QueueDepths = queueDepths,
+            ReassemblyMemoryBytes = reassemblyUsed,
             FlowsCreated = flowsCreated,
             FlowsEnded = flowsEnded.NonZero(),
             ReassembledBytes = reassembly.DeliveredBytes,
@@ -141,7 +193,23 @@ public sealed class SensorPipeline
             BehaviourSessions = Behaviour?.Sessions ?? 0,
             BehaviourMemoryBytes = Behaviour?.ApproximateBytes ?? 0,
             BehaviourEvictions = Behaviour?.Evictions ?? 0,
-            ElapsedSeconds = elapsed.TotalSeconds,
+            ElapsedSeconds = _stopwatch.Elapsed.TotalSeconds,
         };
+    }
+}
+
+/// <summary>Records each frame to the rolling pcap window, then passes it on.</summary>
+internal sealed class RecordingFrameHandler(RotatingPcapWriter recorder, IFrameHandler next) : IFrameHandler
+{
+    public void OnFrame(in CaptureFrame frame)
+    {
+        recorder.Write(frame);
+        next.OnFrame(frame);
+    }
+
+    public void OnTick(long nowMicros)
+    {
+        recorder.Flush();
+        next.OnTick(nowMicros);
     }
 }

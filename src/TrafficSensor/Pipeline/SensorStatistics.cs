@@ -6,6 +6,13 @@ namespace TrafficSensor.Pipeline;
 public sealed record SensorStatistics
 {
     public required IReadOnlyList<CaptureFileResult> Files { get; init; }
+    /// <summary>Live capture: the interface, and libpcap's own counters (pcap_stats) since it was opened.</summary>
+    public string? Interface { get; init; }
+    public long? CaptureReceived { get; init; }
+    public long? KernelDrops { get; init; }
+    public long? InterfaceDrops { get; init; }
+    /// <summary>Live capture: why capture stopped on its own (interface gone, ...); null after a normal stop.</summary>
+    public string? CaptureError { get; init; }
     public long Packets { get; init; }
     public long Bytes { get; init; }
     public long TcpSegments { get; init; }
@@ -16,6 +23,10 @@ public sealed record SensorStatistics
     public required IReadOnlyDictionary<string, long> IgnoredPackets { get; init; }
     public long FragmentedDatagramsReassembled { get; init; }
     public long FlowsCreated { get; init; }
+    public long FlowsActive { get; init; }
+    /// <summary>Batches waiting in each worker's queue when the figures were taken.</summary>
+    public IReadOnlyList<int> QueueDepths { get; init; } = [];
+    public long ReassemblyMemoryBytes { get; init; }
     public required IReadOnlyDictionary<string, long> FlowsEnded { get; init; }
     public long ReassembledBytes { get; init; }
     public required IReadOnlyDictionary<string, long> ReassemblyDroppedBytes { get; init; }

@@ -1,0 +1,208 @@
+using System.Runtime.InteropServices;
+using CommandLine;
+using TrafficSensor.Capture;
+using TrafficSensor.Pipeline;
+
+namespace TrafficSensor.Cli;
+
+[Verb("live", HelpText = "Capture from a network interface (a SPAN/mirror port) until SIGINT/SIGTERM, scoring every HTTP transaction.")]
+public sealed class LiveOptions : SensorVerbOptions
+{
+    [Option('i', "interface", Required = true, HelpText = "Interface to capture on (see 'trafficsensor interfaces').")]
+    public string Interface { get; set; } = "";
+
+    [Option("snaplen", Default = 65535, HelpText = "Bytes kept of each frame.")]
+    public int Snaplen { get; set; }
+
+    [Option("buffer-mb", Default = 64, HelpText = "libpcap kernel ring buffer, MiB: absorbs bursts; when full the kernel drops (and counts) packets.")]
+    public int BufferMb { get; set; }
+
+    [Option("promisc", HelpText = "Put the interface in promiscuous mode (needs CAP_NET_ADMIN).")]
+    public bool Promiscuous { get; set; }
+
+    [Option("metrics", Default = MetricsEndpoint.Default, HelpText = "Serve Prometheus metrics on ADDRESS:PORT. Use 0.0.0.0:9464 to let other hosts scrape.")]
+    public string Metrics { get; set; } = MetricsEndpoint.Default;
+
+    [Option("no-metrics", HelpText = "Do not serve Prometheus metrics.")]
+    public bool NoMetrics { get; set; }
+
+    [Option("write-pcap", HelpText = "Also record every captured frame into rotating pcap files in DIR; alerts name the file(s) holding their packets.")]
+    public string? WritePcap { get; set; }
+
+    [Option("rotate-mb", Default = 100, HelpText = "With --write-pcap: start a new file after this many MiB.")]
+    public int RotateMb { get; set; }
+
+    [Option("keep", Default = 10, HelpText = "With --write-pcap: files kept; the oldest is deleted beyond this.")]
+    public int Keep { get; set; }
+
+    [Option("status-interval", Default = 60, HelpText = "Seconds between status lines on stderr (packets, drops, transactions, alerts); 0 = none.")]
+    public int StatusInterval { get; set; }
+
+    public override string? MetricsAddress => NoMetrics ? null : Metrics;
+
+    public override string? Validate()
+    {
+        if (Snaplen is < 64 or > 262144) return "--snaplen must be between 64 and 262144";
+        if (BufferMb is < 1 or > 2047) return "--buffer-mb must be between 1 and 2047";
+        if (RotateMb < 1) return "--rotate-mb must be at least 1";
+        if (Keep < 1) return "--keep must be at least 1";
+        if (StatusInterval < 0) return "--status-interval must be 0 or more";
+        return base.Validate();
+    }
+
+    public override SensorOptions ToSensorOptions()
+    {
+        var options = base.ToSensorOptions();
+        return options with
+        {
+            Capture = options.Capture with
+            {
+                Interface = Interface,
+                Snaplen = Snaplen,
+                BufferMegabytes = BufferMb,
+                Promiscuous = Promiscuous,
+                WritePcapDirectory = WritePcap,
+                RotateMegabytes = RotateMb,
+                KeepFiles = Keep,
+            },
+        };
+    }
+}
+
+internal static class LiveCommand
+{
+    public static int Run(LiveOptions o)
+    {
+        if (o.Validate() is { } usage) return Console.Fail(usage, ExitCodes.Usage);
+        var options = o.ToSensorOptions();
+
+        LiveCapture capture;
+        try
+        {
+            capture = LiveCapture.Open(options.Capture);
+        }
+        catch (CaptureException e)
+        {
+            return Console.Fail(e.Message, ExitCodes.Environment);
+        }
+        using var _ = capture;
+
+        RotatingPcapWriter? recorder = null;
+        if (options.Capture.WritePcapDirectory is { } directory)
+        {
+            try
+            {
+                recorder = new RotatingPcapWriter(directory, "trafficsensor-" + capture.Interface, (long)options.Capture.RotateMegabytes << 20,
+                    options.Capture.KeepFiles, options.Capture.Snaplen);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Console.Fail($"cannot write captures to {directory}: {e.Message}", ExitCodes.Environment);
+            }
+        }
+        using var recording = recorder;
+
+        var (outputs, code) = SensorOutputs.Create(o, "live", captureFiles: recorder is null ? null : recorder.FilesFor);
+        if (outputs is null) return code;
+        using var __ = outputs;
+
+        var pipeline = new SensorPipeline(options, outputs.Output, outputs.Model);
+        outputs.Attach(pipeline, () => capture.IsRunning);
+
+        // SIGINT (Ctrl-C) and SIGTERM (systemd, docker stop) both mean: stop reading, drain, flush, exit 0.
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        if (!o.Quiet)
+        {
+            System.Console.Error.WriteLine($"trafficsensor: capturing on {capture.Interface} ({capture.LinkType}){(o.Bpf is null ? "" : $" filter \"{o.Bpf}\"")}, " +
+                $"model {outputs.Model?.Name ?? "none"}, metrics {outputs.MetricsUrl ?? "off"}{(recorder is null ? "" : $", recording to {o.WritePcap}")}; stop with Ctrl-C or SIGTERM");
+        }
+        using var status = o.StatusInterval > 0 && !o.Quiet
+            ? new Timer(_ => PrintStatus(pipeline, outputs), null, TimeSpan.FromSeconds(o.StatusInterval), TimeSpan.FromSeconds(o.StatusInterval))
+            : null;
+
+        var stats = pipeline.Live(capture, recorder, stop.Token);
+        status?.Dispose();
+        outputs.Transactions?.Dispose();
+        outputs.Alerts?.Dispose();
+        recorder?.Dispose();
+
+        if (recorder?.Error is { } recordError) Console.Warn(recordError);
+        if (o.Stats is not null) StatsJson.Write(o.Stats, stats);
+        if (!o.Quiet) Summary.Print($"TrafficSensor live on {capture.Interface}", stats, outputs.Transactions?.Records ?? 0, outputs.Alerts?.Alerts, outputs.Model?.Name);
+        if (stats.CaptureError is { } error)
+            return Console.Fail($"capture on {capture.Interface} stopped: {error}", ExitCodes.Environment);
+        return ExitCodes.Ok;
+    }
+
+    private static void PrintStatus(SensorPipeline pipeline, SensorOutputs outputs)
+    {
+        var s = pipeline.Snapshot();
+        System.Console.Error.WriteLine(
+            $"trafficsensor: {s.Packets:N0} packets, {s.KernelDrops ?? 0:N0} kernel drops, {s.InterfaceDrops ?? 0:N0} interface drops, " +
+            $"{s.FlowsActive:N0} active flows, {s.HttpTransactions:N0} transactions, {outputs.Alerts?.Alerts ?? 0:N0} alerts");
+    }
+}
+
+[Verb("interfaces", HelpText = "List the interfaces live capture can use.")]
+public sealed class InterfacesOptions
+{
+}
+
+internal static class InterfacesCommand
+{
+    public static int Run(InterfacesOptions _)
+    {
+        IReadOnlyList<CaptureInterface> interfaces;
+        try
+        {
+            interfaces = LiveCapture.ListInterfaces();
+        }
+        catch (CaptureException e)
+        {
+            return Console.Fail(e.Message, ExitCodes.Environment);
+        }
+        foreach (var i in interfaces)
+        {
+            var flags = string.Join(",", new[] { i.IsUp ? "up" : "down", i.IsLoopback ? "loopback" : null }.OfType<string>());
+            System.Console.WriteLine($"{i.Name}\t{flags}\t{string.Join(" ", i.Addresses)}\t{i.Description}");
+        }
+        return ExitCodes.Ok;
+    }
+}
+
+[Verb("health", HelpText = "Exit 0 when a live sensor's metrics endpoint answers and its capture is running (for container health checks).")]
+public sealed class HealthOptions
+{
+    [Option("metrics", Default = MetricsEndpoint.Default, HelpText = "The sensor's metrics ADDRESS:PORT.")]
+    public string Metrics { get; set; } = MetricsEndpoint.Default;
+}
+
+internal static class HealthCommand
+{
+    public static int Run(HealthOptions o)
+    {
+        if (!MetricsEndpoint.TryParse(o.Metrics, out var host, out var port)) return Console.Fail($"--metrics must be ADDRESS:PORT, not '{o.Metrics}'", ExitCodes.Usage);
+        if (host == "+") host = "127.0.0.1";
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            var text = client.GetStringAsync($"http://{host}:{port}/metrics").GetAwaiter().GetResult();
+            var running = text.Split('\n').Any(line => line.StartsWith("trafficsensor_capture_running 1", StringComparison.Ordinal));
+            if (!running) return Console.Fail("the sensor answers but is not capturing", ExitCodes.Environment);
+            System.Console.WriteLine("healthy");
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return Console.Fail($"no sensor metrics at {o.Metrics}: {e.Message}", ExitCodes.Environment);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Reflection;
+using Prometheus;
+using TrafficSensor.Output;
+using TrafficSensor.Pipeline;
+
+namespace TrafficSensor.Metrics;
+
+/// <summary>What the metrics describe besides the pipeline's own counters.</summary>
+public sealed record MetricsContext(string Mode, string? ModelName = null, string? ModelSchema = null, double? ModelThreshold = null, int QueueCapacityBatches = 0);
+
+/// <summary>
+/// The sensor's Prometheus metrics (trafficsensor_*). Counters the pipeline already keeps per worker
+/// are copied in when Prometheus scrapes (no extra work per packet); what only the output stage sees
+/// (transactions by method and status class, alerts, score and latency histograms) is counted as
+/// records arrive. Every label has a small, fixed set of values: never an address, URI or agent.
+/// Thread-safe: records arrive from every worker.
+/// </summary>
+public sealed class SensorMetrics : ITransactionOutput
+{
+    private static readonly string[] Methods = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PROPFIND", "other", "none"];
+    private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "none"];
+
+    private readonly Counter _transactionsByClass;
+    private readonly Counter.Child?[,] _transactions; // children made on first use, so only seen combinations are exported
+    private readonly Counter.Child[] _alertsBySeverity;
+    private readonly Histogram _score;
+    private readonly Histogram _latency;
+    private readonly bool _live;
+
+    private readonly Counter _packets, _bytes, _tcpSegments, _captureReceived, _kernelDrops, _interfaceDrops;
+    private readonly Counter _decodeErrors, _ignoredPackets, _flowsCreated, _flowsEnded;
+    private readonly Counter _reassembledBytes, _reassemblyDropped, _reassemblyGaps, _reassemblyEvents;
+    private readonly Counter _httpAnomalies, _nonHttpStreams, _fragmentsReassembled;
+    private readonly Gauge _flowsActive, _queueDepth, _queueCapacity, _reassemblyMemory, _reassemblyLimit;
+    private readonly Gauge _managedMemory, _residentMemory, _behaviourMemory, _captureRunning;
+    private Func<SensorStatistics>? _snapshot;
+    private Func<bool>? _running;
+
+    public SensorMetrics(MetricsContext context, CollectorRegistry? registry = null)
+    {
+        Registry = registry ?? Prometheus.Metrics.NewCustomRegistry();
+        var f = Prometheus.Metrics.WithCustomRegistry(Registry);
+        _live = context.Mode == "live";
+
+        _packets = f.CreateCounter("trafficsensor_packets_total", "Frames the sensor received from the capture source (after the BPF filter).");
+        _bytes = f.CreateCounter("trafficsensor_bytes_total", "Bytes of the frames received from the capture source.");
+        _tcpSegments = f.CreateCounter("trafficsensor_tcp_segments_total", "TCP segments decoded and handed to a flow worker.");
+        _captureReceived = f.CreateCounter("trafficsensor_capture_received_packets_total", "Packets libpcap reports as received (pcap_stats ps_recv), live capture only.");
+        _kernelDrops = f.CreateCounter("trafficsensor_capture_kernel_drops_total", "Packets the kernel dropped because the capture buffer was full (pcap_stats ps_drop).");
+        _interfaceDrops = f.CreateCounter("trafficsensor_capture_interface_drops_total", "Packets the network interface or driver dropped (pcap_stats ps_ifdrop).");
+        _decodeErrors = f.CreateCounter("trafficsensor_decode_errors_total", "Frames that could not be decoded, by reason.", "reason");
+        _ignoredPackets = f.CreateCounter("trafficsensor_ignored_packets_total", "Frames decoded but not analysed (not TCP, IPv6 fragment, ...), by reason.", "reason");
+        _fragmentsReassembled = f.CreateCounter("trafficsensor_ip_fragments_reassembled_total", "IPv4 datagrams reassembled from fragments.");
+        _flowsCreated = f.CreateCounter("trafficsensor_flows_created_total", "TCP flows created.");
+        _flowsEnded = f.CreateCounter("trafficsensor_flows_ended_total", "TCP flows ended, by reason (evicted = flow table full).", "reason");
+        _reassembledBytes = f.CreateCounter("trafficsensor_reassembled_bytes_total", "Stream bytes delivered in order to the HTTP parser.");
+        _reassemblyDropped = f.CreateCounter("trafficsensor_reassembly_dropped_bytes_total", "Segment bytes discarded by reassembly, by reason.", "reason");
+        _reassemblyGaps = f.CreateCounter("trafficsensor_reassembly_gap_bytes_total", "Stream bytes never seen (holes the stream was moved past), by reason.", "reason");
+        _reassemblyEvents = f.CreateCounter("trafficsensor_reassembly_events_total", "Reassembly events (memory_cap_hit, overlap_different_data, ...).", "event");
+        _httpAnomalies = f.CreateCounter("trafficsensor_http_anomalies_total", "HTTP protocol anomalies flagged by the parser, by kind.", "kind");
+        _nonHttpStreams = f.CreateCounter("trafficsensor_non_http_streams_total", "TCP connections whose payload was not HTTP/1.x.");
+
+        _transactionsByClass = f.CreateCounter("trafficsensor_http_transactions_total", "HTTP transactions reconstructed, by method and response status class.", "method", "status_class");
+        _transactions = new Counter.Child?[Methods.Length, StatusClasses.Length];
+
+        var alerts = f.CreateCounter("trafficsensor_alerts_total", "Transactions the model alerted on, by category and severity (1 high, 2 medium).", "category", "severity");
+        _alertsBySeverity = [alerts.WithLabels(AlertClassification.Category, "1"), alerts.WithLabels(AlertClassification.Category, "2")];
+        _score = f.CreateHistogram("trafficsensor_anomaly_score", "Anomaly scores of scored transactions (compare with trafficsensor_model_info's threshold).",
+            new HistogramConfiguration { Buckets = Histogram.LinearBuckets(0.05, 0.05, 20) });
+        _latency = f.CreateHistogram("trafficsensor_processing_latency_seconds", "Live capture: time from the packet that completed a transaction to its verdict.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
+
+        _flowsActive = f.CreateGauge("trafficsensor_flows_active", "TCP flows tracked now.");
+        _queueDepth = f.CreateGauge("trafficsensor_queue_depth_batches", "Packet batches waiting in each flow worker's queue.", "worker");
+        _queueCapacity = f.CreateGauge("trafficsensor_queue_capacity_batches", "Capacity of each flow worker's queue, in batches.");
+        _reassemblyMemory = f.CreateGauge("trafficsensor_reassembly_memory_bytes", "Out-of-order bytes buffered by reassembly now, all workers.");
+        _reassemblyLimit = f.CreateGauge("trafficsensor_reassembly_memory_limit_bytes", "Reassembly memory cap, all workers together.");
+        _managedMemory = f.CreateGauge("trafficsensor_managed_memory_bytes", "Bytes of managed (GC) heap in use.");
+        _residentMemory = f.CreateGauge("trafficsensor_resident_memory_bytes", "Resident set size of the sensor process.");
+        _behaviourMemory = f.CreateGauge("trafficsensor_behaviour_state_bytes", "Approximate size of the per-path and per-session behaviour state.");
+        _captureRunning = f.CreateGauge("trafficsensor_capture_running", "1 while the capture loop is reading packets.");
+
+        var version = typeof(SensorMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        f.CreateGauge("trafficsensor_build_info", "Build of the running sensor (always 1).", "version", "runtime", "mode")
+            .WithLabels(version.Split('+')[0], Environment.Version.ToString(), context.Mode).Set(1);
+        f.CreateGauge("trafficsensor_model_info", "Model in use (always 1; model=\"none\" when transactions are not scored).", "model", "schema", "threshold")
+            .WithLabels(context.ModelName ?? "none", context.ModelSchema ?? "", context.ModelThreshold?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) ?? "")
+            .Set(1);
+        f.CreateGauge("trafficsensor_start_time_seconds", "Start time of the sensor, seconds since the Unix epoch.")
+            .Set(Process.GetCurrentProcess().StartTime.ToUniversalTime().Subtract(DateTime.UnixEpoch).TotalSeconds);
+        _queueCapacity.Set(context.QueueCapacityBatches);
+
+        Registry.AddBeforeCollectCallback(Refresh);
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>Where the pipeline's counters come from at each scrape, and whether capture is running.</summary>
+    public void Attach(Func<SensorStatistics> snapshot, Func<bool> captureRunning)
+    {
+        _snapshot = snapshot;
+        _running = captureRunning;
+    }
+
+    public void Write(TransactionRecord record)
+    {
+        var tx = record.Transaction;
+        int m = MethodIndex(tx.Request?.Method), c = StatusIndex(tx.Response?.Status);
+        (_transactions[m, c] ??= _transactionsByClass.WithLabels(Methods[m], StatusClasses[c])).Inc();
+        if (record.Verdict is not { } verdict) return;
+        _score.Observe(verdict.Score);
+        if (verdict.Alert) _alertsBySeverity[AlertClassification.Severity(verdict) == 1 ? 0 : 1].Inc();
+        if (_live && tx.CompletedMicros > 0)
+        {
+            var seconds = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 - tx.CompletedMicros) / 1e6;
+            _latency.Observe(Math.Max(0, seconds));
+        }
+    }
+
+    public void Flush() => Refresh();
+
+    /// <summary>Starts the HTTP endpoint (GET /metrics). Throws when the address cannot be bound.</summary>
+    public IMetricServer Serve(string host, int port) => new MetricServer(host, port, "metrics/", Registry).Start();
+
+    /// <summary>Copies the pipeline's counters into the exported ones (called before every scrape).</summary>
+    public void Refresh()
+    {
+        if (_running is { } running) _captureRunning.Set(running() ? 1 : 0);
+        _managedMemory.Set(GC.GetTotalMemory(forceFullCollection: false));
+        _residentMemory.Set(Environment.WorkingSet);
+        if (_snapshot?.Invoke() is not { } s) return;
+
+        _packets.IncTo(s.Packets);
+        _bytes.IncTo(s.Bytes);
+        _tcpSegments.IncTo(s.TcpSegments);
+        if (s.CaptureReceived is { } received) _captureReceived.IncTo(received);
+        if (s.KernelDrops is { } kernel) _kernelDrops.IncTo(kernel);
+        if (s.InterfaceDrops is { } iface) _interfaceDrops.IncTo(iface);
+        IncTo(_decodeErrors, s.DecodeErrors);
+        IncTo(_ignoredPackets, s.IgnoredPackets);
+        _fragmentsReassembled.IncTo(s.FragmentedDatagramsReassembled);
+        _flowsCreated.IncTo(s.FlowsCreated);
+        IncTo(_flowsEnded, s.FlowsEnded);
+        _reassembledBytes.IncTo(s.ReassembledBytes);
+        IncTo(_reassemblyDropped, s.ReassemblyDroppedBytes);
+        IncTo(_reassemblyGaps, s.ReassemblyGapBytes);
+        IncTo(_reassemblyEvents, s.ReassemblyEvents);
+        IncTo(_httpAnomalies, s.HttpAnomalies);
+        _nonHttpStreams.IncTo(s.NonHttpStreams);
+
+        _flowsActive.Set(s.FlowsActive);
+        for (var i = 0; i < s.QueueDepths.Count; i++) _queueDepth.WithLabels(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(s.QueueDepths[i]);
+        _reassemblyMemory.Set(s.ReassemblyMemoryBytes);
+        _reassemblyLimit.Set(s.ReassemblyMemoryCapBytes * Math.Max(1, s.QueueDepths.Count));
+        _behaviourMemory.Set(s.BehaviourMemoryBytes);
+    }
+
+    // Reason names come from the sensor's own enums (a fixed set), never from traffic.
+    private static void IncTo(Counter counter, IReadOnlyDictionary<string, long> values)
+    {
+        foreach (var (reason, value) in values) counter.WithLabels(reason).IncTo(value);
+    }
+
+    private static int MethodIndex(string? method)
+    {
+        if (method is null) return Methods.Length - 1;
+        for (var i = 0; i < Methods.Length - 2; i++)
+            if (string.Equals(Methods[i], method, StringComparison.Ordinal)) return i;
+        return Methods.Length - 2;
+    }
+
+    private static int StatusIndex(int? status) => status switch
+    {
+        >= 100 and < 600 => status.Value / 100 - 1,
+        _ => StatusClasses.Length - 1,
+    };
+}
