@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Writes grafana/dashboards/trafficsensor.json. Edit here, run it, commit both.
+"""Writes grafana/dashboards/trafficsensor.json (or the path given). Edit here, run it, commit both.
 
 Every panel filters on the $job and $instance variables and on the datasource variable, so the
 dashboard provisions as is against any Prometheus data source that scrapes the sensor."""
 import json
 import os
+import sys
 
 DS = {"type": "prometheus", "uid": "${datasource}"}
 SEL = 'job=~"$job",instance=~"$instance"'
@@ -138,7 +139,7 @@ dashboard = {
                               "hide": True, "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard"}]},
     "panels": panels,
 }
-out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dashboards", "trafficsensor.json")
+out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "dashboards", "trafficsensor.json")
 with open(out, "w") as f:
     json.dump(dashboard, f, indent=2)
     f.write("\n")

@@ -22,6 +22,7 @@ return result.MapResult(
         var help = CommandLine.Text.HelpText.AutoBuild(result, h =>
         {
             h.AdditionalNewLineAfterOption = false;
+            h.AddDashesToOption = true;
             h.Heading = "trafficsensor — HTTP web-shell traffic sensor";
             h.Copyright = "";
             return h;

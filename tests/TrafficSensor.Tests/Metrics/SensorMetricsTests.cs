@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using TrafficSensor.Capture;
+using TrafficSensor.Detection;
+using TrafficSensor.Features;
+using TrafficSensor.Metrics;
+using TrafficSensor.Output;
+using TrafficSensor.Pipeline;
+using TrafficSensor.Tests.TestSupport;
+
+namespace TrafficSensor.Tests.Metrics;
+
+public sealed class SensorMetricsTests
+{
+    /// <summary>Replays real captures with the metrics attached and returns the exposition text Prometheus would scrape.</summary>
+    internal static (string Text, SensorStatistics Stats, IReadOnlyList<TransactionRecord> Records) Scrape(IReadOnlyList<string> files)
+    {
+        var model = AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip"));
+        var metrics = new SensorMetrics(new MetricsContext("replay", model.Name, FeatureSchema.Version, model.Threshold, 16));
+        var collect = new CollectingOutput();
+        var pipeline = new SensorPipeline(new SensorOptions(), new TeeOutput(metrics, collect), model);
+        metrics.Attach(pipeline.Snapshot, () => false);
+        var stats = pipeline.Replay(files);
+        using var stream = new MemoryStream();
+        metrics.Registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
+        return (Encoding.UTF8.GetString(stream.ToArray()), stats, collect.Records);
+    }
+
+    internal static double Value(string text, string series)
+    {
+        var sum = 0.0;
+        var found = false;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith('#')) continue;
+            var space = line.LastIndexOf(' ');
+            if (space < 0) continue;
+            var name = line[..space];
+            if (name == series || (!series.Contains('{') && name.StartsWith(series + "{", StringComparison.Ordinal)))
+            {
+                sum += double.Parse(line[(space + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                found = true;
+            }
+        }
+        Assert.True(found, $"{series} not exported");
+        return sum;
+    }
+
+    private static string Sample(string name) => Path.Combine(TestPaths.RepositoryRoot, "pcaps", "lab", "samples", name);
+
+    [Fact]
+    public void Exported_counters_match_the_run_and_the_records()
+    {
+        var files = new[] { Sample("benign-wiki.pcap"), Sample("webshell-cmd.pcap"), Sample("webshell-chopper.pcap") };
+        var (text, stats, records) = Scrape(files);
+
+        Assert.Equal(stats.Packets, Value(text, "trafficsensor_packets_total"));
+        Assert.Equal(stats.Bytes, Value(text, "trafficsensor_bytes_total"));
+        Assert.Equal(stats.FlowsCreated, Value(text, "trafficsensor_flows_created_total"));
+        Assert.Equal(stats.HttpTransactions, Value(text, "trafficsensor_http_transactions_total"));
+        Assert.Equal(records.Count(r => r.Transaction.Request?.Method == "POST" && r.Transaction.Response?.Status is >= 200 and < 300),
+            Value(text, "trafficsensor_http_transactions_total{method=\"POST\",status_class=\"2xx\"}"));
+        var alerts = records.Count(r => r.Verdict is { Alert: true });
+        Assert.True(alerts > 0);
+        Assert.Equal(alerts, Value(text, "trafficsensor_alerts_total"));
+        Assert.Equal(records.Count(r => r.Verdict is not null), Value(text, "trafficsensor_anomaly_score_count"));
+        Assert.Equal(stats.FlowsEnded.Values.Sum(), Value(text, "trafficsensor_flows_ended_total"));
+        Assert.Equal(1, Value(text, "trafficsensor_model_info{model=\"default\",schema=\"ts-features-2\",threshold=\"" +
+                                     new Regex("threshold=\"([^\"]+)\"").Match(text).Groups[1].Value + "\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_capture_running"));
+        // Replay has no libpcap live statistics and no latency (packet times are in the past).
+        Assert.Equal(0, Value(text, "trafficsensor_capture_kernel_drops_total"));
+        Assert.Equal(0, Value(text, "trafficsensor_processing_latency_seconds_count"));
+    }
+
+    [Fact]
+    public void The_exposition_passes_promtool_and_labels_stay_bounded()
+    {
+        var files = Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "pcaps", "lab", "samples"), "*.pcap");
+        var (text, _, records) = Scrape(files);
+
+        // promtool lints naming conventions: counters end in _total, units are base units, help is present.
+        var (code, output, err) = ExternalTool.Run("promtool", ["check", "metrics"], stdin: text);
+        Assert.True(code == 0, $"promtool check metrics:\n{output}{err}");
+
+        // No label value comes from traffic: no address, port, path or user agent appears in any series.
+        var series = text.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        Assert.True(series.Count < 400, $"{series.Count} series");
+        foreach (var r in records.Take(200))
+        {
+            Assert.DoesNotContain(series, s => s.Contains(r.ClientAddress.ToString(), StringComparison.Ordinal));
+            if (r.Transaction.Request?.Target is { Length: > 1 } target)
+                Assert.DoesNotContain(series, s => s.Contains(target, StringComparison.Ordinal));
+        }
+        Assert.All(series, s => Assert.StartsWith("trafficsensor_", s));
+    }
+}
