@@ -162,6 +162,7 @@ public sealed class SensorPipeline
             CaptureReceived = live?.Received,
             KernelDrops = live?.KernelDropped,
             InterfaceDrops = live?.InterfaceDropped,
+            DrainedAtStop = _live?.DrainedAtStop,
             CaptureError = _liveError,
             Packets = frames,
             Bytes = d?.Bytes ?? 0,

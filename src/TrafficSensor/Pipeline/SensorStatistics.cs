@@ -11,6 +11,8 @@ public sealed record SensorStatistics
     public long? CaptureReceived { get; init; }
     public long? KernelDrops { get; init; }
     public long? InterfaceDrops { get; init; }
+    /// <summary>Live capture: packets already in the kernel's buffer at the stop request, read before exiting.</summary>
+    public long? DrainedAtStop { get; init; }
     /// <summary>Live capture: why capture stopped on its own (interface gone, ...); null after a normal stop.</summary>
     public string? CaptureError { get; init; }
     public long Packets { get; init; }

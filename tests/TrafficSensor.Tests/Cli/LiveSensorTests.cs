@@ -12,6 +12,7 @@ namespace TrafficSensor.Tests.Cli;
 /// it with the alerting rules from deploy/, curl as the benign users and as the attacker. Needs
 /// root (or CAP_NET_RAW), php-cli, prometheus and curl: ./run-tests installs them.
 /// </summary>
+[Collection("live capture")]
 public sealed class LiveSensorTests : IDisposable
 {
     private const string ServerAddress = "127.0.0.77";

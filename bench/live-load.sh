@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# live-load.sh - bounded live-capture load test: tcpreplay sends a capture at fixed rates over a
+# veth pair in a private network namespace while `trafficsensor live` captures on the other end.
+# For each rate it reports what was sent, what libpcap received, what the sensor processed, what
+# the kernel dropped, and the transactions it reconstructed; and checks that the books balance
+# (libpcap's ps_recv == packets processed + kernel drops; sent == ps_recv).
+#
+# Usage (root): bench/live-load.sh [PCAP] [SECONDS] [RATES...]
+#   PCAP     default: the benchmark corpus bench/out/corpus.pcap when it exists (see
+#            replay-vs-tshark.sh); "samples" or a missing file: pcaps/lab/samples merged
+#   SECONDS  per rate, default 20
+#   RATES    Mbit/s, or "top" for tcpreplay's top speed; default 100 200 400 800 top
+# Output: a table on stdout, and one JSON object per rate in bench/out/live-load.jsonl (or $LIVE_LOAD_RESULTS).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+[ "$(id -u)" = 0 ] || { echo "live-load.sh needs root (network namespace, capture)" >&2; exit 3; }
+for tool in tcpreplay ip python3; do command -v $tool >/dev/null || { echo "missing $tool (apt-get install tcpreplay iproute2 python3)" >&2; exit 3; }; done
+
+pcap="${1:-$here/bench/out/corpus.pcap}"
+seconds="${2:-20}"
+shift $(( $# >= 2 ? 2 : $# )) || true
+rates=("$@")
+((${#rates[@]})) || rates=(100 200 400 800 top)
+if [ "$pcap" = samples ] || [ ! -s "$pcap" ]; then
+    pcap="$here/bench/out/lab-samples.pcap"
+    mkdir -p "$here/bench/out"
+    mergecap -F pcap -w "$pcap" "$here"/pcaps/lab/samples/*.pcap
+fi
+"$here/trafficsensor" --help >/dev/null 2>&1 # build outside the measurement
+dll="$here/.build/cli/trafficsensor.dll"
+
+ns="tsload-$$"
+tmp=$(mktemp -d -t tsload.XXXXXX)
+cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+ip netns add "$ns"
+ip -n "$ns" link add tsload0 type veth peer name tsload1
+for dev in tsload0 tsload1; do
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+    ip -n "$ns" link set "$dev" mtu 65000 up
+done
+
+mkdir -p "$here/bench/out"
+results="${LIVE_LOAD_RESULTS:-$here/bench/out/live-load.jsonl}"
+: > "$results"
+printf '%-8s %12s %12s %12s %12s %9s %12s %s\n' "Mbit/s" "sent" "pcap_recv" "processed" "kernel_drop" "drop_%" "transactions" "books"
+for rate in "${rates[@]}"; do
+    ip netns exec "$ns" dotnet "$dll" live -i tsload1 --bpf tcp --no-metrics --no-model -t /dev/null \
+        --stats "$tmp/stats.json" --status-interval 0 -q 2> "$tmp/sensor.err" &
+    sensor=$!
+    sleep 3 # JIT and capture start-up
+    speed=(--mbps="$rate"); [ "$rate" = top ] && speed=(--topspeed)
+    ip netns exec "$ns" tcpreplay -i tsload0 "${speed[@]}" --loop=0 --duration="$seconds" -K "$pcap" > "$tmp/replay.out" 2>&1 || true
+    sleep 2 # let the ring buffer drain
+    kill -TERM "$sensor"
+    wait "$sensor" || { cat "$tmp/sensor.err" >&2; exit 1; }
+    sent=$(sed -nE 's/.*Actual: ([0-9]+) packets.*/\1/p' "$tmp/replay.out" | tail -n1)
+    achieved=$(sed -nE 's/.*Rated: [0-9.]+ Bps, ([0-9.]+) Mbps.*/\1/p' "$tmp/replay.out" | tail -n1)
+    python3 - "$rate" "${sent:-0}" "${achieved:-0}" "$tmp/stats.json" "$results" <<'PY'
+import json, sys
+rate, sent, achieved, stats_path, results = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
+s = json.load(open(stats_path))
+recv, processed, drops = s["capture_received"], s["packets"], s["kernel_drops"]
+books = "ok" if recv == processed + drops and sent == recv else f"MISMATCH (recv-processed-drops={recv-processed-drops}, sent-recv={sent-recv})"
+row = dict(requested_mbps=rate, achieved_mbps=achieved, sent=sent, pcap_received=recv, processed=processed,
+           kernel_drops=drops, interface_drops=s["interface_drops"], transactions=s["http_transactions"],
+           drop_percent=round(100.0 * drops / recv, 3) if recv else 0.0, books=books)
+open(results, "a").write(json.dumps(row) + "\n")
+print(f"{rate + ' (' + str(round(achieved)) + ')':<8} {sent:>12,} {recv:>12,} {processed:>12,} {drops:>12,} {row['drop_percent']:>9} {row['transactions']:>12,} {books}")
+PY
+done
+echo "results: $results" >&2
