@@ -10,6 +10,8 @@
 #            replay-vs-tshark.sh); "samples" or a missing file: pcaps/lab/samples merged
 #   SECONDS  per rate, default 20
 #   RATES    Mbit/s, or "top" for tcpreplay's top speed; default 100 200 400 800 top
+# LIVE_LOAD_MODEL=1 scores every transaction with the bundled model (as `live` does by default);
+# otherwise --no-model measures capture and reconstruction alone.
 # Output: a table on stdout, and one JSON object per rate in bench/out/live-load.jsonl (or $LIVE_LOAD_RESULTS).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +31,8 @@ fi
 "$here/trafficsensor" --help >/dev/null 2>&1 # build outside the measurement
 dll="$here/.build/cli/trafficsensor.dll"
 
+model_flag=--no-model
+[ "${LIVE_LOAD_MODEL:-0}" = 1 ] && model_flag=
 ns="tsload-$$"
 tmp=$(mktemp -d -t tsload.XXXXXX)
 cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$tmp"; }
@@ -45,7 +49,7 @@ results="${LIVE_LOAD_RESULTS:-$here/bench/out/live-load.jsonl}"
 : > "$results"
 printf '%-8s %12s %12s %12s %12s %9s %12s %s\n' "Mbit/s" "sent" "pcap_recv" "processed" "kernel_drop" "drop_%" "transactions" "books"
 for rate in "${rates[@]}"; do
-    ip netns exec "$ns" dotnet "$dll" live -i tsload1 --bpf tcp --no-metrics --no-model -t /dev/null \
+    ip netns exec "$ns" dotnet "$dll" live -i tsload1 --bpf tcp --no-metrics $model_flag -t /dev/null -a /dev/null \
         --stats "$tmp/stats.json" --status-interval 0 -q 2> "$tmp/sensor.err" &
     sensor=$!
     sleep 3 # JIT and capture start-up

@@ -10,7 +10,12 @@ namespace TrafficSensor.Detection;
 public sealed class ModelException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Why a transaction scored as it did: a feature, its value, and its value in normal traffic.</summary>
-public readonly record struct Reason(string Feature, float Value, float Normal);
+/// <summary>
+/// A feature that made a transaction stand out. <see cref="Normal"/> is the model's training mean;
+/// <see cref="ServerNormal"/>, when known, the same feature's mean over this server's own earlier
+/// non-alerting transactions (<see cref="ServerTransactions"/> of them).
+/// </summary>
+public readonly record struct Reason(string Feature, float Value, float Normal, float? ServerNormal = null, long ServerTransactions = 0);
 
 /// <summary>The anomaly verdict on one transaction.</summary>
 public sealed record Verdict(float Score, float Threshold, bool Alert, IReadOnlyList<Reason> Reasons, string Model,

@@ -143,7 +143,14 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
                 w.WriteStartObject();
                 w.WriteString("feature", reason.Feature);
                 w.WriteNumber("value", Math.Round(reason.Value, 4));
-                w.WriteNumber("normal", Math.Round(reason.Normal, 4));
+                // "normal" is this server's own mean when enough of its traffic was seen, else the training data's.
+                w.WriteNumber("normal", Math.Round(reason.ServerNormal ?? reason.Normal, 4));
+                w.WriteString("normal_source", reason.ServerNormal is null ? "model" : "server");
+                if (reason.ServerNormal is not null)
+                {
+                    w.WriteNumber("server_transactions", reason.ServerTransactions);
+                    w.WriteNumber("model_normal", Math.Round(reason.Normal, 4));
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();

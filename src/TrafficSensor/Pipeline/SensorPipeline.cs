@@ -47,6 +47,9 @@ public sealed class SensorPipeline
     /// <summary>Per-path and per-session state of the last run (for reports).</summary>
     public BehaviourState? Behaviour { get; private set; }
 
+    /// <summary>Per-server feature means that explain alerts (when a model scores).</summary>
+    public ServerBaselines? Baselines { get; private set; }
+
     public PipelineProgress Progress
     {
         get
@@ -100,9 +103,10 @@ public sealed class SensorPipeline
         var servers = new HttpServerRegistry(1 << 16);
         Behaviour = _model is not null || _collectFeatures ? new BehaviourState() : null;
         var extractor = Behaviour is null ? null : new FeatureExtractor(Behaviour);
+        Baselines = _model is null ? null : new ServerBaselines();
         var workers = Enumerable.Range(0, Math.Max(1, _options.Pipeline.Workers))
             .Select(_ => new FlowWorker(_options, _output, servers, free.Writer,
-                extractor is null ? null : new TransactionAnalyzer(extractor, _model?.CreateScorer())))
+                extractor is null ? null : new TransactionAnalyzer(extractor, _model?.CreateScorer(), Baselines)))
             .ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free);
         _workers = workers;
@@ -192,7 +196,8 @@ public sealed class SensorPipeline
             HttpInspectMemoryPeakBytes = inspectPeak,
             BehaviourPaths = Behaviour?.Paths ?? 0,
             BehaviourSessions = Behaviour?.Sessions ?? 0,
-            BehaviourMemoryBytes = Behaviour?.ApproximateBytes ?? 0,
+            BehaviourMemoryBytes = (Behaviour?.ApproximateBytes ?? 0) + (Baselines?.ApproximateBytes ?? 0),
+            BaselineServers = Baselines?.Servers ?? 0,
             BehaviourEvictions = Behaviour?.Evictions ?? 0,
             ElapsedSeconds = _stopwatch.Elapsed.TotalSeconds,
         };

@@ -47,6 +47,8 @@ public sealed record SensorStatistics
     public long BehaviourSessions { get; init; }
     public long BehaviourMemoryBytes { get; init; }
     public long BehaviourEvictions { get; init; }
+    /// <summary>Servers whose own feature means explain alerts (see ServerBaselines).</summary>
+    public long BaselineServers { get; init; }
     public double ElapsedSeconds { get; init; }
     public double PacketsPerSecond => ElapsedSeconds > 0 ? Packets / ElapsedSeconds : 0;
     public double MegabytesPerSecond => ElapsedSeconds > 0 ? Bytes / 1e6 / ElapsedSeconds : 0;

@@ -22,14 +22,9 @@ public sealed class LiveLoadTests : IDisposable
     public void At_200_Mbit_per_s_the_books_balance_with_libpcap_and_drops_stay_under_one_percent()
     {
         var script = Path.Combine(TestPaths.RepositoryRoot, "bench", "live-load.sh");
-        var psi = new System.Diagnostics.ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, "samples", "10", "200" }) psi.ArgumentList.Add(a);
-        psi.Environment["LIVE_LOAD_RESULTS"] = _results;
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(180_000), "load test did not finish in 3 minutes");
-        Assert.True(p.ExitCode == 0, $"live-load.sh exited {p.ExitCode}\n{output}\n{err.Result}");
+        var (code, output, err) = ExternalTool.Run("bash", [script, "samples", "10", "200"], timeoutSeconds: 180,
+            environment: new Dictionary<string, string> { ["LIVE_LOAD_RESULTS"] = _results });
+        Assert.True(code == 0, $"live-load.sh exited {code}\n{output}\n{err}");
 
         var row = JsonDocument.Parse(Assert.Single(File.ReadAllLines(_results))).RootElement;
         var sent = row.GetProperty("sent").GetInt64();

@@ -5,7 +5,8 @@ namespace TrafficSensor.Tests.TestSupport;
 /// <summary>Runs a command-line tool (promtool, tshark, ...) and returns its exit code and output.</summary>
 public static class ExternalTool
 {
-    public static (int Code, string Out, string Err) Run(string tool, IEnumerable<string> args, string? workingDirectory = null, string? stdin = null, int timeoutSeconds = 120)
+    public static (int Code, string Out, string Err) Run(string tool, IEnumerable<string> args, string? workingDirectory = null, string? stdin = null, int timeoutSeconds = 120,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(tool)
         {
@@ -16,6 +17,7 @@ public static class ExternalTool
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         Process p;
         try
         {
