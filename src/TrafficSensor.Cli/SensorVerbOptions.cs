@@ -51,7 +51,8 @@ public abstract class SensorVerbOptions
         if (MaxFlows is < 1) return "--max-flows must be at least 1";
         if (MemcapMb is < 1) return "--memcap-mb must be at least 1";
         if (DepthMb is < 0) return "--depth-mb must be 0 or more";
-        if (MetricsAddress is { } m && !MetricsEndpoint.TryParse(m, out _, out _)) return $"--metrics must be ADDRESS:PORT (e.g. 127.0.0.1:9464, [::1]:9464, 0.0.0.0:9464), not '{m}'";
+        if (MetricsAddress is { } m && !MetricsEndpoint.TryParse(m, out _, out _))
+            return $"--metrics must be IPv4-ADDRESS:PORT, localhost:PORT or [::]:PORT (e.g. 127.0.0.1:9464, 0.0.0.0:9464), not '{m}'";
         return null;
     }
 
@@ -88,9 +89,15 @@ public static class MetricsEndpoint
         var address = text[..colon];
         if (address.StartsWith('[') && address.EndsWith(']')) address = address[1..^1];
         if (!System.Net.IPAddress.TryParse(address, out var ip) && address != "localhost") return false;
-        // HttpListener spells "every address" as "+".
-        host = ip is not null && (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any)) ? "+"
-            : ip?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address;
+        // HttpListener spells "every address" as "+". Its managed implementation cannot parse an IPv6
+        // literal in a prefix ("Invalid port in prefix"), so only [::] (every address) is accepted for IPv6.
+        if (ip is not null && (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any)))
+        {
+            host = "+";
+            return true;
+        }
+        if (ip?.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) return false;
+        host = address;
         return true;
     }
 }

@@ -219,9 +219,12 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Live_rejects_a_malformed_metrics_address_before_capturing()
     {
-        var (code, _, err) = Run("live", "-i", "lo", "--metrics", "localhost");
-        Assert.Equal(1, code);
-        Assert.Contains("--metrics must be ADDRESS:PORT", err);
+        foreach (var bad in new[] { "localhost", "127.0.0.1", "127.0.0.1:99999", "[::1]:9464", "example.org:9464" })
+        {
+            var (code, _, err) = Run("live", "-i", "lo", "--metrics", bad);
+            Assert.Equal(1, code);
+            Assert.Contains("--metrics must be", err);
+        }
     }
 
     [Fact]
