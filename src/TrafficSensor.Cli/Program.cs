@@ -19,6 +19,13 @@ return result.MapResult(
     (EvaluateOptions o) => DetectionCommands.Evaluate(o),
     errors =>
     {
+        if (errors.IsVersion())
+        {
+            var version = typeof(ExitCodes).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+            System.Console.Out.WriteLine($"trafficsensor {version}");
+            return ExitCodes.Ok;
+        }
         var help = CommandLine.Text.HelpText.AutoBuild(result, h =>
         {
             h.AdditionalNewLineAfterOption = false;
@@ -27,7 +34,7 @@ return result.MapResult(
             h.Copyright = "";
             return h;
         }, e => e, verbsIndex: true);
-        var isHelp = errors.IsHelp() || errors.IsVersion();
+        var isHelp = errors.IsHelp();
         (isHelp ? System.Console.Out : System.Console.Error).WriteLine(help);
         return isHelp ? ExitCodes.Ok : ExitCodes.Usage;
     });

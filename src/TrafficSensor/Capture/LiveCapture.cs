@@ -182,14 +182,7 @@ public sealed class LiveCapture : IDisposable
         }
     }
 
-    private void Deliver(IFrameHandler handler, PacketCapture capture)
-    {
-        var header = capture.Header;
-        var data = capture.Data;
-        var timestamp = (long)header.Timeval.Seconds * 1_000_000 + (long)header.Timeval.MicroSeconds;
-        var wireLength = header is PcapHeader pcapHeader ? (int)Math.Min(pcapHeader.PacketLength, int.MaxValue) : data.Length;
-        handler.OnFrame(new CaptureFrame(timestamp, LinkType, data, Math.Max(wireLength, data.Length)));
-    }
+    private void Deliver(IFrameHandler handler, PacketCapture capture) => handler.OnFrame(PcapFileReader.ToFrame(capture, LinkType));
 
     /// <summary>Packets read from the kernel's ring after the stop request (they had been counted as received).</summary>
     public long DrainedAtStop { get; private set; }

@@ -84,14 +84,11 @@ public sealed class PcapFileReader
 
                 if (status == GetPacketStatus.PacketRead)
                 {
-                    var header = capture.Header;
-                    var data = capture.Data;
-                    var timestamp = (long)header.Timeval.Seconds * 1_000_000 + (long)header.Timeval.MicroSeconds;
+                    var frame = ToFrame(capture, linkType);
                     frames++;
-                    bytes += data.Length;
-                    Volatile.Write(ref _position, _position + data.Length + 16);
-                    var wireLength = header is PcapHeader pcapHeader ? (int)Math.Min(pcapHeader.PacketLength, int.MaxValue) : data.Length;
-                    handler.OnFrame(new CaptureFrame(timestamp, linkType, data, Math.Max(wireLength, data.Length)));
+                    bytes += frame.Data.Length;
+                    Volatile.Write(ref _position, _position + frame.Data.Length + 16);
+                    handler.OnFrame(frame);
                 }
                 else if (status == GetPacketStatus.NoRemainingPackets)
                 {
@@ -108,6 +105,16 @@ public sealed class PcapFileReader
             }
             return new CaptureFileResult(path, frames, bytes, error);
         }
+    }
+
+    /// <summary>A libpcap record as a frame: microsecond time, and the length on the wire (larger when the snaplen cut it).</summary>
+    internal static CaptureFrame ToFrame(PacketCapture capture, LinkType linkType)
+    {
+        var header = capture.Header;
+        var data = capture.Data;
+        var timestamp = (long)header.Timeval.Seconds * 1_000_000 + (long)header.Timeval.MicroSeconds;
+        var wireLength = header is PcapHeader pcapHeader ? (int)Math.Min(pcapHeader.PacketLength, int.MaxValue) : data.Length;
+        return new CaptureFrame(timestamp, linkType, data, Math.Max(wireLength, data.Length));
     }
 
     /// <summary>

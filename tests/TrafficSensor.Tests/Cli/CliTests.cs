@@ -197,4 +197,57 @@ public sealed class CliTests : IDisposable
         Assert.NotEmpty(requests);
         Assert.All(requests, r => Assert.Contains("/badshell.php", r));
     }
+
+    [Fact]
+    public void Version_prints_one_line()
+    {
+        var (code, output, _) = Run("--version");
+        Assert.Equal(0, code);
+        Assert.Matches(@"^trafficsensor \d+\.\d+\.\d+\S*\n$", output.Replace("\r", ""));
+    }
+
+    [Fact]
+    public void Live_on_a_missing_interface_exits_3_and_names_the_real_ones()
+    {
+        var (code, output, err) = Run("live", "-i", "no-such-if0", "--no-metrics");
+        Assert.Equal(3, code);
+        Assert.Equal("", output);
+        Assert.Contains("no capture interface named 'no-such-if0'", err);
+        Assert.Contains("lo", err);
+    }
+
+    [Fact]
+    public void Live_rejects_a_malformed_metrics_address_before_capturing()
+    {
+        var (code, _, err) = Run("live", "-i", "lo", "--metrics", "localhost");
+        Assert.Equal(1, code);
+        Assert.Contains("--metrics must be ADDRESS:PORT", err);
+    }
+
+    [Fact]
+    public void Live_exits_3_when_the_metrics_port_is_taken()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var (code, _, err) = Run("live", "-i", "lo", "--bpf", "tcp port 9", "--metrics", $"127.0.0.1:{port}", "--no-model");
+        Assert.Equal(3, code);
+        Assert.Contains($"cannot serve metrics on 127.0.0.1:{port}", err);
+    }
+
+    [Fact]
+    public void Interfaces_lists_loopback_and_health_fails_without_a_sensor()
+    {
+        var (code, output, _) = Run("interfaces");
+        Assert.Equal(0, code);
+        Assert.Contains(output.Split('\n'), l => l.StartsWith("lo\tup,loopback\t127.0.0.1", StringComparison.Ordinal));
+
+        using var free = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        free.Start();
+        var port = ((IPEndPoint)free.LocalEndpoint).Port;
+        free.Stop();
+        var (healthCode, _, err) = Run("health", "--metrics", $"127.0.0.1:{port}");
+        Assert.Equal(3, healthCode);
+        Assert.Contains("no sensor metrics", err);
+    }
 }

@@ -65,7 +65,7 @@ public sealed class SensorMetricsTests
         Assert.Equal(alerts, Value(text, "trafficsensor_alerts_total"));
         Assert.Equal(records.Count(r => r.Verdict is not null), Value(text, "trafficsensor_anomaly_score_count"));
         Assert.Equal(stats.FlowsEnded.Values.Sum(), Value(text, "trafficsensor_flows_ended_total"));
-        Assert.Equal(1, Value(text, "trafficsensor_model_info{model=\"default\",schema=\"ts-features-2\",threshold=\"" +
+        Assert.Equal(1, Value(text, $"trafficsensor_model_info{{model=\"default\",schema=\"{FeatureSchema.Version}\",threshold=\"" +
                                      new Regex("threshold=\"([^\"]+)\"").Match(text).Groups[1].Value + "\"}"));
         Assert.Equal(0, Value(text, "trafficsensor_capture_running"));
         // Replay has no libpcap live statistics and no latency (packet times are in the past).
