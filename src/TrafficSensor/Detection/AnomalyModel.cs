@@ -109,13 +109,6 @@ public sealed class AnomalyModel
         public float[] Features { get; set; } = [];
     }
 
-    /// <summary>ML.NET's output row.</summary>
-    public sealed class Prediction
-    {
-        public float Score { get; set; }
-        public bool PredictedLabel { get; set; }
-    }
-
     /// <summary>A labelled row for the supervised classifier (true = web-shell traffic).</summary>
     public sealed class LabeledRow
     {
