@@ -101,7 +101,11 @@ public sealed class AnomalyModel
 
     public sealed record ModelMetadata(string Name, string FeatureSchemaVersion, string[] FeatureNames, float[] Mean, float[] Scale,
         float Threshold, double TargetFalsePositiveRate, int Rank, int TrainingRows, int CalibrationRows, DateTime CreatedUtc,
-        float? ClassifierThreshold = null, int ClassifierPositives = 0, string[]? ClassifierFamilies = null);
+        float? ClassifierThreshold = null, int ClassifierPositives = 0, string[]? ClassifierFamilies = null)
+    {
+        /// <summary>Training means of the features as computed (Mean and Scale are of their compressed values): the "normal" of explanations.</summary>
+        public float[]? RawMean { get; init; }
+    }
 
     /// <summary>ML.NET's input row (public: ML.NET generates code against it).</summary>
     public sealed class Row
@@ -139,9 +143,11 @@ public sealed class AnomalyModel
         var n = FeatureSchema.Count;
         var mean = new float[n];
         var scale = new float[n];
+        var rawMean = new float[n];
         for (var i = 0; i < n; i++)
         {
-            var values = training.Select(v => (double)v.Values[i]).ToList();
+            rawMean[i] = (float)training.Average(v => (double)v.Values[i]);
+            var values = training.Select(v => (double)Compress(v.Values[i])).ToList();
             var m = values.Average();
             var sd = Math.Sqrt(values.Sum(x => (x - m) * (x - m)) / Math.Max(1, values.Count - 1));
             mean[i] = (float)m;
@@ -169,7 +175,10 @@ public sealed class AnomalyModel
             }
         }
 
-        var provisional = new ModelMetadata(name, FeatureSchema.Version, FeatureSchema.Names, mean, scale, float.PositiveInfinity, targetFalsePositiveRate, rank, training.Count, calibration.Count, DateTime.UtcNow);
+        var provisional = new ModelMetadata(name, FeatureSchema.Version, FeatureSchema.Names, mean, scale, float.PositiveInfinity, targetFalsePositiveRate, rank, training.Count, calibration.Count, DateTime.UtcNow)
+        {
+            RawMean = rawMean,
+        };
 
         ITransformer? classifier = null;
         if (attacks is { Count: >= 10 })
@@ -318,14 +327,22 @@ public sealed class AnomalyModel
                 .OrderByDescending(i => Math.Abs(standardised[i]))
                 .Take(4)
                 .Where(i => Math.Abs(standardised[i]) >= 2)
-                .Select(i => new Reason(FeatureSchema.Names[i], raw.Values[i], m.Mean[i]))
+                .Select(i => new Reason(FeatureSchema.Names[i], raw.Values[i], m.RawMean?[i] ?? m.Mean[i]))
                 .ToList();
     }
+
+    /// <summary>
+    /// Lengths and counts are heavy-tailed on real sites (analytics beacons carry 1 KB query strings,
+    /// CSS combiners 40 parameters) but narrow in any one training capture: compressing every feature
+    /// with sign(x)·log(1 + |x|) before standardising keeps a long URL a few deviations out, not a
+    /// hundred, while a feature that is always 0 in benign traffic still stands out when it is 1.
+    /// </summary>
+    private static float Compress(float x) => MathF.CopySign(MathF.Log(1 + MathF.Abs(x)), x);
 
     private static float[] Standardise(float[] values, float[] mean, float[] scale)
     {
         var z = new float[values.Length];
-        for (var i = 0; i < values.Length; i++) z[i] = Math.Clamp((values[i] - mean[i]) / scale[i], -100f, 100f);
+        for (var i = 0; i < values.Length; i++) z[i] = Math.Clamp((Compress(values[i]) - mean[i]) / scale[i], -100f, 100f);
         return z;
     }
 
