@@ -9,7 +9,6 @@ namespace TrafficSensor.Detection;
 /// <summary>A model file that cannot be used: corrupt, not a TrafficSensor model, or made for other features.</summary>
 public sealed class ModelException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>Why a transaction scored as it did: a feature, its value, and its value in normal traffic.</summary>
 /// <summary>
 /// A feature that made a transaction stand out. <see cref="Normal"/> is the model's training mean;
 /// <see cref="ServerNormal"/>, when known, the same feature's mean over this server's own earlier
@@ -25,8 +24,13 @@ public sealed record Verdict(float Score, float Threshold, bool Alert, IReadOnly
 /// An ML.NET RandomizedPca anomaly model of benign transactions. Features are standardised with the
 /// benign mean and a floored deviation (a feature constant in benign traffic — code tokens, command
 /// output — must stand out when it appears, not vanish as a zero-variance column would in ML.NET's
-/// normaliser). The alert threshold is the score quantile that gives the target false-positive rate
-/// on benign transactions held back from training.
+/// normaliser). The anomaly score is the distance of a transaction from the principal subspace ML.NET
+/// found (the residual, or "squared prediction error" of PCA monitoring, square-rooted), computed from
+/// the model's mean and eigenvectors. ML.NET's own PCA score divides that distance by the vector's
+/// length, so a transaction that is unusual in a common direction too (a large page) dilutes its
+/// unusual parts (a command in a cookie): measured on the lab, it let an IIS-module command pass.
+/// The alert threshold is the score quantile that gives the target false-positive rate on benign
+/// transactions held back from training.
 /// </summary>
 public sealed class AnomalyModel
 {
@@ -37,12 +41,58 @@ public sealed class AnomalyModel
     private readonly ITransformer _transformer;
     private readonly ITransformer? _classifier;
 
+    private readonly float[] _center;
+    private readonly float[][] _axes;
+
     private AnomalyModel(MLContext ml, ITransformer transformer, ITransformer? classifier, ModelMetadata metadata)
     {
         _ml = ml;
         _transformer = transformer;
         _classifier = classifier;
         Metadata = metadata;
+        (_center, _axes) = Subspace(transformer);
+    }
+
+    /// <summary>The principal subspace of the fitted PCA: its centre and orthonormal axes.</summary>
+    private static (float[] Center, float[][] Axes) Subspace(ITransformer transformer)
+    {
+        // A freshly trained and a loaded transformer differ in their generic type; the model inside is the same.
+        if (transformer is not IPredictionTransformer<object> { Model: Microsoft.ML.Trainers.PcaModelParameters pca })
+            throw new ModelException($"the anomaly model is not an ML.NET PCA model ({transformer.GetType().Name})");
+        var mean = default(VBuffer<float>);
+        pca.GetMean(ref mean);
+        VBuffer<float>[] vectors = [];
+        pca.GetEigenVectors(ref vectors, out var rank);
+        var n = FeatureSchema.Count;
+        var center = new float[n];
+        if (mean.Length == n) mean.CopyTo(center);
+        var axes = vectors.Take(rank).Select(v =>
+        {
+            var axis = new float[n];
+            v.CopyTo(axis);
+            return axis;
+        }).ToArray();
+        return (center, axes);
+    }
+
+    /// <summary>Distance from the principal subspace: ‖d − Σ⟨d, vₖ⟩vₖ‖ with d = z − centre.</summary>
+    private float Residual(float[] z)
+    {
+        double norm2 = 0;
+        var d = new double[z.Length];
+        for (var i = 0; i < z.Length; i++)
+        {
+            d[i] = z[i] - _center[i];
+            norm2 += d[i] * d[i];
+        }
+        double projected2 = 0;
+        foreach (var axis in _axes)
+        {
+            double c = 0;
+            for (var i = 0; i < d.Length; i++) c += d[i] * axis[i];
+            projected2 += c * c;
+        }
+        return (float)Math.Sqrt(Math.Max(0, norm2 - projected2));
     }
 
     public ModelMetadata Metadata { get; }
@@ -51,19 +101,16 @@ public sealed class AnomalyModel
 
     public sealed record ModelMetadata(string Name, string FeatureSchemaVersion, string[] FeatureNames, float[] Mean, float[] Scale,
         float Threshold, double TargetFalsePositiveRate, int Rank, int TrainingRows, int CalibrationRows, DateTime CreatedUtc,
-        float? ClassifierThreshold = null, int ClassifierPositives = 0, string[]? ClassifierFamilies = null);
+        float? ClassifierThreshold = null, int ClassifierPositives = 0, string[]? ClassifierFamilies = null)
+    {
+        /// <summary>Training means of the features as computed (Mean and Scale are of their compressed values): the "normal" of explanations.</summary>
+        public float[]? RawMean { get; init; }
+    }
 
     /// <summary>ML.NET's input row (public: ML.NET generates code against it).</summary>
     public sealed class Row
     {
         public float[] Features { get; set; } = [];
-    }
-
-    /// <summary>ML.NET's output row.</summary>
-    public sealed class Prediction
-    {
-        public float Score { get; set; }
-        public bool PredictedLabel { get; set; }
     }
 
     /// <summary>A labelled row for the supervised classifier (true = web-shell traffic).</summary>
@@ -96,9 +143,11 @@ public sealed class AnomalyModel
         var n = FeatureSchema.Count;
         var mean = new float[n];
         var scale = new float[n];
+        var rawMean = new float[n];
         for (var i = 0; i < n; i++)
         {
-            var values = training.Select(v => (double)v.Values[i]).ToList();
+            rawMean[i] = (float)training.Average(v => (double)v.Values[i]);
+            var values = training.Select(v => (double)Compress(v.Values[i])).ToList();
             var m = values.Average();
             var sd = Math.Sqrt(values.Sum(x => (x - m) * (x - m)) / Math.Max(1, values.Count - 1));
             mean[i] = (float)m;
@@ -126,7 +175,10 @@ public sealed class AnomalyModel
             }
         }
 
-        var provisional = new ModelMetadata(name, FeatureSchema.Version, FeatureSchema.Names, mean, scale, float.PositiveInfinity, targetFalsePositiveRate, rank, training.Count, calibration.Count, DateTime.UtcNow);
+        var provisional = new ModelMetadata(name, FeatureSchema.Version, FeatureSchema.Names, mean, scale, float.PositiveInfinity, targetFalsePositiveRate, rank, training.Count, calibration.Count, DateTime.UtcNow)
+        {
+            RawMean = rawMean,
+        };
 
         ITransformer? classifier = null;
         if (attacks is { Count: >= 10 })
@@ -231,21 +283,19 @@ public sealed class AnomalyModel
     }
 
     /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
-    public Scorer CreateScorer() => new(this, _ml.Model.CreatePredictionEngine<Row, Prediction>(_transformer, inputSchemaDefinition: Schema(FeatureSchema.Count)),
+    public Scorer CreateScorer() => new(this,
         _classifier is null ? null : _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier, inputSchemaDefinition: LabeledSchema(FeatureSchema.Count)));
 
     public sealed class Scorer
     {
         private readonly AnomalyModel _model;
-        private readonly PredictionEngine<Row, Prediction> _engine;
         private readonly PredictionEngine<LabeledRow, ClassifierPrediction>? _classifier;
         private readonly Row _row = new();
         private readonly LabeledRow _labeled = new();
 
-        internal Scorer(AnomalyModel model, PredictionEngine<Row, Prediction> engine, PredictionEngine<LabeledRow, ClassifierPrediction>? classifier)
+        internal Scorer(AnomalyModel model, PredictionEngine<LabeledRow, ClassifierPrediction>? classifier)
         {
             _model = model;
-            _engine = engine;
             _classifier = classifier;
         }
 
@@ -253,8 +303,8 @@ public sealed class AnomalyModel
         {
             var m = _model.Metadata;
             _row.Features = Standardise(features.Values, m.Mean, m.Scale);
-            var score = _engine.Predict(_row).Score;
-            if (float.IsNaN(score)) score = 1;
+            var score = _model.Residual(_row.Features);
+            if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
             if (_classifier is not null)
             {
@@ -277,14 +327,22 @@ public sealed class AnomalyModel
                 .OrderByDescending(i => Math.Abs(standardised[i]))
                 .Take(4)
                 .Where(i => Math.Abs(standardised[i]) >= 2)
-                .Select(i => new Reason(FeatureSchema.Names[i], raw.Values[i], m.Mean[i]))
+                .Select(i => new Reason(FeatureSchema.Names[i], raw.Values[i], m.RawMean?[i] ?? m.Mean[i]))
                 .ToList();
     }
+
+    /// <summary>
+    /// Lengths and counts are heavy-tailed on real sites (analytics beacons carry 1 KB query strings,
+    /// CSS combiners 40 parameters) but narrow in any one training capture: compressing every feature
+    /// with sign(x)·log(1 + |x|) before standardising keeps a long URL a few deviations out, not a
+    /// hundred, while a feature that is always 0 in benign traffic still stands out when it is 1.
+    /// </summary>
+    private static float Compress(float x) => MathF.CopySign(MathF.Log(1 + MathF.Abs(x)), x);
 
     private static float[] Standardise(float[] values, float[] mean, float[] scale)
     {
         var z = new float[values.Length];
-        for (var i = 0; i < values.Length; i++) z[i] = Math.Clamp((values[i] - mean[i]) / scale[i], -100f, 100f);
+        for (var i = 0; i < values.Length; i++) z[i] = Math.Clamp((Compress(values[i]) - mean[i]) / scale[i], -100f, 100f);
         return z;
     }
 

@@ -15,6 +15,17 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     private readonly Dictionary<(IpAddress, ushort, string), PathStats> _paths = new();
     private readonly Dictionary<(IpAddress, IpAddress, ushort, string), SessionStats> _sessions = new();
     private readonly Dictionary<(IpAddress, ushort), long> _serverRequests = new();
+    private readonly Dictionary<(IpAddress, ushort), Dictionary<string, CookieName>> _cookies = new();
+    private const int MaxCookieNamesPerServer = 256;
+
+    /// <summary>How a server's cookie name became known: set by the server, or sent by more than one client.</summary>
+    private sealed class CookieName(IpAddress firstClient)
+    {
+        public readonly IpAddress FirstClient = firstClient;
+        public bool SetByServer;
+        public bool ManyClients;
+        public bool Known => SetByServer || ManyClients;
+    }
 
     /// <summary>Requests a server must have answered before a path's novelty means anything: a capture of a
     /// server never seen before starts with every path new, which is ignorance, not evidence.</summary>
@@ -48,7 +59,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
 
     /// <summary>Reads what was known before this transaction, then records it.</summary>
     public (PathSnapshot Path, SessionSnapshot Session) Observe(IpAddress client, IpAddress server, ushort port, string path,
-        long nowMicros, bool post, bool hasForeignReferer, long responseSize)
+        long nowMicros, bool post, bool hasForeignReferer, long responseSize,
+        IReadOnlyList<string>? requestCookies = null, IReadOnlyList<string>? setCookies = null)
     {
         lock (_lock)
         {
@@ -70,8 +82,9 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             var serverRequests = _serverRequests.GetValueOrDefault((server, port));
             if (_serverRequests.Count < maxPaths || _serverRequests.ContainsKey((server, port))) _serverRequests[(server, port)] = serverRequests + 1;
             var sizeDeviation = p.Requests >= 5 ? Math.Abs(responseSize - p.SizeMean) / (Math.Sqrt(p.SizeM2 / (p.Requests - 1)) + 16) : 0;
+            var unknownCookies = ObserveCookies(client, server, port, requestCookies ?? [], setCookies ?? []);
             var pathSnapshot = new PathSnapshot(p.Clients.Count, p.Requests,
-                p.Requests == 0 ? 0 : (double)p.Posts / p.Requests, p.Linked, sizeDeviation, serverRequests >= WarmServerRequests);
+                p.Requests == 0 ? 0 : (double)p.Posts / p.Requests, p.Linked, sizeDeviation, serverRequests >= WarmServerRequests, unknownCookies);
             var intervalCv = s.Requests >= 4 ? Math.Sqrt(s.IntervalM2 / (s.Requests - 2)) / (s.IntervalMean + 1e-3) : double.NaN;
             var sessionSnapshot = new SessionSnapshot(s.Requests, intervalCv);
 
@@ -98,6 +111,44 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         }
     }
 
+    /// <summary>
+    /// Counts the request's cookie names the server never set and no other client sent (a cookie-keyed
+    /// backdoor module's trigger, e.g. RGDoor's), then learns from this transaction. Bounded per server.
+    /// </summary>
+    private int ObserveCookies(IpAddress client, IpAddress server, ushort port, IReadOnlyList<string> requestCookies, IReadOnlyList<string> setCookies)
+    {
+        if (requestCookies.Count == 0 && setCookies.Count == 0) return 0;
+        if (!_cookies.TryGetValue((server, port), out var names))
+        {
+            if (_cookies.Count >= maxPaths) return 0;
+            _cookies[(server, port)] = names = new Dictionary<string, CookieName>(StringComparer.Ordinal);
+        }
+        var unknown = 0;
+        foreach (var name in requestCookies)
+        {
+            if (!names.TryGetValue(name, out var known))
+            {
+                unknown++;
+                if (names.Count < MaxCookieNamesPerServer) names[name] = new CookieName(client);
+            }
+            else if (!known.Known)
+            {
+                unknown++;
+                if (known.FirstClient != client) known.ManyClients = true;
+            }
+        }
+        foreach (var name in setCookies)
+        {
+            if (!names.TryGetValue(name, out var known))
+            {
+                if (names.Count >= MaxCookieNamesPerServer) continue;
+                names[name] = known = new CookieName(client);
+            }
+            known.SetByServer = true;
+        }
+        return unknown;
+    }
+
     private void EvictOldest<TKey, TValue>(Dictionary<TKey, TValue> map, Func<TValue, long> lastSeen) where TKey : notnull
     {
         // Drop the least recently seen tenth in one pass, so eviction costs O(1) amortised per insert.
@@ -107,6 +158,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     }
 }
 
-public readonly record struct PathSnapshot(int Clients, long Requests, double PostShare, bool Linked, double SizeDeviation, bool ServerWarm);
+/// <param name="UnknownCookies">Cookie names of the request that the server never set and no other client sent before.</param>
+public readonly record struct PathSnapshot(int Clients, long Requests, double PostShare, bool Linked, double SizeDeviation, bool ServerWarm, int UnknownCookies = 0);
 
 public readonly record struct SessionSnapshot(long Requests, double IntervalCv);

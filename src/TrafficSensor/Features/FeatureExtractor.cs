@@ -141,19 +141,36 @@ public sealed class FeatureExtractor(BehaviourState state)
 
         // Behaviour
         var foreignReferer = referer is not null && RefererPath(referer) is { } rp && rp != path;
-        var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength);
+        var requestCookies = tx.Parameters.Where(x => x.Source == ParameterSource.Cookie).Select(x => x.Name).Distinct().ToList();
+        var setCookies = SetCookieNames(response);
+        var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength, requestCookies, setCookies);
         // Novelty counts only on a server the sensor knows: on a cold start every path is new.
         Set(f, "path_new_on_known_server", p.ServerWarm && p.Requests < 3 ? 1 : 0);
         Set(f, "path_single_client", p.ServerWarm && p.Requests >= 5 && p.Clients == 1 ? 1 : 0);
         Set(f, "path_post_share", p.PostShare);
         Set(f, "path_unlinked", p.ServerWarm && !p.Linked && !foreignReferer ? 1 : 0);
         Set(f, "response_size_deviation", Math.Min(50, p.SizeDeviation));
+        // A cookie the application never set and nobody else sends: the trigger of a backdoor module.
+        Set(f, "unknown_cookie_name", p.ServerWarm && p.UnknownCookies > 0 ? 1 : 0);
         Set(f, "session_requests_log", Math.Log(1 + s.Requests));
         // Tunnel polling (reGeorg, Neo-reGeorg, suo5) is regular, moves little data and POSTs; feed
         // readers, health checks and people on a routine are regular too, with GETs or large answers.
         var polling = method == "POST" && responseLength <= 2048 && !double.IsNaN(s.IntervalCv);
         Set(f, "session_interval_regularity", polling ? 1 / (1 + s.IntervalCv) : 0);
         return v;
+    }
+
+    private static List<string> SetCookieNames(HttpMessage? response)
+    {
+        var names = new List<string>();
+        if (response is null) return names;
+        foreach (var h in response.Headers)
+        {
+            if (!h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)) continue;
+            var eq = h.Value.IndexOf('=');
+            if (eq > 0) names.Add(h.Value[..eq].Trim());
+        }
+        return names;
     }
 
     /// <summary>Directories that hold files to serve, not code to run: where uploaded web shells land.</summary>

@@ -6,7 +6,7 @@ namespace TrafficSensor.Features;
 /// </summary>
 public static class FeatureSchema
 {
-    public const string Version = "ts-features-2";
+    public const string Version = "ts-features-3";
 
     public static readonly string[] Names =
     [
@@ -27,7 +27,7 @@ public static class FeatureSchema
         "response_entropy", "response_binary_share", "response_hidden_comment",
         // behaviour of the server's path and of the client's session on it
         "path_new_on_known_server", "path_single_client", "path_post_share", "path_unlinked",
-        "response_size_deviation", "session_requests_log", "session_interval_regularity",
+        "response_size_deviation", "session_requests_log", "session_interval_regularity", "unknown_cookie_name",
     ];
 
     public static int Count => Names.Length;

@@ -66,8 +66,10 @@ public sealed class SensorMetrics : ITransactionOutput
 
         var alerts = f.CreateCounter("trafficsensor_alerts_total", "Transactions the model alerted on, by category and severity (1 high, 2 medium).", "category", "severity");
         _alertsBySeverity = [alerts.WithLabels(AlertClassification.Category, "1"), alerts.WithLabels(AlertClassification.Category, "2")];
-        _score = f.CreateHistogram("trafficsensor_anomaly_score", "Anomaly scores of scored transactions (compare with trafficsensor_model_info's threshold).",
-            new HistogramConfiguration { Buckets = Histogram.LinearBuckets(0.05, 0.05, 20) });
+        // Scores are distances whose scale depends on the model: buckets are set around its threshold.
+        var threshold = context.ModelThreshold is > 0 ? context.ModelThreshold.Value : 1.0;
+        _score = f.CreateHistogram("trafficsensor_anomaly_score", "Anomaly scores of scored transactions (the model's alert threshold is in trafficsensor_model_info).",
+            new HistogramConfiguration { Buckets = new[] { 0.125, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8, 16 }.Select(x => Math.Round(x * threshold, 4)).ToArray() });
         _latency = f.CreateHistogram("trafficsensor_processing_latency_seconds", "Live capture: time from the packet that completed a transaction to its verdict.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
 

@@ -49,6 +49,38 @@ public sealed class AnomalyModelTests : IDisposable
     }
 
     [Fact]
+    public void A_large_ordinary_deviation_does_not_hide_an_unusual_one()
+    {
+        // Benign traffic where URL length and page size vary together (one principal direction).
+        var random = new Random(4);
+        var benign = Enumerable.Range(0, 3000).Select(_ =>
+        {
+            var v = new FeatureVector();
+            var size = random.NextDouble();
+            v["url_length"] = (float)(20 + 200 * size + random.NextDouble());
+            v["response_body_log"] = (float)(5 + 10 * size + 0.05 * random.NextDouble());
+            v["header_count"] = 5 + random.Next(4);
+            return v;
+        }).ToList();
+        var scorer = AnomalyModel.Train(benign, "test").CreateScorer();
+
+        var backdoor = new FeatureVector();
+        backdoor["url_length"] = 20;
+        backdoor["response_body_log"] = 5;
+        backdoor["header_count"] = 6;
+        backdoor["command_tokens"] = 1;
+        var plain = scorer.Score(backdoor);
+        // The same request on a page far larger than usual, but along the usual direction.
+        backdoor["url_length"] = 20 + 200 * 8;
+        backdoor["response_body_log"] = 5 + 10 * 8;
+        var onBigPage = scorer.Score(backdoor);
+
+        Assert.True(plain.Alert);
+        Assert.True(onBigPage.Alert, $"diluted: {onBigPage.Score} < {onBigPage.Threshold}");
+        Assert.Equal(plain.Score, onBigPage.Score, 0.5); // the distance from normal traffic's subspace is the same
+    }
+
+    [Fact]
     public void A_saved_model_scores_the_same_after_loading()
     {
         var model = AnomalyModel.Train(Benign(1000, 1), "roundtrip");

@@ -104,6 +104,29 @@ public class FeatureExtractorTests
     }
 
     [Fact]
+    public void A_cookie_the_server_never_set_and_nobody_else_sends_stands_out_on_a_known_server()
+    {
+        var state = new BehaviourState();
+        var extractor = new FeatureExtractor(state);
+        FeatureVector From(IpAddress client, string cookie, string response) =>
+            extractor.Extract(Tx($"GET /products HTTP/1.1\r\nHost: h\r\nCookie: {cookie}\r\n\r\n", response), client, Server, 80);
+        var setsSession = "HTTP/1.1 200 OK\r\nSet-Cookie: sid=abc; Path=/; HttpOnly\r\nContent-Length: 1\r\n\r\nx";
+
+        // Cold server: ignorance, not evidence.
+        Assert.Equal(0, From(Client, "RGSESSION=d2hvYW1p", Ok("x"))["unknown_cookie_name"]);
+        for (var i = 0; i < BehaviourState.WarmServerRequests; i++)
+            From(IpAddress.Parse($"10.1.{i / 200}.{i % 200 + 1}"), "sid=abc; _ga=GA1.2.3", setsSession);
+
+        var attacker = IpAddress.Parse("10.66.0.1");
+        Assert.Equal(1, From(attacker, "sid=abc; XSESSION=aWQ=", Ok("x"))["unknown_cookie_name"]);
+        Assert.Equal(1, From(attacker, "sid=abc; XSESSION=bHM=", Ok("x"))["unknown_cookie_name"]); // still only this client sends it
+        Assert.Equal(0, From(attacker, "sid=abc; _ga=GA1.2.9", Ok("x"))["unknown_cookie_name"]); // set by script, sent by many
+        Assert.Equal(0, From(attacker, "sid=abc", Ok("x"))["unknown_cookie_name"]); // set by the server
+        Assert.Equal(0, From(IpAddress.Parse("10.66.0.2"), "XSESSION=cHdk", Ok("x"))["unknown_cookie_name"] - 1); // a second client sees it as unknown once...
+        Assert.Equal(0, From(attacker, "XSESSION=cHdk", Ok("x"))["unknown_cookie_name"]); // ...then it is shared, not a secret trigger
+    }
+
+    [Fact]
     public void Behaviour_state_is_bounded()
     {
         var state = new BehaviourState(maxPaths: 100, maxSessions: 100);
