@@ -85,7 +85,6 @@ internal sealed class SensorOutputs : IDisposable
         if (o.MetricsAddress is { } address)
         {
             MetricsEndpoint.TryParse(address, out var host, out var port);
-            var defaults = new SensorOptions();
             Metrics = new SensorMetrics(new MetricsContext(mode, Model?.Name, Model is null ? null : FeatureSchema.Version, Model?.Threshold,
                 o.ToSensorOptions().Pipeline.QueueBatches));
             try

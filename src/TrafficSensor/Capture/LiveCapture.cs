@@ -32,7 +32,6 @@ public sealed class LiveCapture : IDisposable
     private readonly LibPcapLiveDevice _device;
     private readonly CaptureOptions _options;
     private long _received, _kernelDropped, _interfaceDropped;
-    private long _baseReceived, _baseKernelDropped, _baseInterfaceDropped;
     private volatile bool _running;
 
     private LiveCapture(LibPcapLiveDevice device, LinkType linkType, CaptureOptions options)
@@ -120,7 +119,6 @@ public sealed class LiveCapture : IDisposable
         }
 
         var capture = new LiveCapture(device, linkType, options);
-        capture.RefreshCounters(baseline: true);
         return capture;
     }
 
@@ -168,7 +166,7 @@ public sealed class LiveCapture : IDisposable
                 if (now - lastTick >= TickIntervalTicks)
                 {
                     lastTick = now;
-                    RefreshCounters(baseline: false);
+                    RefreshCounters();
                     handler.OnTick(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000);
                 }
             }
@@ -177,7 +175,7 @@ public sealed class LiveCapture : IDisposable
         }
         finally
         {
-            RefreshCounters(baseline: false);
+            RefreshCounters();
             _running = false;
         }
     }
@@ -216,20 +214,15 @@ public sealed class LiveCapture : IDisposable
     }
 
     // pcap_stats is called on the capture thread only (libpcap handles are not thread-safe); other
-    // threads read the cached values. Counters are reported from the moment the device was opened.
-    private void RefreshCounters(bool baseline)
+    // threads read the cached values.
+    private void RefreshCounters()
     {
+        // libpcap counts from the moment the handle was activated.
         if (!LibpcapStatistics.TryRead(_device, out var received, out var dropped, out var interfaceDropped)) return; // best effort; capture goes on
-        if (baseline)
-        {
-            _baseReceived = received;
-            _baseKernelDropped = dropped;
-            _baseInterfaceDropped = interfaceDropped;
-        }
         // libpcap's counters are 32-bit and wrap; keep ours monotonic across wraps.
-        Interlocked.Exchange(ref _received, Unwrap(_received, received - _baseReceived));
-        Interlocked.Exchange(ref _kernelDropped, Unwrap(_kernelDropped, dropped - _baseKernelDropped));
-        Interlocked.Exchange(ref _interfaceDropped, Unwrap(_interfaceDropped, interfaceDropped - _baseInterfaceDropped));
+        Interlocked.Exchange(ref _received, Unwrap(_received, received));
+        Interlocked.Exchange(ref _kernelDropped, Unwrap(_kernelDropped, dropped));
+        Interlocked.Exchange(ref _interfaceDropped, Unwrap(_interfaceDropped, interfaceDropped));
     }
 
     internal static long Unwrap(long previous, long current32)

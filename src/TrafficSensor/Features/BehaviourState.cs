@@ -17,6 +17,9 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     private readonly Dictionary<(IpAddress, ushort), long> _serverRequests = new();
     private readonly Dictionary<(IpAddress, ushort), Dictionary<string, CookieName>> _cookies = new();
     private const int MaxCookieNamesPerServer = 256;
+    /// <summary>Cookie names remembered over all servers: a spray of random names stops here.</summary>
+    private const int MaxCookieNames = 65_536;
+    private int _cookieNames;
 
     /// <summary>How a server's cookie name became known: set by the server, or sent by more than one client.</summary>
     private sealed class CookieName(IpAddress firstClient)
@@ -36,7 +39,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     public long Evictions { get; private set; }
 
     /// <summary>Approximate memory held, for reports: entries times their typical size.</summary>
-    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 160L; } }
+    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 160L + _cookieNames * 120L; } }
 
     public sealed class PathStats
     {
@@ -128,8 +131,11 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         {
             if (!names.TryGetValue(name, out var known))
             {
+                // Beyond the caps a name is neither remembered nor held against the request.
+                if (names.Count >= MaxCookieNamesPerServer || _cookieNames >= MaxCookieNames) continue;
                 unknown++;
-                if (names.Count < MaxCookieNamesPerServer) names[name] = new CookieName(client);
+                names[name] = new CookieName(client);
+                _cookieNames++;
             }
             else if (!known.Known)
             {
@@ -141,8 +147,9 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         {
             if (!names.TryGetValue(name, out var known))
             {
-                if (names.Count >= MaxCookieNamesPerServer) continue;
+                if (names.Count >= MaxCookieNamesPerServer || _cookieNames >= MaxCookieNames) continue;
                 names[name] = known = new CookieName(client);
+                _cookieNames++;
             }
             known.SetByServer = true;
         }

@@ -94,11 +94,12 @@ public sealed class SensorPipeline
     }
 
     /// <summary>The run's figures so far; callable from any thread while it runs (values are approximate, never torn).</summary>
-    public SensorStatistics Snapshot() => _dispatcher is { } d ? Collect(d) : Collect(null);
+    public SensorStatistics Snapshot() => Collect(_dispatcher);
 
     private SensorStatistics Run(Action<FrameDispatcher> read)
     {
         _stopwatch.Restart();
+        lock (_files) _files.Clear();
         var free = Channel.CreateUnbounded<PacketBatch>();
         var servers = new HttpServerRegistry(1 << 16);
         Behaviour = _model is not null || _collectFeatures ? new BehaviourState() : null;

@@ -127,6 +127,24 @@ public class FeatureExtractorTests
     }
 
     [Fact]
+    public void A_spray_of_random_cookie_names_is_bounded()
+    {
+        var state = new BehaviourState();
+        var first = 0;
+        var last = 0;
+        for (var server = 0; server < 300; server++)
+        {
+            var names = Enumerable.Range(0, 300).Select(i => $"c{server}_{i}").ToList();
+            var (p, _) = state.Observe(Client, IpAddress.Parse($"10.9.{server / 250}.{server % 250 + 1}"), 80, "/", 1_000_000L * server, false, false, 100, names);
+            if (server == 0) first = p.UnknownCookies;
+            last = p.UnknownCookies;
+        }
+        Assert.Equal(256, first);  // at most 256 names remembered per server
+        Assert.Equal(0, last);     // and 65,536 over all servers: past that, names are neither kept nor counted
+        Assert.InRange(state.ApproximateBytes, 1, 300 * 900L + 300 * 160L + 65_536 * 120L);
+    }
+
+    [Fact]
     public void Behaviour_state_is_bounded()
     {
         var state = new BehaviourState(maxPaths: 100, maxSessions: 100);
