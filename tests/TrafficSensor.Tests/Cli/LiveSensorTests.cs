@@ -45,20 +45,9 @@ public sealed class LiveSensorTests : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private Process Start(string file, IEnumerable<string> args, string log, IDictionary<string, string>? environment = null)
+    private Process Start(string file, IEnumerable<string> args, string log, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        Process p;
-        try
-        {
-            p = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"'{file}' is not installed; ./run-tests (as root) installs what the tests need", e);
-        }
+        var p = ExternalTool.Start(file, args, environment: environment);
         var writer = new StreamWriter(Path.Combine(_dir, log)) { AutoFlush = true };
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (writer) writer.WriteLine(e.Data); };

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using TrafficSensor.Capture;
 
 namespace TrafficSensor.Tests.TestSupport;
@@ -26,23 +25,9 @@ public sealed class PcapFile
     public byte[] ToBytes()
     {
         using var ms = new MemoryStream();
-        Span<byte> header = stackalloc byte[24];
-        BinaryPrimitives.WriteUInt32LittleEndian(header, 0xA1B2C3D4);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], 2);
-        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], 4);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[16..], (uint)Snaplen);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[20..], (uint)LinkType);
-        ms.Write(header);
-        Span<byte> record = stackalloc byte[16];
+        PcapFormat.WriteFileHeader(ms, LinkType, Snaplen);
         foreach (var (micros, frame, original) in _frames)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)(micros / 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(record[4..], (uint)(micros % 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(record[8..], (uint)frame.Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(record[12..], (uint)original);
-            ms.Write(record);
-            ms.Write(frame);
-        }
+            PcapFormat.WriteRecord(ms, new CaptureFrame(micros, LinkType, frame, original));
         return ms.ToArray();
     }
 
