@@ -129,6 +129,24 @@ public sealed class SensorMetricsTests
     }
 
     [Fact]
+    public void Suppressed_alerts_are_counted_by_rule_and_not_as_alerts()
+    {
+        var model = AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip"));
+        var rules = new SuppressionRules([new SuppressionRule("shell-page", Path: "/lib/images/upgrade501.php"), new SuppressionRule("never", Port: 1)]);
+        var metrics = new SensorMetrics(new MetricsContext("replay", model.Name, FeatureSchema.Version, model.Threshold, 16, rules.Names));
+        var collect = new CollectingOutput();
+        new SensorPipeline(new SensorOptions(), new SuppressingOutput(rules, new TeeOutput(metrics, collect)), model).Replay([Sample("webshell-cmd.pcap")]);
+        var text = Exposition(metrics);
+
+        var suppressed = collect.Records.Count(r => r.SuppressedBy == "shell-page");
+        Assert.True(suppressed > 0);
+        Assert.All(collect.Records.Where(r => r.SuppressedBy is not null), r => Assert.False(r.Verdict!.Alert));
+        Assert.Equal(suppressed, Value(text, "trafficsensor_alerts_suppressed_total{rule=\"shell-page\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_alerts_suppressed_total{rule=\"never\"}"));
+        Assert.Equal(collect.Records.Count(r => r.Verdict is { Alert: true }), Value(text, "trafficsensor_alerts_total"));
+    }
+
+    [Fact]
     public void Process_cpu_time_is_exported_and_grows_with_work()
     {
         var metrics = new SensorMetrics(new MetricsContext("live"));
