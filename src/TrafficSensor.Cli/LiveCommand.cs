@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using CommandLine;
 using TrafficSensor.Capture;
 using TrafficSensor.Configuration;
+using TrafficSensor.Detection;
 using TrafficSensor.Pipeline;
 
 namespace TrafficSensor.Cli;
@@ -122,7 +123,9 @@ internal static class LiveCommand
         if (outputs is null) return code;
         using var __ = outputs;
 
-        var pipeline = new SensorPipeline(options, outputs.Output, outputs.Model);
+        var models = new ModelSlot(outputs.Model);
+        var pipeline = new SensorPipeline(options, outputs.Output, models);
+        using var reload = ModelReloadOnHangup.Register(models, o.Model, outputs.Metrics);
         outputs.Attach(pipeline, () => capture.IsRunning);
 
         // SIGINT (Ctrl-C) and SIGTERM (systemd, docker stop) both mean: stop reading, drain, flush, exit 0.
@@ -138,7 +141,7 @@ internal static class LiveCommand
         if (!o.Quiet)
         {
             System.Console.Error.WriteLine($"trafficsensor: capturing on {capture.Interface} ({capture.LinkType}){(o.Bpf is null ? "" : $" filter \"{o.Bpf}\"")}, " +
-                $"model {outputs.Model?.Name ?? "none"}, metrics {outputs.MetricsUrl ?? "off"}{(recorder is null ? "" : $", recording to {o.WritePcap}")}; stop with Ctrl-C or SIGTERM");
+                $"model {models.Current?.Name ?? "none"}, metrics {outputs.MetricsUrl ?? "off"}{(recorder is null ? "" : $", recording to {o.WritePcap}")}; stop with Ctrl-C or SIGTERM");
         }
         var statusInterval = o.StatusInterval ?? o.Configuration.Outputs.StatusInterval;
         using var status = statusInterval > 0 && !o.Quiet
@@ -153,7 +156,7 @@ internal static class LiveCommand
 
         if (recorder?.Error is { } recordError) Console.Warn(recordError);
         if (o.Stats is not null) StatsJson.Write(o.Stats, stats);
-        if (!o.Quiet) Summary.Print($"TrafficSensor live on {capture.Interface}", stats, outputs.Transactions?.Records ?? 0, outputs.Alerts?.Alerts, outputs.Model?.Name);
+        if (!o.Quiet) Summary.Print($"TrafficSensor live on {capture.Interface}", stats, outputs.Transactions?.Records ?? 0, outputs.Alerts?.Alerts, models.Current?.Name);
         if (stats.CaptureError is { } error)
             return Console.Fail($"capture on {capture.Interface} stopped: {error}", ExitCodes.Environment);
         return ExitCodes.Ok;
