@@ -71,6 +71,23 @@ public sealed class AlertRoutingTests : IDisposable
                 .Select(a => (n.Path, n.Body.GetProperty("receiver").GetString()!, a.GetProperty("labels").GetProperty("instance").GetString()!)))
             .ToList();
 
+    /// <summary>Uses the shell until the sensor's alert counter leaves 0 (one request with the default model).</summary>
+    private void FirstAlert(int prometheusPort, string site, string instance)
+    {
+        var alerts = $"sum(trafficsensor_alerts_total{{instance=\"{instance}\"}})";
+        foreach (var command in new[] { "id", "whoami", "uname -a", "ls -la", "cat lab-notes.txt" })
+        {
+            LiveStack.Curl("-G", "--data-urlencode", $"cmd={command}", $"{site}/uploads/cmd.php");
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (_stack.Query(prometheusPort, alerts) >= 1) return;
+                Thread.Sleep(250);
+            }
+        }
+        Assert.Fail($"the sensor at {instance} raised no alert on five web-shell requests");
+    }
+
     [Fact]
     public void Two_fresh_sensors_page_through_Prometheus_and_Alertmanager_on_their_first_alert_and_federate()
     {
@@ -111,9 +128,8 @@ public sealed class AlertRoutingTests : IDisposable
         _stack.WaitFor("the alert counters of both sensors at 0", () => _stack.Query(prometheusPort, "count(trafficsensor_alerts_total == 0)") == 4);
         foreach (var site in sites) LiveStack.BrowseSite(site);
 
-        // --- the first alert of sensor 0: one request to the shell
-        LiveStack.Curl("-G", "--data-urlencode", "cmd=id", $"{sites[0]}/uploads/cmd.php");
-        _stack.WaitFor("sensor 0 to alert", () => _stack.Query(prometheusPort, $"sum(trafficsensor_alerts_total{{instance=\"{instances[0]}\"}})") >= 1, 30);
+        // --- the first alert of sensor 0: one request to the shell (more only if the model lets one pass)
+        FirstAlert(prometheusPort, sites[0], instances[0]);
         // Alertmanager waits group_wait (30 s) before the first notification of a group.
         _stack.WaitFor("the page for sensor 0 at the webhook", () => Pages().Any(p => p.Instance == instances[0]), 120);
         var page = Pages().First(p => p.Instance == instances[0]);
@@ -122,7 +138,7 @@ public sealed class AlertRoutingTests : IDisposable
         Assert.DoesNotContain(Pages(), p => p.Instance == instances[1]);
 
         // --- then sensor 1's first alert pages separately (Alertmanager groups by alert name and instance)
-        LiveStack.Curl("-G", "--data-urlencode", "cmd=id", $"{sites[1]}/uploads/cmd.php");
+        FirstAlert(prometheusPort, sites[1], instances[1]);
         _stack.WaitFor("the page for sensor 1 at the webhook", () => Pages().Any(p => p.Instance == instances[1]), 120);
         Assert.All(Pages(), p => Assert.Equal("trafficsensor-page", p.Receiver));
         foreach (var (_, body) in _notifications)
