@@ -71,14 +71,14 @@ timeseries("Flows", [
     (f"sum by (instance) ({m('trafficsensor_flows_active')})", "{{instance}} active"),
     (rate("trafficsensor_flows_created_total", by="instance"), "{{instance}} created/s"),
     (rate("trafficsensor_flows_ended_total", 'reason="evicted"', by="instance"), "{{instance}} evicted/s")])
-timeseries("HTTP transactions/s by status class", [(rate("trafficsensor_http_transactions_total", by="status_class"), "{{status_class}}")],
+timeseries("HTTP transactions/s by status class", [(rate("trafficsensor_http_transactions_total", by="instance, status_class"), "{{instance}} {{status_class}}")],
            unit="reqps", stack=True)
-timeseries("HTTP transactions/s by method", [(rate("trafficsensor_http_transactions_total", by="method"), "{{method}}")],
+timeseries("HTTP transactions/s by method", [(rate("trafficsensor_http_transactions_total", by="instance, method"), "{{instance}} {{method}}")],
            unit="reqps", stack=True)
 
 row("Detection")
 timeseries("Alerts by category and severity",
-           [(f"sum by (category, severity) (increase({m('trafficsensor_alerts_total')}[$__rate_interval]))", "{{category}} severity {{severity}}")],
+           [(f"sum by (instance, category, severity) (increase({m('trafficsensor_alerts_total')}[$__rate_interval]))", "{{instance}} {{category}} severity {{severity}}")],
            desc="Alerting transactions. One web-shell session is one alert thread in the JSON alerts; every alerting transaction counts here.")
 panels.append({
     "type": "heatmap", "title": "Anomaly score distribution", "datasource": DS, "gridPos": {"w": 12, "h": 8},
@@ -88,8 +88,8 @@ panels.append({
                  "expr": f"sum by (le) (increase({m('trafficsensor_anomaly_score_bucket')}[$__rate_interval]))"}],
 })
 timeseries("Packet-to-verdict latency", [
-    (f"histogram_quantile(0.5, {rate('trafficsensor_processing_latency_seconds_bucket', by='le')})", "p50"),
-    (f"histogram_quantile(0.99, {rate('trafficsensor_processing_latency_seconds_bucket', by='le')})", "p99")], unit="s")
+    (f"histogram_quantile(0.5, {rate('trafficsensor_processing_latency_seconds_bucket', by='instance, le')})", "{{instance}} p50"),
+    (f"histogram_quantile(0.99, {rate('trafficsensor_processing_latency_seconds_bucket', by='instance, le')})", "{{instance}} p99")], unit="s")
 timeseries("Protocol anomalies, gaps and decode errors (per second)", [
     (rate("trafficsensor_http_anomalies_total", by="kind"), "http {{kind}}"),
     (rate("trafficsensor_reassembly_gap_bytes_total", by="reason"), "gap bytes {{reason}}"),
@@ -97,6 +97,8 @@ timeseries("Protocol anomalies, gaps and decode errors (per second)", [
     (rate("trafficsensor_decode_errors_total", by="reason"), "decode {{reason}}")])
 
 row("Resources")
+timeseries("CPU (cores)", [(rate("process_cpu_seconds_total", by="instance"), "{{instance}}")],
+           desc="CPU time of the sensor process per second (prometheus-net's process_cpu_seconds_total): 1 = one core busy.")
 timeseries("Memory", [
     (f"sum by (instance) ({m('trafficsensor_resident_memory_bytes')})", "{{instance}} resident"),
     (f"sum by (instance) ({m('trafficsensor_managed_memory_bytes')})", "{{instance}} managed heap"),

@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using CommandLine;
 using TrafficSensor.Capture;
+using TrafficSensor.Configuration;
+using TrafficSensor.Detection;
 using TrafficSensor.Pipeline;
 
 namespace TrafficSensor.Cli;
@@ -8,20 +10,22 @@ namespace TrafficSensor.Cli;
 [Verb("live", HelpText = "Capture from a network interface (a SPAN/mirror port) until SIGINT/SIGTERM, scoring every HTTP transaction.")]
 public sealed class LiveOptions : SensorVerbOptions
 {
-    [Option('i', "interface", Required = true, HelpText = "Interface to capture on (see 'trafficsensor interfaces').")]
-    public string Interface { get; set; } = "";
+    // Options without a Default attribute are null when not given, so --config can supply them;
+    // their defaults are the built-in SensorOptions and OutputSettings (deploy/trafficsensor.yaml).
+    [Option('i', "interface", HelpText = "Interface to capture on (see 'trafficsensor interfaces'). Required, here or as capture.interface in --config.")]
+    public string? Interface { get; set; }
 
-    [Option("snaplen", Default = 65535, HelpText = "Bytes kept of each frame.")]
-    public int Snaplen { get; set; }
+    [Option("snaplen", HelpText = "Bytes kept of each frame (default 65535).")]
+    public int? Snaplen { get; set; }
 
-    [Option("buffer-mb", Default = 64, HelpText = "libpcap kernel ring buffer, MiB: absorbs bursts; when full the kernel drops (and counts) packets.")]
-    public int BufferMb { get; set; }
+    [Option("buffer-mb", HelpText = "libpcap kernel ring buffer, MiB: absorbs bursts; when full the kernel drops (and counts) packets (default 64).")]
+    public int? BufferMb { get; set; }
 
     [Option("promisc", HelpText = "Put the interface in promiscuous mode (needs CAP_NET_ADMIN).")]
     public bool Promiscuous { get; set; }
 
-    [Option("metrics", Default = MetricsEndpoint.Default, HelpText = "Serve Prometheus metrics on ADDRESS:PORT. Use 0.0.0.0:9464 to let other hosts scrape.")]
-    public string Metrics { get; set; } = MetricsEndpoint.Default;
+    [Option("metrics", HelpText = "Serve Prometheus metrics on ADDRESS:PORT (default 127.0.0.1:9464). Use 0.0.0.0:9464 to let other hosts scrape.")]
+    public string? Metrics { get; set; }
 
     [Option("no-metrics", HelpText = "Do not serve Prometheus metrics.")]
     public bool NoMetrics { get; set; }
@@ -29,24 +33,36 @@ public sealed class LiveOptions : SensorVerbOptions
     [Option("write-pcap", HelpText = "Also record every captured frame into rotating pcap files in DIR; alerts name the file(s) holding their packets.")]
     public string? WritePcap { get; set; }
 
-    [Option("rotate-mb", Default = 100, HelpText = "With --write-pcap: start a new file after this many MiB.")]
-    public int RotateMb { get; set; }
+    [Option("rotate-mb", HelpText = "With --write-pcap: start a new file after this many MiB (default 100).")]
+    public int? RotateMb { get; set; }
 
-    [Option("keep", Default = 10, HelpText = "With --write-pcap: files kept; the oldest is deleted beyond this.")]
-    public int Keep { get; set; }
+    [Option("keep", HelpText = "With --write-pcap: files kept; the oldest is deleted beyond this (default 10).")]
+    public int? Keep { get; set; }
 
-    [Option("status-interval", Default = 60, HelpText = "Seconds between status lines on stderr (packets, drops, transactions, alerts); 0 = none.")]
-    public int StatusInterval { get; set; }
+    [Option("status-interval", HelpText = "Seconds between status lines on stderr (packets, drops, transactions, alerts); 0 = none (default 60).")]
+    public int? StatusInterval { get; set; }
 
-    public override string? MetricsAddress => NoMetrics ? null : Metrics;
+    public override string? MetricsAddress => NoMetrics || Metrics == "off" ? null : Metrics ?? OutputSettings.DefaultMetrics;
+
+    protected override void ApplyConfiguration(SensorConfiguration c)
+    {
+        Interface ??= c.Sensor.Capture.Interface;
+        Promiscuous |= c.Sensor.Capture.Promiscuous;
+        WritePcap ??= c.Sensor.Capture.WritePcapDirectory;
+        Metrics ??= c.Outputs.Metrics;
+        StatusInterval ??= c.Outputs.StatusInterval;
+    }
 
     public override string? Validate()
     {
+        if (string.IsNullOrEmpty(Interface)) return "live needs an interface: -i NAME, or capture.interface in the --config file";
         if (Snaplen is < 64 or > 262144) return "--snaplen must be between 64 and 262144";
         if (BufferMb is < 1 or > 2047) return "--buffer-mb must be between 1 and 2047";
         if (RotateMb < 1) return "--rotate-mb must be at least 1";
         if (Keep < 1) return "--keep must be at least 1";
         if (StatusInterval < 0) return "--status-interval must be 0 or more";
+        if (Configuration.Sensor.Capture.Snaplen is < 64 or > 262144) return "capture.snaplen must be between 64 and 262144";
+        if (Configuration.Sensor.Capture.BufferMegabytes is < 1 or > 2047) return "capture.buffer_megabytes must be between 1 and 2047";
         return base.Validate();
     }
 
@@ -58,12 +74,12 @@ public sealed class LiveOptions : SensorVerbOptions
             Capture = options.Capture with
             {
                 Interface = Interface,
-                Snaplen = Snaplen,
-                BufferMegabytes = BufferMb,
+                Snaplen = Snaplen ?? options.Capture.Snaplen,
+                BufferMegabytes = BufferMb ?? options.Capture.BufferMegabytes,
                 Promiscuous = Promiscuous,
                 WritePcapDirectory = WritePcap,
-                RotateMegabytes = RotateMb,
-                KeepFiles = Keep,
+                RotateMegabytes = RotateMb ?? options.Capture.RotateMegabytes,
+                KeepFiles = Keep ?? options.Capture.KeepFiles,
             },
         };
     }
@@ -73,6 +89,7 @@ internal static class LiveCommand
 {
     public static int Run(LiveOptions o)
     {
+        if (o.ApplyConfiguration() is { } configurationError) return Console.Fail(configurationError, ExitCodes.Usage);
         if (o.Validate() is { } usage) return Console.Fail(usage, ExitCodes.Usage);
         var options = o.ToSensorOptions();
 
@@ -106,7 +123,9 @@ internal static class LiveCommand
         if (outputs is null) return code;
         using var __ = outputs;
 
-        var pipeline = new SensorPipeline(options, outputs.Output, outputs.Model);
+        var models = new ModelSlot(outputs.Model);
+        var pipeline = new SensorPipeline(options, outputs.Output, models);
+        using var reload = ModelReloadOnHangup.Register(models, o.Model, outputs.Metrics);
         outputs.Attach(pipeline, () => capture.IsRunning);
 
         // SIGINT (Ctrl-C) and SIGTERM (systemd, docker stop) both mean: stop reading, drain, flush, exit 0.
@@ -122,10 +141,11 @@ internal static class LiveCommand
         if (!o.Quiet)
         {
             System.Console.Error.WriteLine($"trafficsensor: capturing on {capture.Interface} ({capture.LinkType}){(o.Bpf is null ? "" : $" filter \"{o.Bpf}\"")}, " +
-                $"model {outputs.Model?.Name ?? "none"}, metrics {outputs.MetricsUrl ?? "off"}{(recorder is null ? "" : $", recording to {o.WritePcap}")}; stop with Ctrl-C or SIGTERM");
+                $"model {models.Current?.Name ?? "none"}, metrics {outputs.MetricsUrl ?? "off"}{(recorder is null ? "" : $", recording to {o.WritePcap}")}; stop with Ctrl-C or SIGTERM");
         }
-        using var status = o.StatusInterval > 0 && !o.Quiet
-            ? new Timer(_ => PrintStatus(pipeline, outputs), null, TimeSpan.FromSeconds(o.StatusInterval), TimeSpan.FromSeconds(o.StatusInterval))
+        var statusInterval = o.StatusInterval ?? o.Configuration.Outputs.StatusInterval;
+        using var status = statusInterval > 0 && !o.Quiet
+            ? new Timer(_ => PrintStatus(pipeline, outputs), null, TimeSpan.FromSeconds(statusInterval), TimeSpan.FromSeconds(statusInterval))
             : null;
 
         var stats = pipeline.Live(capture, recorder, stop.Token);
@@ -136,7 +156,7 @@ internal static class LiveCommand
 
         if (recorder?.Error is { } recordError) Console.Warn(recordError);
         if (o.Stats is not null) StatsJson.Write(o.Stats, stats);
-        if (!o.Quiet) Summary.Print($"TrafficSensor live on {capture.Interface}", stats, outputs.Transactions?.Records ?? 0, outputs.Alerts?.Alerts, outputs.Model?.Name);
+        if (!o.Quiet) Summary.Print($"TrafficSensor live on {capture.Interface}", stats, outputs.Transactions?.Records ?? 0, outputs.Alerts?.Alerts, models.Current?.Name);
         if (stats.CaptureError is { } error)
             return Console.Fail($"capture on {capture.Interface} stopped: {error}", ExitCodes.Environment);
         return ExitCodes.Ok;

@@ -27,6 +27,7 @@ internal static class ReplayCommand
 {
     public static int Run(ReplayOptions o)
     {
+        if (o.ApplyConfiguration() is { } configurationError) return Console.Fail(configurationError, ExitCodes.Usage);
         if (o.Validate() is { } usage) return Console.Fail(usage, ExitCodes.Usage);
 
         IReadOnlyList<string> files;

@@ -86,7 +86,7 @@ internal sealed class SensorOutputs : IDisposable
         {
             MetricsEndpoint.TryParse(address, out var host, out var port);
             Metrics = new SensorMetrics(new MetricsContext(mode, Model?.Name, Model is null ? null : FeatureSchema.Version, Model?.Threshold,
-                o.ToSensorOptions().Pipeline.QueueBatches));
+                o.ToSensorOptions().Pipeline.QueueBatches, o.Configuration.Suppressions.Names));
             try
             {
                 _metricServer = Metrics.Serve(host, port);
@@ -99,6 +99,8 @@ internal sealed class SensorOutputs : IDisposable
             outputs.Add(Metrics);
         }
         Output = new TeeOutput(outputs.ToArray());
+        // The configuration's allow-list sits between the model and every output.
+        if (o.Configuration.Suppressions.Rules.Count > 0) Output = new SuppressingOutput(o.Configuration.Suppressions, Output);
         return ExitCodes.Ok;
     }
 

@@ -1,10 +1,48 @@
 using CommandLine;
+using TrafficSensor.Configuration;
 
 namespace TrafficSensor.Cli;
 
 /// <summary>The options <c>replay</c> and <c>live</c> share: outputs, model, limits.</summary>
 public abstract class SensorVerbOptions
 {
+    [Option("config", HelpText = "YAML configuration file (see deploy/trafficsensor.yaml); options given on the command line override it.")]
+    public string? Config { get; set; }
+
+    /// <summary>The configuration file's settings (built-in defaults without --config), after <see cref="ApplyConfiguration"/>.</summary>
+    public SensorConfiguration Configuration { get; private set; } = new();
+
+    /// <summary>
+    /// Reads --config and fills every option not given on the command line from it. Returns an error
+    /// message (naming the file, line and key) when the file cannot be used.
+    /// </summary>
+    public string? ApplyConfiguration()
+    {
+        if (Config is null) return null;
+        try
+        {
+            Configuration = ConfigurationLoader.Load(Config);
+        }
+        catch (ConfigurationException e)
+        {
+            return e.Message;
+        }
+        var c = Configuration;
+        Bpf ??= c.Sensor.Capture.Bpf;
+        Transactions ??= c.Outputs.Transactions;
+        Alerts ??= c.Outputs.Alerts;
+        Stats ??= c.Outputs.Stats;
+        Model ??= c.Detection.Model;
+        NoModel |= !c.Detection.Enabled;
+        ApplyConfiguration(c);
+        return null;
+    }
+
+    /// <summary>The verb's own options taken from the configuration when not given on the command line.</summary>
+    protected virtual void ApplyConfiguration(SensorConfiguration configuration)
+    {
+    }
+
     [Option("bpf", HelpText = "Berkeley packet filter applied before decoding, e.g. \"tcp port 80\".")]
     public string? Bpf { get; set; }
 
@@ -56,12 +94,13 @@ public abstract class SensorVerbOptions
         return null;
     }
 
+    /// <summary>The configuration's options (built-in defaults without --config) with the command line's on top.</summary>
     public virtual SensorOptions ToSensorOptions()
     {
-        var defaults = new SensorOptions();
+        var defaults = Configuration.Sensor;
         return defaults with
         {
-            Capture = defaults.Capture with { Bpf = Bpf },
+            Capture = defaults.Capture with { Bpf = Bpf ?? defaults.Capture.Bpf },
             Flows = MaxFlows is { } maxFlows ? defaults.Flows with { MaxFlows = maxFlows } : defaults.Flows,
             Reassembly = defaults.Reassembly with
             {

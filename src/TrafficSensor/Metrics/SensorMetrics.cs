@@ -1,19 +1,30 @@
 using System.Diagnostics;
 using System.Reflection;
 using Prometheus;
+using TrafficSensor.Decoding;
+using TrafficSensor.Flows;
+using TrafficSensor.Http;
 using TrafficSensor.Output;
 using TrafficSensor.Pipeline;
+using TrafficSensor.Reassembly;
 
 namespace TrafficSensor.Metrics;
 
 /// <summary>What the metrics describe besides the pipeline's own counters.</summary>
-public sealed record MetricsContext(string Mode, string? ModelName = null, string? ModelSchema = null, double? ModelThreshold = null, int QueueCapacityBatches = 0);
+/// <param name="SuppressionRules">Names of the configured suppression rules: the only values of alerts_suppressed_total's rule label.</param>
+public sealed record MetricsContext(string Mode, string? ModelName = null, string? ModelSchema = null, double? ModelThreshold = null, int QueueCapacityBatches = 0,
+    IReadOnlyList<string>? SuppressionRules = null);
 
 /// <summary>
 /// The sensor's Prometheus metrics (trafficsensor_*). Counters the pipeline already keeps per worker
 /// are copied in when Prometheus scrapes (no extra work per packet); what only the output stage sees
 /// (transactions by method and status class, alerts, score and latency histograms) is counted as
 /// records arrive. Every label has a small, fixed set of values: never an address, URI or agent.
+/// Every labelled counter is exported at 0 for each of its known label values from the start: a
+/// series that first appears at its first event is invisible to increase() and rate(), so a fresh
+/// sensor's first web-shell alert, first memory-cap hit or first eviction would not page.
+/// prometheus-net's process metrics (process_cpu_seconds_total, ...) are registered too; they are
+/// not on by default because the sensor uses its own registry.
 /// Thread-safe: records arrive from every worker.
 /// </summary>
 public sealed class SensorMetrics : ITransactionOutput
@@ -22,8 +33,13 @@ public sealed class SensorMetrics : ITransactionOutput
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "none"];
 
     private readonly Counter _transactionsByClass;
-    private readonly Counter.Child?[,] _transactions; // children made on first use, so only seen combinations are exported
+    private readonly Counter.Child[,] _transactions;
     private readonly Counter.Child[] _alertsBySeverity;
+    private readonly Counter _suppressed;
+    private readonly Gauge _modelInfo;
+    private readonly Counter _modelReloads;
+    private readonly object _modelLock = new();
+    private string[] _modelLabels;
     private readonly Histogram _score;
     private readonly Histogram _latency;
     private readonly bool _live;
@@ -62,7 +78,17 @@ public sealed class SensorMetrics : ITransactionOutput
         _nonHttpStreams = f.CreateCounter("trafficsensor_non_http_streams_total", "TCP connections whose payload was not HTTP/1.x.");
 
         _transactionsByClass = f.CreateCounter("trafficsensor_http_transactions_total", "HTTP transactions reconstructed, by method and response status class.", "method", "status_class");
-        _transactions = new Counter.Child?[Methods.Length, StatusClasses.Length];
+        _transactions = new Counter.Child[Methods.Length, StatusClasses.Length];
+        for (var m = 0; m < Methods.Length; m++)
+            for (var c = 0; c < StatusClasses.Length; c++)
+                _transactions[m, c] = _transactionsByClass.WithLabels(Methods[m], StatusClasses[c]);
+        Preinitialise<DecodeError>(_decodeErrors);
+        Preinitialise<IgnoredProtocol>(_ignoredPackets);
+        Preinitialise<FlowEndReason>(_flowsEnded);
+        Preinitialise<ReassemblyDrop>(_reassemblyDropped);
+        Preinitialise<ReassemblyGap>(_reassemblyGaps);
+        Preinitialise<ReassemblyEvent>(_reassemblyEvents);
+        Preinitialise<HttpAnomaly>(_httpAnomalies);
 
         var alerts = f.CreateCounter("trafficsensor_alerts_total", "Transactions the model alerted on, by category and severity (1 high, 2 medium).", "category", "severity");
         _alertsBySeverity = [alerts.WithLabels(AlertClassification.Category, "1"), alerts.WithLabels(AlertClassification.Category, "2")];
@@ -86,13 +112,19 @@ public sealed class SensorMetrics : ITransactionOutput
         var version = typeof(SensorMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         f.CreateGauge("trafficsensor_build_info", "Build of the running sensor (always 1).", "version", "runtime", "mode")
             .WithLabels(version.Split('+')[0], Environment.Version.ToString(), context.Mode).Set(1);
-        f.CreateGauge("trafficsensor_model_info", "Model in use (always 1; model=\"none\" when transactions are not scored).", "model", "schema", "threshold")
-            .WithLabels(context.ModelName ?? "none", context.ModelSchema ?? "", context.ModelThreshold?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) ?? "")
-            .Set(1);
+        _modelInfo = f.CreateGauge("trafficsensor_model_info", "Model in use (always 1; model=\"none\" when transactions are not scored).", "model", "schema", "threshold");
+        _modelLabels = ModelLabels(context.ModelName, context.ModelSchema, context.ModelThreshold);
+        _modelInfo.WithLabels(_modelLabels).Set(1);
+        _modelReloads = f.CreateCounter("trafficsensor_model_reloads_total", "Model reloads asked for with SIGHUP, by result (loaded, failed: the old model stays).", "result");
+        _modelReloads.WithLabels("loaded");
+        _modelReloads.WithLabels("failed");
+        _suppressed = f.CreateCounter("trafficsensor_alerts_suppressed_total", "Alerts not written because a suppression rule of the configuration matched, by rule name.", "rule");
+        foreach (var rule in context.SuppressionRules ?? []) _suppressed.WithLabels(rule);
         f.CreateGauge("trafficsensor_start_time_seconds", "Start time of the sensor, seconds since the Unix epoch.")
             .Set(Process.GetCurrentProcess().StartTime.ToUniversalTime().Subtract(DateTime.UnixEpoch).TotalSeconds);
         _queueCapacity.Set(context.QueueCapacityBatches);
 
+        DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(Refresh);
     }
 
@@ -109,7 +141,8 @@ public sealed class SensorMetrics : ITransactionOutput
     {
         var tx = record.Transaction;
         int m = MethodIndex(tx.Request?.Method), c = StatusIndex(tx.Response?.Status);
-        (_transactions[m, c] ??= _transactionsByClass.WithLabels(Methods[m], StatusClasses[c])).Inc();
+        _transactions[m, c].Inc();
+        if (record.SuppressedBy is { } rule) _suppressed.WithLabels(rule).Inc();
         if (record.Verdict is not { } verdict) return;
         _score.Observe(verdict.Score);
         if (verdict.Alert) _alertsBySeverity[AlertClassification.Severity(verdict) == 1 ? 0 : 1].Inc();
@@ -121,6 +154,29 @@ public sealed class SensorMetrics : ITransactionOutput
     }
 
     public void Flush() => Refresh();
+
+    /// <summary>A model reload asked for by SIGHUP: model_info names the new model, or the failure is counted.</summary>
+    public void ModelReloaded(string? name, string? schema, double? threshold, bool loaded)
+    {
+        _modelReloads.WithLabels(loaded ? "loaded" : "failed").Inc();
+        if (!loaded) return;
+        lock (_modelLock)
+        {
+            var labels = ModelLabels(name, schema, threshold);
+            if (labels.SequenceEqual(_modelLabels)) return;
+            _modelInfo.WithLabels(labels).Set(1);
+            _modelInfo.RemoveLabelled(_modelLabels);
+            _modelLabels = labels;
+        }
+    }
+
+    private static string[] ModelLabels(string? name, string? schema, double? threshold) =>
+        [name ?? "none", schema ?? "", threshold?.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) ?? ""];
+
+    private static void Preinitialise<TReason>(Counter counter) where TReason : struct, Enum
+    {
+        foreach (var reason in Enum.GetValues<TReason>()) counter.WithLabels(ReasonCounters<TReason>.NameOf(reason));
+    }
 
     /// <summary>Starts the HTTP endpoint (GET /metrics). Throws when the address cannot be bound.</summary>
     public IMetricServer Serve(string host, int port) => new MetricServer(host, port, "metrics/", Registry).Start();

@@ -62,7 +62,7 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
     {
         w.WriteStartObject();
         WriteFlowAndHttp(w, r, "http");
-        if (r.Verdict is { } verdict) WriteAnomaly(w, verdict);
+        if (r.Verdict is { } verdict) WriteAnomaly(w, verdict, r.SuppressedBy);
         w.WriteEndObject();
     }
 
@@ -122,12 +122,13 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
         w.WriteEndObject();
     }
 
-    internal static void WriteAnomaly(Utf8JsonWriter w, Detection.Verdict verdict)
+    internal static void WriteAnomaly(Utf8JsonWriter w, Detection.Verdict verdict, string? suppressedBy = null)
     {
         w.WriteStartObject("anomaly");
         w.WriteNumber("score", Math.Round(verdict.Score, 6));
         w.WriteNumber("threshold", Math.Round(verdict.Threshold, 6));
         w.WriteBoolean("alert", verdict.Alert);
+        if (suppressedBy is not null) w.WriteString("suppressed_by", suppressedBy);
         w.WriteString("model", verdict.Model);
         if (verdict.Probability is { } probability)
         {

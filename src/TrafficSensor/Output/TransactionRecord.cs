@@ -24,6 +24,9 @@ public sealed record TransactionRecord(
     /// <summary>The anomaly model's verdict, when a model is in use.</summary>
     public Verdict? Verdict { get; init; }
 
+    /// <summary>The suppression rule that matched the model's alert: the alert is not written, only counted.</summary>
+    public string? SuppressedBy { get; init; }
+
     public static TransactionRecord Create<TSession>(Flow<TSession> flow, HttpTransaction tx) where TSession : class
     {
         var key = flow.Key;

@@ -31,16 +31,22 @@ public sealed class SensorPipeline
     private LiveCapture? _live;
     private volatile string? _liveError;
 
-    private readonly AnomalyModel? _model;
+    private readonly ModelSlot _models;
     private readonly bool _collectFeatures;
 
     /// <param name="model">Scores every transaction when given.</param>
     /// <param name="collectFeatures">Computes features even without a model (training).</param>
     public SensorPipeline(SensorOptions options, ITransactionOutput output, AnomalyModel? model = null, bool collectFeatures = false)
+        : this(options, output, new ModelSlot(model), collectFeatures)
+    {
+    }
+
+    /// <param name="models">The model to score with, which may be replaced while the pipeline runs (live reload).</param>
+    public SensorPipeline(SensorOptions options, ITransactionOutput output, ModelSlot models, bool collectFeatures = false)
     {
         _options = options;
         _output = output;
-        _model = model;
+        _models = models;
         _collectFeatures = collectFeatures;
     }
 
@@ -102,12 +108,13 @@ public sealed class SensorPipeline
         lock (_files) _files.Clear();
         var free = Channel.CreateUnbounded<PacketBatch>();
         var servers = new HttpServerRegistry(1 << 16);
-        Behaviour = _model is not null || _collectFeatures ? new BehaviourState() : null;
+        var scoring = _models.Current is not null;
+        Behaviour = scoring || _collectFeatures ? new BehaviourState() : null;
         var extractor = Behaviour is null ? null : new FeatureExtractor(Behaviour);
-        Baselines = _model is null ? null : new ServerBaselines();
+        Baselines = scoring ? new ServerBaselines() : null;
         var workers = Enumerable.Range(0, Math.Max(1, _options.Pipeline.Workers))
             .Select(_ => new FlowWorker(_options, _output, servers, free.Writer,
-                extractor is null ? null : new TransactionAnalyzer(extractor, _model?.CreateScorer(), Baselines)))
+                extractor is null ? null : new TransactionAnalyzer(extractor, scoring ? _models : null, Baselines)))
             .ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free);
         _workers = workers;

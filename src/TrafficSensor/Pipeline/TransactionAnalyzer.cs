@@ -4,16 +4,26 @@ using TrafficSensor.Output;
 
 namespace TrafficSensor.Pipeline;
 
-/// <summary>Features and verdict for each transaction of one worker (the scorer is the worker's own).</summary>
-internal sealed class TransactionAnalyzer(FeatureExtractor extractor, AnomalyModel.Scorer? scorer, ServerBaselines? baselines = null)
+/// <summary>Features and verdict for each transaction of one worker (the scorer is the worker's own, owned by its thread).</summary>
+internal sealed class TransactionAnalyzer(FeatureExtractor extractor, ModelSlot? models, ServerBaselines? baselines = null)
 {
+    private AnomalyModel? _scorerModel;
+    private AnomalyModel.Scorer? _scorer;
+
     /// <summary>A server's own means explain an alert once they rest on this many transactions.</summary>
     public const int MinServerTransactions = 30;
 
     public TransactionRecord Analyze(TransactionRecord record)
     {
         var features = extractor.Extract(record.Transaction, record.ClientAddress, record.ServerAddress, record.ServerPort);
-        var verdict = scorer?.Score(features);
+        // A model reloaded since the last transaction gets its own scorer before this one is scored.
+        var model = models?.Current;
+        if (!ReferenceEquals(model, _scorerModel))
+        {
+            _scorer = model?.CreateScorer();
+            _scorerModel = model;
+        }
+        var verdict = _scorer?.Score(features);
         if (verdict is not null && baselines is not null)
         {
             if (!verdict.Alert) baselines.Learn(record.ServerAddress, record.ServerPort, features);

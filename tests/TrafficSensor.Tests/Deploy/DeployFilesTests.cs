@@ -43,6 +43,38 @@ public sealed partial class DeployFilesTests
     }
 
     [Fact]
+    public void Federation_example_passes_promtool_and_keeps_the_sensors_labels()
+    {
+        var (code, output, err) = ExternalTool.Run("promtool", ["check", "config", "federation.yml"], Prometheus);
+        Assert.True(code == 0, output + err);
+        var text = File.ReadAllText(Path.Combine(Prometheus, "federation.yml"));
+        Assert.Contains("metrics_path: /federate", text);
+        Assert.Contains("honor_labels: true", text);
+    }
+
+    [Fact]
+    public void Alertmanager_configuration_passes_amtool_and_routes_every_rule_severity_to_its_receiver()
+    {
+        var alertmanager = Path.Combine(Deploy, "alertmanager");
+        var (code, output, err) = ExternalTool.Run("amtool", ["check-config", "alertmanager.yml"], alertmanager);
+        Assert.True(code == 0, output + err);
+
+        string Route(params string[] labels)
+        {
+            var r = ExternalTool.Run("amtool", ["config", "routes", "test", "--config.file=alertmanager.yml", .. labels], alertmanager);
+            Assert.True(r.Code == 0, r.Out + r.Err);
+            return r.Out.Trim();
+        }
+        // Every severity the rules set has its receiver; web-shell alerts page.
+        var rules = File.ReadAllText(Path.Combine(Prometheus, "trafficsensor.rules.yml"));
+        var severities = Regex.Matches(rules, @"^\s+severity: (\w+)", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToHashSet();
+        Assert.Equal(["page", "warning"], severities.Order());
+        Assert.Equal("trafficsensor-page", Route("alertname=TrafficSensorWebShellAlert", "severity=page", "instance=s1:9464"));
+        Assert.Equal("trafficsensor-page", Route("alertname=TrafficSensorDropping", "severity=page"));
+        Assert.Equal("trafficsensor-tickets", Route("alertname=TrafficSensorMemoryCapReached", "severity=warning"));
+    }
+
+    [Fact]
     public void Alerting_rules_fire_as_their_unit_tests_say()
     {
         var (code, output, err) = ExternalTool.Run("promtool", ["test", "rules", "trafficsensor.rules.test.yml"], Prometheus);

@@ -92,6 +92,86 @@ public sealed class SensorMetricsTests
             if (r.Transaction.Request?.Target is { Length: > 1 } target)
                 Assert.DoesNotContain(series, s => s.Contains(target, StringComparison.Ordinal));
         }
-        Assert.All(series, s => Assert.StartsWith("trafficsensor_", s));
+        // Ours, plus prometheus-net's standard process and runtime metrics.
+        Assert.All(series, s => Assert.Matches("^(trafficsensor_|process_|dotnet_)", s));
+    }
+
+    private static string Exposition(SensorMetrics metrics)
+    {
+        using var stream = new MemoryStream();
+        metrics.Registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    [Fact]
+    public void A_fresh_sensor_exports_every_labelled_counter_at_zero_so_the_first_event_is_a_rise()
+    {
+        var metrics = new SensorMetrics(new MetricsContext("live", "default", FeatureSchema.Version, 1.0, 16, ["health-checks", "scanner"]));
+        var text = Exposition(metrics);
+
+        // Both severities of the alert counter: the first alert is 0 -> 1, which increase() sees.
+        Assert.Equal(0, Value(text, "trafficsensor_alerts_total{category=\"T1505.003 Web Shell\",severity=\"1\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_alerts_total{category=\"T1505.003 Web Shell\",severity=\"2\"}"));
+        // Every reason of every labelled counter the rules and dashboard use.
+        Assert.Equal(0, Value(text, "trafficsensor_reassembly_events_total{event=\"memory_cap_hit\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_flows_ended_total{reason=\"evicted\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_decode_errors_total{reason=\"truncated_ip_header\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_reassembly_dropped_bytes_total{reason=\"memory_cap\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_http_transactions_total{method=\"POST\",status_class=\"2xx\"}"));
+        foreach (var (family, count) in new[] { ("trafficsensor_decode_errors_total{", Enum.GetValues<TrafficSensor.Decoding.DecodeError>().Length),
+                     ("trafficsensor_http_anomalies_total{", Enum.GetValues<TrafficSensor.Http.HttpAnomaly>().Length),
+                     ("trafficsensor_flows_ended_total{", Enum.GetValues<TrafficSensor.Flows.FlowEndReason>().Length),
+                     ("trafficsensor_reassembly_events_total{", Enum.GetValues<TrafficSensor.Reassembly.ReassemblyEvent>().Length),
+                     ("trafficsensor_alerts_suppressed_total{", 2) })
+            Assert.Equal(count, text.Split('\n').Count(l => l.StartsWith(family, StringComparison.Ordinal)));
+        Assert.Equal(0, Value(text, "trafficsensor_alerts_suppressed_total{rule=\"scanner\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_model_reloads_total{result=\"failed\"}"));
+    }
+
+    [Fact]
+    public void Suppressed_alerts_are_counted_by_rule_and_not_as_alerts()
+    {
+        var model = AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip"));
+        var rules = new SuppressionRules([new SuppressionRule("shell-page", Path: "/lib/images/upgrade501.php"), new SuppressionRule("never", Port: 1)]);
+        var metrics = new SensorMetrics(new MetricsContext("replay", model.Name, FeatureSchema.Version, model.Threshold, 16, rules.Names));
+        var collect = new CollectingOutput();
+        new SensorPipeline(new SensorOptions(), new SuppressingOutput(rules, new TeeOutput(metrics, collect)), model).Replay([Sample("webshell-cmd.pcap")]);
+        var text = Exposition(metrics);
+
+        var suppressed = collect.Records.Count(r => r.SuppressedBy == "shell-page");
+        Assert.True(suppressed > 0);
+        Assert.All(collect.Records.Where(r => r.SuppressedBy is not null), r => Assert.False(r.Verdict!.Alert));
+        Assert.Equal(suppressed, Value(text, "trafficsensor_alerts_suppressed_total{rule=\"shell-page\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_alerts_suppressed_total{rule=\"never\"}"));
+        Assert.Equal(collect.Records.Count(r => r.Verdict is { Alert: true }), Value(text, "trafficsensor_alerts_total"));
+    }
+
+    [Fact]
+    public void Process_cpu_time_is_exported_and_grows_with_work()
+    {
+        var metrics = new SensorMetrics(new MetricsContext("live"));
+        var before = Value(Exposition(metrics), "process_cpu_seconds_total");
+        var spin = System.Diagnostics.Stopwatch.StartNew();
+        var x = 0.0;
+        while (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds < before + 0.2) x += Math.Sqrt(x + 1);
+        var after = Value(Exposition(metrics), "process_cpu_seconds_total");
+        Assert.True(after >= before + 0.2, $"process_cpu_seconds_total {before} -> {after} ({x})");
+        Assert.True(Value(Exposition(metrics), "process_num_threads") >= 1);
+    }
+
+    [Fact]
+    public void A_reloaded_model_replaces_model_info_and_a_failed_reload_keeps_it()
+    {
+        var metrics = new SensorMetrics(new MetricsContext("live", "default", FeatureSchema.Version, 1.5));
+        metrics.ModelReloaded(null, null, null, loaded: false);
+        var text = Exposition(metrics);
+        Assert.Equal(1, Value(text, $"trafficsensor_model_info{{model=\"default\",schema=\"{FeatureSchema.Version}\",threshold=\"1.5\"}}"));
+        Assert.Equal(1, Value(text, "trafficsensor_model_reloads_total{result=\"failed\"}"));
+
+        metrics.ModelReloaded("site-b", FeatureSchema.Version, 2.25, loaded: true);
+        text = Exposition(metrics);
+        Assert.Equal(1, Value(text, "trafficsensor_model_info"));
+        Assert.Equal(1, Value(text, $"trafficsensor_model_info{{model=\"site-b\",schema=\"{FeatureSchema.Version}\",threshold=\"2.25\"}}"));
+        Assert.Equal(1, Value(text, "trafficsensor_model_reloads_total{result=\"loaded\"}"));
     }
 }
