@@ -18,6 +18,8 @@ public sealed class ServerBaselines(int maxServers = 16_384)
     {
         public long Count;
         public readonly double[] Mean = new double[FeatureSchema.Count];
+        /// <summary>Means of the compressed values (<see cref="FeatureScaling.Compress"/>): the site's own centre for scoring.</summary>
+        public readonly double[] CompressedMean = new double[FeatureSchema.Count];
     }
 
     public int Servers
@@ -28,7 +30,7 @@ public sealed class ServerBaselines(int maxServers = 16_384)
     /// <summary>Servers not followed because the table was full.</summary>
     public long Untracked { get; private set; }
 
-    public long ApproximateBytes => Servers * (FeatureSchema.Count * 8L + 96);
+    public long ApproximateBytes => Servers * (FeatureSchema.Count * 16L + 96);
 
     /// <summary>Adds a transaction judged normal to its server's means.</summary>
     public void Learn(IpAddress server, ushort port, FeatureVector features)
@@ -46,7 +48,22 @@ public sealed class ServerBaselines(int maxServers = 16_384)
             }
             b.Count++;
             var values = features.Values;
-            for (var i = 0; i < values.Length; i++) b.Mean[i] += (values[i] - b.Mean[i]) / b.Count;
+            for (var i = 0; i < values.Length; i++)
+            {
+                b.Mean[i] += (values[i] - b.Mean[i]) / b.Count;
+                b.CompressedMean[i] += (FeatureScaling.Compress(values[i]) - b.CompressedMean[i]) / b.Count;
+            }
+        }
+    }
+
+    /// <summary>Copies the server's mean compressed feature values into <paramref name="centre"/>; returns how many transactions they rest on (0: unknown server).</summary>
+    public long Centre(IpAddress server, ushort port, Span<float> centre)
+    {
+        lock (_lock)
+        {
+            if (!_servers.TryGetValue((server, port), out var b)) return 0;
+            for (var i = 0; i < centre.Length && i < b.CompressedMean.Length; i++) centre[i] = (float)b.CompressedMean[i];
+            return b.Count;
         }
     }
 

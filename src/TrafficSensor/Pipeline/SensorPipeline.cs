@@ -107,7 +107,7 @@ public sealed class SensorPipeline
         Baselines = _model is null ? null : new ServerBaselines();
         var workers = Enumerable.Range(0, Math.Max(1, _options.Pipeline.Workers))
             .Select(_ => new FlowWorker(_options, _output, servers, free.Writer,
-                extractor is null ? null : new TransactionAnalyzer(extractor, _model?.CreateScorer(), Baselines)))
+                extractor is null ? null : new TransactionAnalyzer(extractor, _model is null ? null : new SiteAdaptiveScorer(_model.CreateScorer(), Baselines!))))
             .ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free);
         _workers = workers;
