@@ -17,8 +17,10 @@ public sealed class ModelException(string message, Exception? inner = null) : Ex
 public readonly record struct Reason(string Feature, float Value, float Normal, float? ServerNormal = null, long ServerTransactions = 0);
 
 /// <summary>The anomaly verdict on one transaction.</summary>
+/// <param name="Kind">What an alert is most likely part of (null when not alerting).</param>
+/// <param name="Resembles">The web-shell family of the training data an alert is closest to, when the model knows families.</param>
 public sealed record Verdict(float Score, float Threshold, bool Alert, IReadOnlyList<Reason> Reasons, string Model,
-    float? Probability = null, float? ClassifierThreshold = null, string? Detector = null);
+    float? Probability = null, float? ClassifierThreshold = null, string? Detector = null, AlertKind? Kind = null, string? Resembles = null);
 
 /// <summary>
 /// An ML.NET RandomizedPca anomaly model of benign transactions. Features are standardised with the
@@ -103,6 +105,9 @@ public sealed class AnomalyModel
         float Threshold, double TargetFalsePositiveRate, int Rank, int TrainingRows, int CalibrationRows, DateTime CreatedUtc,
         float? ClassifierThreshold = null, int ClassifierPositives = 0, string[]? ClassifierFamilies = null)
     {
+        /// <summary>Each training family's mean standardised features: an alert names the family it is nearest to.</summary>
+        public Dictionary<string, float[]>? FamilyCentroids { get; init; }
+
         /// <summary>Training means of the features as computed (Mean and Scale are of their compressed values): the "normal" of explanations.</summary>
         public float[]? RawMean { get; init; }
     }
@@ -203,6 +208,16 @@ public sealed class AnomalyModel
                 numberOfLeaves: 16, numberOfTrees: 100, minimumExampleCountPerLeaf: 5).Fit(labelled);
             provisional = provisional with
             {
+                FamilyCentroids = attacks.GroupBy(a => a.Family).ToDictionary(g => g.Key, g =>
+                {
+                    var centroid = new float[n];
+                    foreach (var (example, _) in g)
+                    {
+                        var z = example.Standardise(mean, scale);
+                        for (var i = 0; i < n; i++) centroid[i] += z[i] / g.Count();
+                    }
+                    return centroid;
+                }),
                 ClassifierThreshold = float.PositiveInfinity,
                 ClassifierPositives = attacks.Count,
                 ClassifierFamilies = attacks.Select(a => a.Family).Distinct().Order().ToArray(),
@@ -348,20 +363,45 @@ public sealed class AnomalyModel
             var classified = probability is { } p && p >= m.ClassifierThreshold;
             var alert = anomalous || classified;
             var detector = anomalous && classified ? "both" : anomalous ? "anomaly" : classified ? "classifier" : null;
-            return new Verdict(score, m.Threshold, alert, alert ? Explain(features, _row.Features, m) : [], m.Name, probability, m.ClassifierThreshold, detector);
+            if (!alert) return new Verdict(score, m.Threshold, false, [], m.Name, probability, m.ClassifierThreshold);
+            var resembles = Nearest(m.FamilyCentroids, _row.Features);
+            return new Verdict(score, m.Threshold, true, Explain(features, _row.Features, m), m.Name, probability, m.ClassifierThreshold, detector,
+                AlertKinds.Of(features, resembles), resembles);
+        }
+
+        /// <summary>The family whose training centroid is nearest (Euclidean, in standardised units).</summary>
+        private static string? Nearest(Dictionary<string, float[]>? centroids, float[] z)
+        {
+            if (centroids is null) return null;
+            string? best = null;
+            var bestDistance = double.MaxValue;
+            foreach (var (family, centroid) in centroids)
+            {
+                double d = 0;
+                for (var i = 0; i < z.Length && i < centroid.Length; i++) d += (z[i] - centroid[i]) * (z[i] - centroid[i]);
+                if (d < bestDistance) (best, bestDistance) = (family, d);
+            }
+            return best;
         }
 
         /// <summary>The features furthest from normal, in standard deviations: the reasons an analyst reads first.</summary>
         private static List<Reason> Explain(FeatureVector raw, float[] standardised, ModelMetadata m) =>
             Enumerable.Range(0, standardised.Length)
-                .OrderByDescending(i => Math.Abs(standardised[i]))
+                .Where(i => Suspicious[i] * standardised[i] >= 2)
+                .OrderByDescending(i => FeatureSchema.IsEvidence(i))
+                .ThenByDescending(i => Math.Abs(standardised[i]))
                 .Take(4)
-                .Where(i => Math.Abs(standardised[i]) >= 2)
                 .Select(i => new Reason(FeatureSchema.Names[i], raw.Values[i], m.RawMean?[i] ?? m.Mean[i]))
                 .ToList();
     }
 
     private static float Compress(float x) => FeatureScaling.Compress(x);
+
+    /// <summary>
+    /// The direction in which each feature's deviation points to a web shell (+1: more, −1: less): a reason
+    /// says "few other clients use this path", never "the parameter entropy is lower than usual".
+    /// </summary>
+    private static readonly int[] Suspicious = FeatureSchema.Names.Select(n => n is "path_other_clients" ? -1 : 1).ToArray();
 
     private static readonly bool[] Evidence = Enumerable.Range(0, FeatureSchema.Count).Select(FeatureSchema.IsEvidence).ToArray();
 

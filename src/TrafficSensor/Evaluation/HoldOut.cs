@@ -146,6 +146,12 @@ public static class HoldOut
     {
         var h = (uint)seed * 2654435761u;
         foreach (var c in address) h = (h ^ c) * 16777619u;
+        // MurmurHash3's finaliser: addresses differ in their last characters only, FNV alone leaves them clustered.
+        h ^= h >> 16;
+        h *= 0x85ebca6bu;
+        h ^= h >> 13;
+        h *= 0xc2b2ae35u;
+        h ^= h >> 16;
         return (h >> 8) / (double)(1 << 24);
     }
 }

@@ -18,9 +18,9 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     private readonly Dictionary<(IpAddress, ushort, NameKind), Dictionary<string, NameUse>> _vocabulary = new();
     private readonly Dictionary<(IpAddress, IpAddress, ushort), ClientErrors> _clientErrors = new();
     private const int MaxNamesPerServer = 256;
-    /// <summary>Names remembered over all servers and kinds: a spray of random names stops here.</summary>
-    private const int MaxNames = 262_144;
-    private int _names;
+    /// <summary>Names of one kind remembered over all servers: a spray of random names stops here.</summary>
+    private const int MaxNames = 65_536;
+    private readonly int[] _names = new int[Enum.GetValues<NameKind>().Length];
 
     /// <summary>The kinds of names a server's clients use, each learned on its own.</summary>
     public enum NameKind : byte { Cookie, Header, Parameter, Method }
@@ -53,7 +53,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     public long Evictions { get; private set; }
 
     /// <summary>Approximate memory held, for reports: entries times their typical size.</summary>
-    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 160L + _names * 120L + _clientErrors.Count * 400L; } }
+    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 160L + _names.Sum() * 120L + _clientErrors.Count * 400L; } }
 
     public sealed class PathStats
     {
@@ -168,24 +168,25 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             if (!names.TryGetValue(name, out var known))
             {
                 // Beyond the caps a name is neither remembered nor held against the request.
-                if (names.Count >= MaxNamesPerServer || _names >= MaxNames) continue;
+                if (names.Count >= MaxNamesPerServer || _names[(int)kind] >= MaxNames) continue;
                 unknown++;
                 names[name] = new NameUse(client);
-                _names++;
+                _names[(int)kind]++;
             }
             else if (!known.Known)
             {
+                // A second client's first use still counts; from then on the name is shared, not a secret.
+                unknown++;
                 if (known.FirstClient != client) known.ManyClients = true;
-                else unknown++;
             }
         }
         foreach (var name in setByServer)
         {
             if (!names.TryGetValue(name, out var known))
             {
-                if (names.Count >= MaxNamesPerServer || _names >= MaxNames) continue;
+                if (names.Count >= MaxNamesPerServer || _names[(int)kind] >= MaxNames) continue;
                 names[name] = known = new NameUse(client);
-                _names++;
+                _names[(int)kind]++;
             }
             known.SetByServer = true;
         }
