@@ -114,7 +114,7 @@ public static class HoldOut
         var scorer = new SiteAdaptiveScorer(model.CreateScorer(), new ServerBaselines());
         return test.OrderBy(d => d.TimestampMicros).Select(d =>
         {
-            var verdict = scorer.Judge(d.Features, d.Server, d.ServerPort);
+            var verdict = scorer.Judge(d.Features, d.Server, d.ServerPort, d.Path);
             return (ScoredTransaction.Of(d.Label!, verdict), verdict);
         }).ToList();
     }
@@ -123,7 +123,7 @@ public static class HoldOut
     public static AnomalyModel Train(IReadOnlyList<LabelledTransaction> data, string name, double targetFalsePositiveRate, int seed = 1)
     {
         var ordered = data.OrderBy(d => d.TimestampMicros).ToList();
-        var examples = SiteAdaptiveScorer.Contexts(ordered.Select(d => (d.Features, d.Server, d.ServerPort, d.Label is null || d.Label.IsBenign)));
+        var examples = SiteAdaptiveScorer.Contexts(ordered.Select(d => (d.Features, d.Server, d.ServerPort, d.Path, d.Label is null || d.Label.IsBenign)));
         var benign = new List<AnomalyModel.TrainingExample>();
         var attacks = new List<(AnomalyModel.TrainingExample, string)>();
         for (var i = 0; i < ordered.Count; i++)

@@ -8,7 +8,7 @@ using TrafficSensor.Pipeline;
 namespace TrafficSensor.Evaluation;
 
 /// <summary>One request's features with its label (null when the capture's labels do not name it) and its server.</summary>
-public sealed record LabelledTransaction(FeatureVector Features, Label? Label, long TimestampMicros, IpAddress Server, ushort ServerPort);
+public sealed record LabelledTransaction(FeatureVector Features, Label? Label, long TimestampMicros, IpAddress Server, ushort ServerPort, string Path);
 
 /// <summary>
 /// Labelled captures turned into features, the way the sensor computes them live: each capture is
@@ -31,7 +31,7 @@ public static class LabelledCorpus
         new SensorPipeline(options ?? new SensorOptions(), collector, collectFeatures: true).Replay(CaptureFileSet.Resolve(captures));
         return collector.Records.OrderBy(r => r.Transaction.TimestampMicros)
             .Where(r => r.Features is not null && r.Transaction.Request is not null)
-            .Select(r => new LabelledTransaction(r.Features!, labels?.Take(r), r.Transaction.TimestampMicros, r.ServerAddress, r.ServerPort))
+            .Select(r => new LabelledTransaction(r.Features!, labels?.Take(r), r.Transaction.TimestampMicros, r.ServerAddress, r.ServerPort, FeatureExtractor.RequestPath(r.Transaction)))
             .ToList();
     }
 

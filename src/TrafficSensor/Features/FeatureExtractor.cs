@@ -51,6 +51,14 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static readonly string[] ScriptExtensions = [".php", ".php5", ".phtml", ".jsp", ".jspx", ".asp", ".aspx", ".ashx", ".asmx", ".cgi", ".pl", ".cfm"];
     private static readonly string[] StaticExtensions = [".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".css", ".js", ".woff", ".woff2", ".ttf", ".txt", ".pdf", ".map"];
 
+    /// <summary>The request's path without its query, lower-cased: what behaviour state and baselines are keyed by.</summary>
+    public static string RequestPath(HttpTransaction tx)
+    {
+        var target = tx.Request?.Target ?? "";
+        var q = target.IndexOf('?');
+        return (q >= 0 ? target[..q] : target).ToLowerInvariant();
+    }
+
     public FeatureVector Extract(HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort)
     {
         var v = new FeatureVector();
@@ -59,7 +67,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         var response = tx.Response;
         var target = request?.Target ?? "";
         var q = target.IndexOf('?');
-        var path = (q >= 0 ? target[..q] : target).ToLowerInvariant();
+        var path = RequestPath(tx);
         var query = q >= 0 ? target[(q + 1)..] : "";
         var requestBody = request?.Body ?? [];
         var responseBody = response?.Body ?? [];

@@ -10,7 +10,7 @@ internal sealed class TransactionAnalyzer(FeatureExtractor extractor, SiteAdapti
     public TransactionRecord Analyze(TransactionRecord record)
     {
         var features = extractor.Extract(record.Transaction, record.ClientAddress, record.ServerAddress, record.ServerPort);
-        var verdict = scorer?.Judge(features, record.ServerAddress, record.ServerPort);
+        var verdict = scorer?.Judge(features, record.ServerAddress, record.ServerPort, FeatureExtractor.RequestPath(record.Transaction));
         return record with { Features = features, Verdict = verdict };
     }
 }
