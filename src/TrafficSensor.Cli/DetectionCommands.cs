@@ -1,11 +1,8 @@
-using System.Collections.Concurrent;
 using CommandLine;
 using Spectre.Console;
 using TrafficSensor.Capture;
 using TrafficSensor.Detection;
-using TrafficSensor.Features;
-using TrafficSensor.Output;
-using TrafficSensor.Pipeline;
+using TrafficSensor.Evaluation;
 
 namespace TrafficSensor.Cli;
 
@@ -31,20 +28,26 @@ public sealed class TrainOptions
     public string? Name { get; set; }
 }
 
-[Verb("evaluate", HelpText = "Score labelled lab captures and print precision, recall, false-positive rate and ROC AUC per family.")]
+[Verb("evaluate", HelpText = "Score labelled captures and print precision, recall and false positives per benign transaction, per family and variant; or hold whole applications, variants or families out of training.")]
 public sealed class EvaluateOptions
 {
-    [Option("pcap", Required = true, Min = 1)] public IEnumerable<string> Pcaps { get; set; } = [];
-    [Option("labels", Required = true, Min = 1)] public IEnumerable<string> Labels { get; set; } = [];
+    [Option("pcap", HelpText = "Labelled captures to test on (with --labels).")] public IEnumerable<string> Pcaps { get; set; } = [];
+    [Option("labels", HelpText = "Label files of --pcap (and of --train-* captures).")] public IEnumerable<string> Labels { get; set; } = [];
+    [Option("data", HelpText = "Directories (or captures) of labelled captures: every NAME.pcap with NAME.labels.jsonl beside it, each replayed on its own.")]
+    public IEnumerable<string> Data { get; set; } = [];
     [Option("model", HelpText = "Model file (default: the bundled models/default.zip).")] public string? Model { get; set; }
 
-    [Option("leave-one-family-out", HelpText = "For every family: train on --train-* without that family, then test on it.")]
+    [Option("leave-one-out", HelpText = "app, variant or family: for each, train both detectors on the rest of the data without it and test on it.")]
+    public HoldOutKind? LeaveOneOut { get; set; }
+
+    [Option("leave-one-family-out", HelpText = "Same as --leave-one-out family, training on --train-* and testing on --pcap.")]
     public bool LeaveOneFamilyOut { get; set; }
 
     [Option("train-benign", HelpText = "With --leave-one-family-out: benign training captures.")] public IEnumerable<string> TrainBenign { get; set; } = [];
     [Option("train-attacks", HelpText = "With --leave-one-family-out: labelled web-shell training captures.")] public IEnumerable<string> TrainAttacks { get; set; } = [];
     [Option("train-labels", HelpText = "With --leave-one-family-out: labels of the training captures.")] public IEnumerable<string> TrainLabels { get; set; } = [];
-    [Option("target-fpr", Default = 1e-3, HelpText = "With --leave-one-family-out: the calibration target, as in train.")] public double TargetFpr { get; set; }
+    [Option("target-fpr", Default = 1e-3, HelpText = "With a hold-out: the calibration target, as in train.")] public double TargetFpr { get; set; }
+    [Option("json", HelpText = "Also write the figures as JSON to this file.")] public string? Json { get; set; }
 }
 
 internal static class DetectionCommands
@@ -53,38 +56,8 @@ internal static class DetectionCommands
 
     public static AnomalyModel LoadModel(string? path) => AnomalyModel.Load(path ?? DefaultModelPath);
 
-    /// <summary>Collects records in memory (features and verdicts), for training and evaluation.</summary>
-    private sealed class Collector : ITransactionOutput
-    {
-        public readonly ConcurrentQueue<TransactionRecord> Records = new();
-        public void Write(TransactionRecord record) => Records.Enqueue(record);
-        public void Flush() { }
-    }
-
-    /// <summary>Replays captures, computing features only, and returns each request's features with its label (null when unlabelled).</summary>
-    private static List<(FeatureVector Features, LabelSet.Label? Label)> Featurise(IEnumerable<string> paths, LabelSet? labels)
-    {
-        var collector = new Collector();
-        new SensorPipeline(new SensorOptions(), collector, collectFeatures: true).Replay(CaptureFileSet.Resolve(paths));
-        return collector.Records.OrderBy(r => r.Transaction.TimestampMicros)
-            .Where(r => r.Features is not null && r.Transaction.Request is not null)
-            .Select(r => (r.Features!, labels?.Take(r)))
-            .ToList();
-    }
-
-    private static (List<FeatureVector> Benign, List<(FeatureVector, string)> Attacks, int Unused) Split(List<(FeatureVector Features, LabelSet.Label? Label)> rows, bool unlabelledAreBenign)
-    {
-        var benign = new List<FeatureVector>();
-        var attacks = new List<(FeatureVector, string)>();
-        var unused = 0;
-        foreach (var (features, label) in rows)
-        {
-            if (label is null) { if (unlabelledAreBenign) benign.Add(features); else unused++; }
-            else if (label.Family == "benign") benign.Add(features);
-            else attacks.Add((features, label.Family));
-        }
-        return (benign, attacks, unused);
-    }
+    /// <summary>Replays captures, computing features only, and labels each request (null when unlabelled).</summary>
+    private static List<LabelledTransaction> Featurise(IEnumerable<string> paths, LabelSet? labels) => LabelledCorpus.Featurise(paths, labels);
 
     public static int Train(TrainOptions o)
     {
@@ -98,11 +71,13 @@ internal static class DetectionCommands
             return Console.Fail(e.Message, ExitCodes.UnusableInput);
         }
         if (o.Attacks.Any() && labels is null) return Console.Fail("--attacks needs --labels naming each transaction's family", ExitCodes.Usage);
-        var (benign, attacks, unused) = Split(Featurise(o.Benign.Concat(o.Attacks), labels), unlabelledAreBenign: labels is null);
+        var rows = Featurise(o.Benign.Concat(o.Attacks), labels);
+        // Without labels every transaction is benign; with labels, unlabelled ones are left out.
+        var used = labels is null ? rows : rows.Where(r => r.Label is not null).ToList();
         AnomalyModel model;
         try
         {
-            model = AnomalyModel.Train(benign, o.Name ?? Path.GetFileNameWithoutExtension(o.Out), o.TargetFpr, attacks: attacks.Count > 0 ? attacks : null);
+            model = HoldOut.Train(used, o.Name ?? Path.GetFileNameWithoutExtension(o.Out), o.TargetFpr);
         }
         catch (ModelException e)
         {
@@ -111,7 +86,7 @@ internal static class DetectionCommands
         model.Save(o.Out);
         var m = model.Metadata;
         System.Console.Error.WriteLine($"trafficsensor: trained '{model.Name}' on {m.TrainingRows} benign transactions " +
-            $"(threshold {model.Threshold:0.######} for a false-positive rate of {o.TargetFpr:0.####} on {m.CalibrationRows} held-back ones; {unused} unlabelled left out)" +
+            $"(threshold {model.Threshold:0.######} for a false-positive rate of {o.TargetFpr:0.####} on {m.CalibrationRows} held-back ones; {rows.Count - used.Count} unlabelled left out)" +
             (m.ClassifierThreshold is { } ct ? $"; classifier on {m.ClassifierPositives} web-shell transactions of {string.Join(", ", m.ClassifierFamilies ?? [])} (threshold {ct:0.######})" : "") +
             $" -> {o.Out}");
         return ExitCodes.Ok;
@@ -119,20 +94,50 @@ internal static class DetectionCommands
 
     public static int Evaluate(EvaluateOptions o)
     {
-        LabelSet labels;
+        List<LabelledTransaction> test;
         try
         {
-            labels = LabelSet.Load(o.Labels);
+            if (!o.Data.Any() && !o.Pcaps.Any()) return Console.Fail("evaluate needs labelled captures: --data DIR... or --pcap FILE... --labels FILE...", ExitCodes.Usage);
+            if (o.Pcaps.Any() && !o.Labels.Any()) return Console.Fail("--pcap needs --labels", ExitCodes.Usage);
+            test = o.Pcaps.Any() ? Featurise(o.Pcaps, LabelSet.Load(o.Labels)) : [];
+            if (o.Data.Any())
+            {
+                test.AddRange(LabelledCorpus.Load(o.Data, out var skipped));
+                foreach (var s in skipped) Console.Warn($"{s}: no labels beside it (NAME.labels.jsonl), skipped");
+            }
         }
         catch (FormatException e)
         {
             return Console.Fail(e.Message, ExitCodes.UnusableInput);
         }
-        var rows = Featurise(o.Pcaps, labels);
-        var unlabelled = rows.Count(r => r.Label is null);
-        var labelled = rows.Where(r => r.Label is not null).ToList();
+        var unlabelled = test.Count(r => r.Label is null);
+        if (unlabelled > 0) Console.Warn($"{unlabelled} transactions had no label");
 
-        if (o.LeaveOneFamilyOut) return LeaveOneFamilyOut(o, labelled);
+        if (o.LeaveOneFamilyOut || o.LeaveOneOut is not null)
+        {
+            var kind = o.LeaveOneOut ?? HoldOutKind.Family;
+            List<HoldOutResult> results;
+            try
+            {
+                if (o.LeaveOneFamilyOut)
+                {
+                    if (!o.TrainLabels.Any()) return Console.Fail("--leave-one-family-out needs --train-benign, --train-attacks and --train-labels", ExitCodes.Usage);
+                    var training = Featurise(o.TrainBenign.Concat(o.TrainAttacks), LabelSet.Load(o.TrainLabels)).Where(r => r.Label is not null).ToList();
+                    results = HoldOut.RunAgainst(training, test, kind, o.TargetFpr);
+                }
+                else
+                {
+                    results = HoldOut.Run(test, kind, o.TargetFpr, progress: g => Console.Info($"holding out {kind.ToString().ToLowerInvariant()} {g}"));
+                }
+            }
+            catch (ModelException e)
+            {
+                return Console.Fail(e.Message, ExitCodes.UnusableInput);
+            }
+            EvaluationPrinter.Print(kind, results, AnsiConsole.Console);
+            if (o.Json is not null) EvaluationPrinter.WriteJson(o.Json, kind, results);
+            return ExitCodes.Ok;
+        }
 
         AnomalyModel model;
         try
@@ -143,83 +148,9 @@ internal static class DetectionCommands
         {
             return Console.Fail(e.Message, ExitCodes.UnusableInput);
         }
-        var scorer = model.CreateScorer();
-        var scored = labelled.Select(r => Scored(r.Label!, scorer.Score(r.Features))).ToList();
-        EvaluationReport.Compute(scored, model).Print(AnsiConsole.Console);
-        if (unlabelled > 0) Console.Warn($"{unlabelled} transactions had no label");
+        var report = EvaluationReport.Compute(HoldOut.JudgeInOrder(model, test.Where(r => r.Label is not null)).Select(j => j.Scored).ToList());
+        EvaluationPrinter.Print(model, report, AnsiConsole.Console);
+        if (o.Json is not null) EvaluationPrinter.WriteJson(o.Json, report);
         return ExitCodes.Ok;
-    }
-
-    private static (string Family, string Session, float Score, bool Alert) Scored(LabelSet.Label label, Verdict verdict) =>
-        (label.Family, $"{label.Family} {label.SrcIp}", Math.Max(verdict.Score / verdict.Threshold, (verdict.Probability ?? 0) / (verdict.ClassifierThreshold ?? 1)), verdict.Alert);
-
-    private static int LeaveOneFamilyOut(EvaluateOptions o, List<(FeatureVector Features, LabelSet.Label? Label)> test)
-    {
-        if (!o.TrainLabels.Any()) return Console.Fail("--leave-one-family-out needs --train-benign, --train-attacks and --train-labels", ExitCodes.Usage);
-        var (benign, attacks, _) = Split(Featurise(o.TrainBenign.Concat(o.TrainAttacks), LabelSet.Load(o.TrainLabels)), unlabelledAreBenign: false);
-        var table = new Table().AddColumn("held-out family").AddColumn(new TableColumn("transactions").RightAligned()).AddColumn(new TableColumn("recall").RightAligned())
-            .AddColumn(new TableColumn("sessions caught").RightAligned()).AddColumn(new TableColumn("benign FPR").RightAligned());
-        foreach (var family in test.Select(r => r.Label!.Family).Where(f => f != "benign").Distinct().Order())
-        {
-            var model = AnomalyModel.Train(benign, $"without-{family}", o.TargetFpr, attacks: attacks.Where(a => a.Item2 != family).ToList());
-            var scorer = model.CreateScorer();
-            var rows = test.Where(r => r.Label!.Family == family || r.Label.Family == "benign").Select(r => Scored(r.Label!, scorer.Score(r.Features))).ToList();
-            var report = EvaluationReport.Compute(rows, model);
-            var f = report.Families.Single();
-            table.AddRow(Markup.Escape(family), $"{f.Transactions}", $"{(double)f.Caught / f.Transactions:P1}", $"{f.SessionsCaught}/{f.Sessions}", $"{report.FalsePositiveRate:P3}");
-        }
-        AnsiConsole.Console.Write(table);
-        return ExitCodes.Ok;
-    }
-}
-
-/// <summary>Precision, recall, false-positive rate and ROC AUC, overall and per family, and session recall.</summary>
-internal sealed record EvaluationReport(string Model, float Threshold, int Benign, int FalsePositives, int Malicious, int TruePositives, double RocAuc,
-    IReadOnlyList<(string Family, int Transactions, int Caught, int Sessions, int SessionsCaught, double Auc)> Families)
-{
-    public double Precision => TruePositives + FalsePositives == 0 ? 0 : (double)TruePositives / (TruePositives + FalsePositives);
-    public double Recall => Malicious == 0 ? 0 : (double)TruePositives / Malicious;
-    public double FalsePositiveRate => Benign == 0 ? 0 : (double)FalsePositives / Benign;
-
-    public static EvaluationReport Compute(List<(string Family, string Session, float Score, bool Alert)> rows, AnomalyModel model)
-    {
-        var benign = rows.Where(r => r.Family == "benign").ToList();
-        var malicious = rows.Where(r => r.Family != "benign").ToList();
-        var families = malicious.GroupBy(r => r.Family).OrderBy(g => g.Key).Select(g => (
-            g.Key, g.Count(), g.Count(r => r.Alert),
-            g.Select(r => r.Session).Distinct().Count(),
-            g.GroupBy(r => r.Session).Count(s => s.Any(r => r.Alert)),
-            RocAucOf(g.Select(r => r.Score).ToList(), benign.Select(r => r.Score).ToList()))).ToList();
-        return new EvaluationReport(model.Name, model.Threshold, benign.Count, benign.Count(r => r.Alert), malicious.Count, malicious.Count(r => r.Alert),
-            RocAucOf(malicious.Select(r => r.Score).ToList(), benign.Select(r => r.Score).ToList()), families);
-    }
-
-    /// <summary>ROC AUC as the probability that a malicious score exceeds a benign one (ties count half).</summary>
-    private static double RocAucOf(List<float> positives, List<float> negatives)
-    {
-        if (positives.Count == 0 || negatives.Count == 0) return double.NaN;
-        var all = positives.Select(s => (Score: s, Positive: true)).Concat(negatives.Select(s => (Score: s, Positive: false))).OrderBy(x => x.Score).ToList();
-        double rankSum = 0;
-        for (var i = 0; i < all.Count;)
-        {
-            var j = i;
-            while (j < all.Count && all[j].Score == all[i].Score) j++;
-            var rank = (i + j + 1) / 2.0; // average rank of the tie group, 1-based
-            for (var k = i; k < j; k++) if (all[k].Positive) rankSum += rank;
-            i = j;
-        }
-        return (rankSum - positives.Count * (positives.Count + 1) / 2.0) / ((double)positives.Count * negatives.Count);
-    }
-
-    public void Print(IAnsiConsole console)
-    {
-        console.MarkupLine(Markup.Escape($"model {Model}, threshold {Threshold:0.######}"));
-        console.MarkupLine(Markup.Escape($"benign transactions {Benign:N0}, false positives {FalsePositives:N0} (rate {FalsePositiveRate:P3}); malicious {Malicious:N0}, caught {TruePositives:N0}"));
-        console.MarkupLine(Markup.Escape($"precision {Precision:P2}  recall {Recall:P2}  ROC AUC {RocAuc:0.0000}"));
-        var table = new Table().AddColumn("family").AddColumn(new TableColumn("transactions").RightAligned()).AddColumn(new TableColumn("recall").RightAligned())
-            .AddColumn(new TableColumn("sessions caught").RightAligned()).AddColumn(new TableColumn("ROC AUC").RightAligned());
-        foreach (var f in Families)
-            table.AddRow(Markup.Escape(f.Family), $"{f.Transactions}", $"{(double)f.Caught / f.Transactions:P1}", $"{f.SessionsCaught}/{f.Sessions}", $"{f.Auc:0.0000}");
-        console.Write(table);
     }
 }

@@ -29,6 +29,8 @@ internal static class Console
     }
 
     public static void Warn(string message) => System.Console.Error.WriteLine($"trafficsensor: warning: {message}");
+
+    public static void Info(string message) => System.Console.Error.WriteLine($"trafficsensor: {message}");
 }
 
 /// <summary>An output path where "-" means standard output.</summary>

@@ -17,8 +17,10 @@ public sealed class ModelException(string message, Exception? inner = null) : Ex
 public readonly record struct Reason(string Feature, float Value, float Normal, float? ServerNormal = null, long ServerTransactions = 0);
 
 /// <summary>The anomaly verdict on one transaction.</summary>
+/// <param name="Kind">What an alert is most likely part of (null when not alerting).</param>
+/// <param name="Resembles">The web-shell family of the training data an alert is closest to, when the model knows families.</param>
 public sealed record Verdict(float Score, float Threshold, bool Alert, IReadOnlyList<Reason> Reasons, string Model,
-    float? Probability = null, float? ClassifierThreshold = null, string? Detector = null);
+    float? Probability = null, float? ClassifierThreshold = null, string? Detector = null, AlertKind? Kind = null, string? Resembles = null);
 
 /// <summary>
 /// An ML.NET RandomizedPca anomaly model of benign transactions. Features are standardised with the
@@ -103,6 +105,9 @@ public sealed class AnomalyModel
         float Threshold, double TargetFalsePositiveRate, int Rank, int TrainingRows, int CalibrationRows, DateTime CreatedUtc,
         float? ClassifierThreshold = null, int ClassifierPositives = 0, string[]? ClassifierFamilies = null)
     {
+        /// <summary>Each training family's mean standardised features: an alert names the family it is nearest to.</summary>
+        public Dictionary<string, float[]>? FamilyCentroids { get; init; }
+
         /// <summary>Training means of the features as computed (Mean and Scale are of their compressed values): the "normal" of explanations.</summary>
         public float[]? RawMean { get; init; }
     }
@@ -131,7 +136,16 @@ public sealed class AnomalyModel
     /// <param name="attacks">Labelled web-shell transactions (with their family): when given, a FastTree classifier is
     /// trained beside the anomaly model and each alerts on its own calibrated threshold.</param>
     public static AnomalyModel Train(IReadOnlyList<FeatureVector> benign, string name, double targetFalsePositiveRate = 1e-3, int seed = 1,
-        IReadOnlyList<(FeatureVector Features, string Family)>? attacks = null)
+        IReadOnlyList<(FeatureVector Features, string Family)>? attacks = null) =>
+        Train(benign.Select(v => new TrainingExample(v)).ToList(), name, targetFalsePositiveRate, seed,
+            attacks?.Select(a => (new TrainingExample(a.Features), a.Family)).ToList());
+
+    /// <summary>
+    /// Trains on examples that carry the site centre their server had learned when they were seen (see
+    /// <see cref="SiteAdaptiveScorer.Contexts"/>), so the model is fitted to what it will be given.
+    /// </summary>
+    public static AnomalyModel Train(IReadOnlyList<TrainingExample> benign, string name, double targetFalsePositiveRate, int seed,
+        IReadOnlyList<(TrainingExample Example, string Family)>? attacks)
     {
         if (benign.Count < 50) throw new ModelException($"too little benign traffic to train on: {benign.Count} transactions (at least 50)");
         var random = new Random(seed);
@@ -146,19 +160,23 @@ public sealed class AnomalyModel
         var rawMean = new float[n];
         for (var i = 0; i < n; i++)
         {
-            rawMean[i] = (float)training.Average(v => (double)v.Values[i]);
-            var values = training.Select(v => (double)Compress(v.Values[i])).ToList();
+            rawMean[i] = (float)training.Average(v => (double)v.Features.Values[i]);
+            var values = training.Select(v => (double)Compress(v.Features.Values[i])).ToList();
             var m = values.Average();
             var sd = Math.Sqrt(values.Sum(x => (x - m) * (x - m)) / Math.Max(1, values.Count - 1));
             mean[i] = (float)m;
-            scale[i] = (float)Math.Max(sd, 0.05 * (1 + Math.Abs(m))); // floored: constant features still register
+            // Floored deviations: an evidence feature that never occurs in benign traffic must stand out
+            // when it does (a tight floor); a descriptive one that happened not to vary on the training
+            // sites must not make every other site's ordinary difference an alert (a floor of half a
+            // unit of log-compressed value: a count going from 0 to 1 is about 1.4 deviations).
+            scale[i] = (float)Math.Max(sd, FeatureSchema.IsEvidence(i) ? 0.05 * (1 + Math.Abs(m)) : DescriptiveScaleFloor);
         }
 
         var ml = new MLContext(seed);
-        var data = ml.Data.LoadFromEnumerable(training.Select(v => new Row { Features = Standardise(v.Values, mean, scale) }), Schema(n));
+        var data = ml.Data.LoadFromEnumerable(training.Select(v => new Row { Features = v.Standardise(mean, scale) }), Schema(n));
         // The principal subspace cannot be larger than the number of features that vary in the
         // training traffic; a small or uniform site has few, and too high a rank gives ML.NET NaNs.
-        var varying = Enumerable.Range(0, n).Count(i => training.Any(v => v.Values[i] != training[0].Values[i]));
+        var varying = Enumerable.Range(0, n).Count(i => training.Any(v => v.Features.Values[i] != training[0].Features.Values[i]));
         var rank = Math.Clamp(Math.Min(12, varying - 1), 1, n - 1);
         ITransformer? transformer = null;
         for (; transformer is null; rank = Math.Max(1, rank / 2))
@@ -183,13 +201,23 @@ public sealed class AnomalyModel
         ITransformer? classifier = null;
         if (attacks is { Count: >= 10 })
         {
-            var rows = training.Select(v => new LabeledRow { Label = false, Features = Standardise(v.Values, mean, scale) })
-                .Concat(attacks.Select(a => new LabeledRow { Label = true, Features = Standardise(a.Features.Values, mean, scale) }));
+            var rows = training.Select(v => new LabeledRow { Label = false, Features = v.Standardise(mean, scale) })
+                .Concat(attacks.Select(a => new LabeledRow { Label = true, Features = a.Example.Standardise(mean, scale) }));
             var labelled = ml.Data.LoadFromEnumerable(rows, LabeledSchema(n));
             classifier = ml.BinaryClassification.Trainers.FastTree(labelColumnName: nameof(LabeledRow.Label), featureColumnName: nameof(LabeledRow.Features),
                 numberOfLeaves: 16, numberOfTrees: 100, minimumExampleCountPerLeaf: 5).Fit(labelled);
             provisional = provisional with
             {
+                FamilyCentroids = attacks.GroupBy(a => a.Family).ToDictionary(g => g.Key, g =>
+                {
+                    var centroid = new float[n];
+                    foreach (var (example, _) in g)
+                    {
+                        var z = example.Standardise(mean, scale);
+                        for (var i = 0; i < n; i++) centroid[i] += z[i] / g.Count();
+                    }
+                    return centroid;
+                }),
                 ClassifierThreshold = float.PositiveInfinity,
                 ClassifierPositives = attacks.Count,
                 ClassifierFamilies = attacks.Select(a => a.Family).Distinct().Order().ToArray(),
@@ -198,13 +226,22 @@ public sealed class AnomalyModel
 
         var model = new AnomalyModel(ml, transformer, classifier, provisional);
         var scorer = model.CreateScorer();
-        var verdicts = calibration.Select(v => scorer.Score(v)).ToList();
+        var verdicts = calibration.Select(v => scorer.Score(v.Features, v.SiteCentre, v.SiteWeight)).ToList();
         var threshold = Calibrate(verdicts.Select(v => v.Score), targetFalsePositiveRate);
         // The classifier must also be more sure than not: on benign traffic its probabilities are
         // mostly exactly 0, so the calibration quantile alone can be 0 and would pass anything.
         float? classifierThreshold = classifier is null ? null : Math.Max(0.5f, Calibrate(verdicts.Select(v => v.Probability ?? 0), targetFalsePositiveRate));
         return new AnomalyModel(ml, transformer, classifier, provisional with { Threshold = threshold, ClassifierThreshold = classifierThreshold });
     }
+
+    /// <summary>A transaction to train on, with its server's learned centre when it was seen (null: none yet).</summary>
+    public sealed record TrainingExample(FeatureVector Features, float[]? SiteCentre = null, float SiteWeight = 0)
+    {
+        internal float[] Standardise(float[] mean, float[] scale) => AnomalyModel.Standardise(Features.Values, mean, scale, SiteCentre, SiteWeight);
+    }
+
+    /// <summary>The smallest deviation of a descriptive feature, in log-compressed units.</summary>
+    public const double DescriptiveScaleFloor = 0.5;
 
     /// <summary>The smallest threshold that leaves at most a share <paramref name="rate"/> of held-back benign scores at or above it.</summary>
     private static float Calibrate(IEnumerable<float> benignScores, double rate)
@@ -299,10 +336,18 @@ public sealed class AnomalyModel
             _classifier = classifier;
         }
 
-        public Verdict Score(FeatureVector features)
+        /// <summary>Scores a transaction against the training data's normal.</summary>
+        public Verdict Score(FeatureVector features) => Score(features, default, 0);
+
+        /// <summary>
+        /// Scores a transaction with descriptive features centred on a blend of the training data's mean and
+        /// <paramref name="siteCentre"/> (the server's own mean of compressed values), weighted <paramref name="siteWeight"/>
+        /// (0..1). Evidence features keep the training centre: they mean the same on every site.
+        /// </summary>
+        public Verdict Score(FeatureVector features, ReadOnlySpan<float> siteCentre, double siteWeight)
         {
             var m = _model.Metadata;
-            _row.Features = Standardise(features.Values, m.Mean, m.Scale);
+            _row.Features = Standardise(features.Values, m.Mean, m.Scale, siteCentre, (float)siteWeight);
             var score = _model.Residual(_row.Features);
             if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
@@ -318,31 +363,57 @@ public sealed class AnomalyModel
             var classified = probability is { } p && p >= m.ClassifierThreshold;
             var alert = anomalous || classified;
             var detector = anomalous && classified ? "both" : anomalous ? "anomaly" : classified ? "classifier" : null;
-            return new Verdict(score, m.Threshold, alert, alert ? Explain(features, _row.Features, m) : [], m.Name, probability, m.ClassifierThreshold, detector);
+            if (!alert) return new Verdict(score, m.Threshold, false, [], m.Name, probability, m.ClassifierThreshold);
+            var resembles = Nearest(m.FamilyCentroids, _row.Features);
+            return new Verdict(score, m.Threshold, true, Explain(features, _row.Features, m), m.Name, probability, m.ClassifierThreshold, detector,
+                AlertKinds.Of(features, resembles), resembles);
+        }
+
+        /// <summary>The family whose training centroid is nearest (Euclidean, in standardised units).</summary>
+        private static string? Nearest(Dictionary<string, float[]>? centroids, float[] z)
+        {
+            if (centroids is null) return null;
+            string? best = null;
+            var bestDistance = double.MaxValue;
+            foreach (var (family, centroid) in centroids)
+            {
+                double d = 0;
+                for (var i = 0; i < z.Length && i < centroid.Length; i++) d += (z[i] - centroid[i]) * (z[i] - centroid[i]);
+                if (d < bestDistance) (best, bestDistance) = (family, d);
+            }
+            return best;
         }
 
         /// <summary>The features furthest from normal, in standard deviations: the reasons an analyst reads first.</summary>
         private static List<Reason> Explain(FeatureVector raw, float[] standardised, ModelMetadata m) =>
             Enumerable.Range(0, standardised.Length)
-                .OrderByDescending(i => Math.Abs(standardised[i]))
+                .Where(i => Suspicious[i] * standardised[i] >= 2)
+                .OrderByDescending(i => FeatureSchema.IsEvidence(i))
+                .ThenByDescending(i => Math.Abs(standardised[i]))
                 .Take(4)
-                .Where(i => Math.Abs(standardised[i]) >= 2)
                 .Select(i => new Reason(FeatureSchema.Names[i], raw.Values[i], m.RawMean?[i] ?? m.Mean[i]))
                 .ToList();
     }
 
-    /// <summary>
-    /// Lengths and counts are heavy-tailed on real sites (analytics beacons carry 1 KB query strings,
-    /// CSS combiners 40 parameters) but narrow in any one training capture: compressing every feature
-    /// with sign(x)·log(1 + |x|) before standardising keeps a long URL a few deviations out, not a
-    /// hundred, while a feature that is always 0 in benign traffic still stands out when it is 1.
-    /// </summary>
-    private static float Compress(float x) => MathF.CopySign(MathF.Log(1 + MathF.Abs(x)), x);
+    private static float Compress(float x) => FeatureScaling.Compress(x);
 
-    private static float[] Standardise(float[] values, float[] mean, float[] scale)
+    /// <summary>
+    /// The direction in which each feature's deviation points to a web shell (+1: more, −1: less): a reason
+    /// says "few other clients use this path", never "the parameter entropy is lower than usual".
+    /// </summary>
+    private static readonly int[] Suspicious = FeatureSchema.Names.Select(n => n is "path_other_clients" ? -1 : 1).ToArray();
+
+    private static readonly bool[] Evidence = Enumerable.Range(0, FeatureSchema.Count).Select(FeatureSchema.IsEvidence).ToArray();
+
+    internal static float[] Standardise(float[] values, float[] mean, float[] scale, ReadOnlySpan<float> siteCentre = default, float siteWeight = 0)
     {
         var z = new float[values.Length];
-        for (var i = 0; i < values.Length; i++) z[i] = Math.Clamp((Compress(values[i]) - mean[i]) / scale[i], -100f, 100f);
+        var site = siteCentre.Length == values.Length && siteWeight > 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var centre = site && !Evidence[i] ? (1 - siteWeight) * mean[i] + siteWeight * siteCentre[i] : mean[i];
+            z[i] = Math.Clamp((Compress(values[i]) - centre) / scale[i], -100f, 100f);
+        }
         return z;
     }
 

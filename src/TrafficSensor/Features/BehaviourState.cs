@@ -15,20 +15,34 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     private readonly Dictionary<(IpAddress, ushort, string), PathStats> _paths = new();
     private readonly Dictionary<(IpAddress, IpAddress, ushort, string), SessionStats> _sessions = new();
     private readonly Dictionary<(IpAddress, ushort), long> _serverRequests = new();
-    private readonly Dictionary<(IpAddress, ushort), Dictionary<string, CookieName>> _cookies = new();
-    private const int MaxCookieNamesPerServer = 256;
-    /// <summary>Cookie names remembered over all servers: a spray of random names stops here.</summary>
-    private const int MaxCookieNames = 65_536;
-    private int _cookieNames;
+    private readonly Dictionary<(IpAddress, ushort, NameKind), Dictionary<string, NameUse>> _vocabulary = new();
+    private readonly Dictionary<(IpAddress, IpAddress, ushort), ClientErrors> _clientErrors = new();
+    private const int MaxNamesPerServer = 256;
+    /// <summary>Names of one kind remembered over all servers: a spray of random names stops here.</summary>
+    private const int MaxNames = 65_536;
+    private readonly int[] _names = new int[Enum.GetValues<NameKind>().Length];
 
-    /// <summary>How a server's cookie name became known: set by the server, or sent by more than one client.</summary>
-    private sealed class CookieName(IpAddress firstClient)
+    /// <summary>The kinds of names a server's clients use, each learned on its own.</summary>
+    public enum NameKind : byte { Cookie, Header, Parameter, Method }
+
+    /// <summary>How a name became known on a server: set by the server (cookies), or used by more than one client.</summary>
+    private sealed class NameUse(IpAddress firstClient)
     {
         public readonly IpAddress FirstClient = firstClient;
         public bool SetByServer;
         public bool ManyClients;
         public bool Known => SetByServer || ManyClients;
     }
+
+    /// <summary>Distinct paths a client was refused (4xx) on one server: a scanner guesses, a user follows links.</summary>
+    private sealed class ClientErrors
+    {
+        public long LastSeenMicros;
+        public readonly HashSet<int> Paths = new();
+    }
+
+    /// <summary>Distinct refused paths remembered per client and server: enough to tell a sweep from a broken link.</summary>
+    public const int MaxErrorPathsTracked = 64;
 
     /// <summary>Requests a server must have answered before a path's novelty means anything: a capture of a
     /// server never seen before starts with every path new, which is ignorance, not evidence.</summary>
@@ -39,7 +53,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     public long Evictions { get; private set; }
 
     /// <summary>Approximate memory held, for reports: entries times their typical size.</summary>
-    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 160L + _cookieNames * 120L; } }
+    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 160L + _names.Sum() * 120L + _clientErrors.Count * 400L; } }
 
     public sealed class PathStats
     {
@@ -58,12 +72,14 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         public long Requests;
         public double IntervalMean;
         public double IntervalM2;
+        /// <summary>Earlier transactions of the session that carried direct evidence of a web shell.</summary>
+        public int Evidence;
     }
 
     /// <summary>Reads what was known before this transaction, then records it.</summary>
     public (PathSnapshot Path, SessionSnapshot Session) Observe(IpAddress client, IpAddress server, ushort port, string path,
         long nowMicros, bool post, bool hasForeignReferer, long responseSize,
-        IReadOnlyList<string>? requestCookies = null, IReadOnlyList<string>? setCookies = null)
+        IReadOnlyList<string>? requestCookies = null, IReadOnlyList<string>? setCookies = null, RequestNames names = default, int status = 0)
     {
         lock (_lock)
         {
@@ -85,11 +101,22 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             var serverRequests = _serverRequests.GetValueOrDefault((server, port));
             if (_serverRequests.Count < maxPaths || _serverRequests.ContainsKey((server, port))) _serverRequests[(server, port)] = serverRequests + 1;
             var sizeDeviation = p.Requests >= 5 ? Math.Abs(responseSize - p.SizeMean) / (Math.Sqrt(p.SizeM2 / (p.Requests - 1)) + 16) : 0;
-            var unknownCookies = ObserveCookies(client, server, port, requestCookies ?? [], setCookies ?? []);
+            var unknownCookies = ObserveNames(client, server, port, NameKind.Cookie, requestCookies ?? [], setCookies ?? []);
+            var unknownHeaders = ObserveNames(client, server, port, NameKind.Header, names.Headers ?? [], []);
+            var unknownParameters = ObserveNames(client, server, port, NameKind.Parameter, names.Parameters ?? [], []);
+            var unknownMethod = names.Method is null ? 0 : ObserveNames(client, server, port, NameKind.Method, [names.Method], []);
+            var errorPaths = ObserveErrors(client, server, port, path, nowMicros, status);
             var pathSnapshot = new PathSnapshot(p.Clients.Count, p.Requests,
-                p.Requests == 0 ? 0 : (double)p.Posts / p.Requests, p.Linked, sizeDeviation, serverRequests >= WarmServerRequests, unknownCookies);
+                p.Requests == 0 ? 0 : (double)p.Posts / p.Requests, p.Linked, sizeDeviation, serverRequests >= WarmServerRequests, unknownCookies)
+            {
+                UnknownHeaders = unknownHeaders,
+                UnknownParameters = unknownParameters,
+                UnknownMethod = unknownMethod > 0,
+                ClientErrorPaths = errorPaths,
+                SeenFromOtherClients = p.Clients.Count - (p.Clients.Contains(client) ? 1 : 0),
+            };
             var intervalCv = s.Requests >= 4 ? Math.Sqrt(s.IntervalM2 / (s.Requests - 2)) / (s.IntervalMean + 1e-3) : double.NaN;
-            var sessionSnapshot = new SessionSnapshot(s.Requests, intervalCv);
+            var sessionSnapshot = new SessionSnapshot(s.Requests, intervalCv, s.Evidence);
 
             // Record this transaction.
             p.Requests++;
@@ -114,46 +141,75 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         }
     }
 
-    /// <summary>
-    /// Counts the request's cookie names the server never set and no other client sent (a cookie-keyed
-    /// backdoor module's trigger, e.g. RGDoor's), then learns from this transaction. Bounded per server.
-    /// </summary>
-    private int ObserveCookies(IpAddress client, IpAddress server, ushort port, IReadOnlyList<string> requestCookies, IReadOnlyList<string> setCookies)
+    /// <summary>Records that the session's latest transaction carried direct evidence of a web shell (read by its later ones).</summary>
+    public void AddSessionEvidence(IpAddress client, IpAddress server, ushort port, string path)
     {
-        if (requestCookies.Count == 0 && setCookies.Count == 0) return 0;
-        if (!_cookies.TryGetValue((server, port), out var names))
+        lock (_lock)
+            if (_sessions.TryGetValue((client, server, port, path), out var s)) s.Evidence++;
+    }
+
+    /// <summary>
+    /// Counts the request's names of one kind that are not known on the server — never set by it (cookies)
+    /// and never used by another client — then learns from this transaction. A cookie a backdoor module
+    /// listens for (RGDoor), a web shell's parameter names and a tunnel's control header are used by the
+    /// attacker alone; an application's own names are used by all its clients. Bounded per server and overall.
+    /// </summary>
+    private int ObserveNames(IpAddress client, IpAddress server, ushort port, NameKind kind, IReadOnlyList<string> used, IReadOnlyList<string> setByServer)
+    {
+        if (used.Count == 0 && setByServer.Count == 0) return 0;
+        if (!_vocabulary.TryGetValue((server, port, kind), out var names))
         {
-            if (_cookies.Count >= maxPaths) return 0;
-            _cookies[(server, port)] = names = new Dictionary<string, CookieName>(StringComparer.Ordinal);
+            if (_vocabulary.Count >= maxPaths) return 0;
+            _vocabulary[(server, port, kind)] = names = new Dictionary<string, NameUse>(StringComparer.Ordinal);
         }
         var unknown = 0;
-        foreach (var name in requestCookies)
+        foreach (var name in used)
         {
             if (!names.TryGetValue(name, out var known))
             {
                 // Beyond the caps a name is neither remembered nor held against the request.
-                if (names.Count >= MaxCookieNamesPerServer || _cookieNames >= MaxCookieNames) continue;
+                if (names.Count >= MaxNamesPerServer || _names[(int)kind] >= MaxNames) continue;
                 unknown++;
-                names[name] = new CookieName(client);
-                _cookieNames++;
+                names[name] = new NameUse(client);
+                _names[(int)kind]++;
             }
             else if (!known.Known)
             {
+                // A second client's first use still counts; from then on the name is shared, not a secret.
                 unknown++;
                 if (known.FirstClient != client) known.ManyClients = true;
             }
         }
-        foreach (var name in setCookies)
+        foreach (var name in setByServer)
         {
             if (!names.TryGetValue(name, out var known))
             {
-                if (names.Count >= MaxCookieNamesPerServer || _cookieNames >= MaxCookieNames) continue;
-                names[name] = known = new CookieName(client);
-                _cookieNames++;
+                if (names.Count >= MaxNamesPerServer || _names[(int)kind] >= MaxNames) continue;
+                names[name] = known = new NameUse(client);
+                _names[(int)kind]++;
             }
             known.SetByServer = true;
         }
         return unknown;
+    }
+
+    /// <summary>Distinct paths this client has been refused (4xx) on this server, this one included.</summary>
+    private int ObserveErrors(IpAddress client, IpAddress server, ushort port, string path, long nowMicros, int status)
+    {
+        var key = (client, server, port);
+        _clientErrors.TryGetValue(key, out var errors);
+        if (status is >= 400 and < 500)
+        {
+            if (errors is null)
+            {
+                if (_clientErrors.Count >= maxSessions) EvictOldest(_clientErrors, e => e.LastSeenMicros);
+                _clientErrors[key] = errors = new ClientErrors();
+            }
+            if (errors.Paths.Count < MaxErrorPathsTracked) errors.Paths.Add(string.GetHashCode(path, StringComparison.Ordinal));
+        }
+        if (errors is null) return 0;
+        errors.LastSeenMicros = nowMicros;
+        return errors.Paths.Count;
     }
 
     private void EvictOldest<TKey, TValue>(Dictionary<TKey, TValue> map, Func<TValue, long> lastSeen) where TKey : notnull
@@ -166,6 +222,22 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
 }
 
 /// <param name="UnknownCookies">Cookie names of the request that the server never set and no other client sent before.</param>
-public readonly record struct PathSnapshot(int Clients, long Requests, double PostShare, bool Linked, double SizeDeviation, bool ServerWarm, int UnknownCookies = 0);
+public readonly record struct PathSnapshot(int Clients, long Requests, double PostShare, bool Linked, double SizeDeviation, bool ServerWarm, int UnknownCookies = 0)
+{
+    /// <summary>Request header names (beyond the common ones) no other client of this server sent.</summary>
+    public int UnknownHeaders { get; init; }
+    /// <summary>Query and form parameter names no other client of this server used.</summary>
+    public int UnknownParameters { get; init; }
+    /// <summary>A method other than GET, POST and HEAD that no other client of this server used.</summary>
+    public bool UnknownMethod { get; init; }
+    /// <summary>Distinct paths this client has been refused (4xx) on this server, this request included.</summary>
+    public int ClientErrorPaths { get; init; }
+    /// <summary>Other clients that requested this path before.</summary>
+    public int SeenFromOtherClients { get; init; }
+}
 
-public readonly record struct SessionSnapshot(long Requests, double IntervalCv);
+/// <param name="Evidence">Earlier transactions of this client's session on the path that carried direct evidence of a web shell.</param>
+public readonly record struct SessionSnapshot(long Requests, double IntervalCv, int Evidence = 0);
+
+/// <summary>The names a request uses, learned per server: unusual header names, parameter names, an unusual method.</summary>
+public readonly record struct RequestNames(IReadOnlyList<string>? Headers, IReadOnlyList<string>? Parameters, string? Method);

@@ -51,6 +51,14 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static readonly string[] ScriptExtensions = [".php", ".php5", ".phtml", ".jsp", ".jspx", ".asp", ".aspx", ".ashx", ".asmx", ".cgi", ".pl", ".cfm"];
     private static readonly string[] StaticExtensions = [".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".css", ".js", ".woff", ".woff2", ".ttf", ".txt", ".pdf", ".map"];
 
+    /// <summary>The request's path without its query, lower-cased: what behaviour state and baselines are keyed by.</summary>
+    public static string RequestPath(HttpTransaction tx)
+    {
+        var target = tx.Request?.Target ?? "";
+        var q = target.IndexOf('?');
+        return (q >= 0 ? target[..q] : target).ToLowerInvariant();
+    }
+
     public FeatureVector Extract(HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort)
     {
         var v = new FeatureVector();
@@ -59,7 +67,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         var response = tx.Response;
         var target = request?.Target ?? "";
         var q = target.IndexOf('?');
-        var path = (q >= 0 ? target[..q] : target).ToLowerInvariant();
+        var path = RequestPath(tx);
         var query = q >= 0 ? target[(q + 1)..] : "";
         var requestBody = request?.Body ?? [];
         var responseBody = response?.Body ?? [];
@@ -84,6 +92,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "request_body_entropy", TextStatistics.Entropy(requestSample));
         Set(f, "request_base64_share", Math.Max(TextStatistics.Base64Share(requestSample), TextStatistics.Base64Share(Encoding.ASCII.GetBytes(query))));
         Set(f, "request_hex_share", TextStatistics.HexShare(requestSample));
+        // Nonces, CSRF tokens and session ids are tens of characters; the code and data a web shell
+        // carries in base64 or hex are hundreds to thousands.
+        Set(f, "longest_encoded_run", Math.Log(1 + Math.Max(TextStatistics.LongestEncodedRun(requestSample), TextStatistics.LongestEncodedRun(Encoding.ASCII.GetBytes(query)))));
         var decoded = DecodedRequestText(tx, target);
         Set(f, "code_tokens", TextStatistics.CountTokens(decoded, CodeTokens));
         Set(f, "command_tokens", TextStatistics.CountTokens(decoded, CommandTokens) + values.Count(x => ExactCommands.Contains(x.Trim()) || ExactCommands.Contains(TryBase64(x)?.Trim())));
@@ -92,7 +103,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         // Structural
         var method = request?.Method ?? "";
         Set(f, "method_post", method == "POST" ? 1 : 0);
-        Set(f, "method_other", method is "GET" or "POST" or "HEAD" or "" ? 0 : 1);
+        var otherMethod = method is "GET" or "POST" or "HEAD" or "" ? null : method;
         Set(f, "script_extension", ScriptExtensions.Contains(extension) ? 1 : 0);
         Set(f, "static_extension", StaticExtensions.Contains(extension) ? 1 : 0);
         Set(f, "script_in_asset_directory", ScriptExtensions.Contains(extension) && InAssetDirectory(path) ? 1 : 0);
@@ -125,7 +136,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "response_binary", responseBody.Length > 0 && responseBinaryShare > 0.3 && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
         Set(f, "extension_type_mismatch", ExtensionMismatch(extension, responseType) ? 1 : 0);
         Set(f, "empty_post", method == "POST" && requestLength == 0 ? 1 : 0);
-        Set(f, "unusual_headers", request?.Headers.Count(h => !CommonHeaders.Contains(h.Name)) ?? 0);
+        var uncommonHeaders = request?.Headers.Where(h => !CommonHeaders.Contains(h.Name)).Select(h => h.Name.ToLowerInvariant()).Distinct().ToList();
 
         // Content evidence
         var uploadsCode = TextStatistics.CountTokens(requestBody, ServerCode) > 0
@@ -143,21 +154,46 @@ public sealed class FeatureExtractor(BehaviourState state)
         var foreignReferer = referer is not null && RefererPath(referer) is { } rp && rp != path;
         var requestCookies = tx.Parameters.Where(x => x.Source == ParameterSource.Cookie).Select(x => x.Name).Distinct().ToList();
         var setCookies = SetCookieNames(response);
-        var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength, requestCookies, setCookies);
+        var parameterNames = parameters.Select(x => x.Name).Distinct().ToList();
+        var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength, requestCookies, setCookies,
+            new RequestNames(uncommonHeaders, parameterNames, otherMethod), status);
+        // Header names and methods beyond the browsers' are unusual until another client of the same
+        // server uses them too: a site's REST nonce header or WebDAV methods become its normal, a
+        // tunnel's control header stays its operator's own.
+        Set(f, "unusual_headers", p.UnknownHeaders);
+        Set(f, "method_other", p.UnknownMethod ? 1 : 0);
         // Novelty counts only on a server the sensor knows: on a cold start every path is new.
         Set(f, "path_new_on_known_server", p.ServerWarm && p.Requests < 3 ? 1 : 0);
-        Set(f, "path_single_client", p.ServerWarm && p.Requests >= 5 && p.Clients == 1 ? 1 : 0);
+        // A path many clients use is the application's; a web shell has one user.
+        Set(f, "path_other_clients", Math.Log(1 + p.SeenFromOtherClients));
         Set(f, "path_post_share", p.PostShare);
         Set(f, "path_unlinked", p.ServerWarm && !p.Linked && !foreignReferer ? 1 : 0);
         Set(f, "response_size_deviation", Math.Min(50, p.SizeDeviation));
         // A cookie the application never set and nobody else sends: the trigger of a backdoor module.
         Set(f, "unknown_cookie_name", p.ServerWarm && p.UnknownCookies > 0 ? 1 : 0);
+        Set(f, "unknown_parameters", p.ServerWarm ? p.UnknownParameters : 0);
+        Set(f, "client_error_paths", Math.Log(1 + p.ClientErrorPaths));
         Set(f, "session_requests_log", Math.Log(1 + s.Requests));
+        // Evidence accumulates over a session: after a command came back, the same client's tiny
+        // "echo" or heartbeat on the same script belongs to the same story.
+        Set(f, "session_evidence", Math.Log(1 + s.Evidence));
+        if (IsDirectEvidence(f)) state.AddSessionEvidence(client, server, serverPort, path);
         // Tunnel polling (reGeorg, Neo-reGeorg, suo5) is regular, moves little data and POSTs; feed
         // readers, health checks and people on a routine are regular too, with GETs or large answers.
         var polling = method == "POST" && responseLength <= 2048 && !double.IsNaN(s.IntervalCv);
         Set(f, "session_interval_regularity", polling ? 1 / (1 + s.IntervalCv) : 0);
         return v;
+    }
+
+    /// <summary>Features that are evidence of a web shell on their own, whatever the application.</summary>
+    private static readonly int[] DirectEvidence = new[] { "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed",
+        "response_hidden_comment", "unknown_cookie_name", "response_binary" }.Select(FeatureSchema.IndexOf).ToArray();
+
+    private static bool IsDirectEvidence(float[] f)
+    {
+        foreach (var i in DirectEvidence)
+            if (f[i] > 0) return true;
+        return false;
     }
 
     private static List<string> SetCookieNames(HttpMessage? response)
@@ -279,11 +315,29 @@ public sealed class FeatureExtractor(BehaviourState state)
             var end = rest.IndexOf("-->"u8);
             if (end < 0) return false;
             var comment = rest[..end].Trim((byte)' ');
-            if (comment.Length >= 8 && TextStatistics.Base64Share(comment, 8) > 0.9) return true;
+            if (LooksEncoded(comment)) return true;
             body = rest[(end + 3)..];
             start = body.IndexOf("<!--"u8);
         }
         return false;
+    }
+
+    /// <summary>
+    /// Base64 data rather than a word: long, almost all base64 characters, with lower and upper case and
+    /// digits or symbols mixed. Templates mark sections with comments such as "BREADCRUMBS" or "wikipage
+    /// start", which are base64 characters too.
+    /// </summary>
+    private static bool LooksEncoded(ReadOnlySpan<byte> text)
+    {
+        if (text.Length < 20 || TextStatistics.Base64Share(text, 20) < 0.9) return false;
+        bool lower = false, upper = false, other = false;
+        foreach (var b in text)
+        {
+            lower |= b is >= (byte)'a' and <= (byte)'z';
+            upper |= b is >= (byte)'A' and <= (byte)'Z';
+            other |= b is >= (byte)'0' and <= (byte)'9' or (byte)'+' or (byte)'/';
+        }
+        return lower && upper && other;
     }
 
     private static bool IsHex(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';

@@ -6,13 +6,13 @@ namespace TrafficSensor.Features;
 /// </summary>
 public static class FeatureSchema
 {
-    public const string Version = "ts-features-3";
+    public const string Version = "ts-features-4";
 
     public static readonly string[] Names =
     [
         // lexical
         "url_length", "path_depth", "query_length", "parameter_count", "max_parameter_length",
-        "max_parameter_entropy", "request_body_entropy", "request_base64_share", "request_hex_share",
+        "max_parameter_entropy", "request_body_entropy", "request_base64_share", "request_hex_share", "longest_encoded_run",
         "code_tokens", "command_tokens", "request_binary_share",
         // structural
         "method_post", "method_other", "script_extension", "static_extension", "script_in_asset_directory",
@@ -26,13 +26,40 @@ public static class FeatureSchema
         "uploads_server_code", "response_command_output", "response_framed", "response_base64_share",
         "response_entropy", "response_binary_share", "response_hidden_comment",
         // behaviour of the server's path and of the client's session on it
-        "path_new_on_known_server", "path_single_client", "path_post_share", "path_unlinked",
+        "path_new_on_known_server", "path_other_clients", "path_post_share", "path_unlinked",
         "response_size_deviation", "session_requests_log", "session_interval_regularity", "unknown_cookie_name",
+        "unknown_parameters", "session_evidence", "client_error_paths",
     ];
 
     public static int Count => Names.Length;
 
+    /// <summary>
+    /// Features that are evidence of a web shell on any site: server code or commands in the request,
+    /// command output or framed answers in the response, a script in an asset directory, a cookie only
+    /// the attacker sends. Absent from benign traffic whatever the application, so even one occurrence
+    /// counts. The other features describe traffic (lengths, methods, content types, headers) and vary
+    /// from one application to the next: a value the training sites never had is not evidence by itself.
+    /// </summary>
+    public static readonly string[] EvidenceNames =
+    [
+        "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment",
+        "unknown_cookie_name", "response_binary", "script_in_asset_directory", "extension_type_mismatch", "session_evidence", "parser_anomalies",
+    ];
+
+    public static bool IsEvidence(int index) => Array.IndexOf(EvidenceNames, Names[index]) >= 0;
+
     public static int IndexOf(string name) => Array.IndexOf(Names, name);
+}
+
+/// <summary>
+/// Lengths and counts are heavy-tailed on real sites (analytics beacons carry 1 KB query strings, CSS
+/// combiners 40 parameters) but narrow in any one training capture: models see every feature
+/// compressed with sign(x)·log(1 + |x|), so a long URL is a few deviations out, not a hundred, while a
+/// feature that is always 0 in benign traffic still stands out when it is 1.
+/// </summary>
+public static class FeatureScaling
+{
+    public static float Compress(float x) => MathF.CopySign(MathF.Log(1 + MathF.Abs(x)), x);
 }
 
 /// <summary>The features of one transaction, in <see cref="FeatureSchema"/> order.</summary>

@@ -9,15 +9,25 @@ namespace TrafficSensor.Features;
 /// data's average. Bounded: at most <c>maxServers</c> servers are followed (first come); beyond that
 /// new servers are counted and explained against the model's training data instead. Thread-safe.
 /// </summary>
-public sealed class ServerBaselines(int maxServers = 16_384)
+public sealed class ServerBaselines(int maxServers = 16_384, int maxPaths = 16_384)
 {
     private readonly Dictionary<(IpAddress, ushort), Baseline> _servers = new();
+    /// <summary>Shared application endpoints (paths several clients use): their own centre, first come, bounded.</summary>
+    private readonly Dictionary<(IpAddress, ushort, string), PathCentre> _paths = new();
+
+    private sealed class PathCentre
+    {
+        public long Count;
+        public readonly float[] CompressedMean = new float[FeatureSchema.Count];
+    }
     private readonly Lock _lock = new();
 
     private sealed class Baseline
     {
         public long Count;
         public readonly double[] Mean = new double[FeatureSchema.Count];
+        /// <summary>Means of the compressed values (<see cref="FeatureScaling.Compress"/>): the site's own centre for scoring.</summary>
+        public readonly double[] CompressedMean = new double[FeatureSchema.Count];
     }
 
     public int Servers
@@ -28,7 +38,37 @@ public sealed class ServerBaselines(int maxServers = 16_384)
     /// <summary>Servers not followed because the table was full.</summary>
     public long Untracked { get; private set; }
 
-    public long ApproximateBytes => Servers * (FeatureSchema.Count * 8L + 96);
+    public long ApproximateBytes
+    {
+        get { lock (_lock) return _servers.Count * (FeatureSchema.Count * 16L + 96) + _paths.Count * (FeatureSchema.Count * 4L + 160); }
+    }
+
+    /// <summary>Adds a transaction of a shared endpoint to that path's centre.</summary>
+    public void LearnPath(IpAddress server, ushort port, string path, FeatureVector features)
+    {
+        lock (_lock)
+        {
+            if (!_paths.TryGetValue((server, port, path), out var c))
+            {
+                if (_paths.Count >= maxPaths) return;
+                _paths[(server, port, path)] = c = new PathCentre();
+            }
+            c.Count++;
+            var values = features.Values;
+            for (var i = 0; i < values.Length; i++) c.CompressedMean[i] += (FeatureScaling.Compress(values[i]) - c.CompressedMean[i]) / c.Count;
+        }
+    }
+
+    /// <summary>Copies a path's mean compressed feature values into <paramref name="centre"/>; returns how many transactions they rest on.</summary>
+    public long PathCentreOf(IpAddress server, ushort port, string path, Span<float> centre)
+    {
+        lock (_lock)
+        {
+            if (!_paths.TryGetValue((server, port, path), out var c)) return 0;
+            c.CompressedMean.CopyTo(centre);
+            return c.Count;
+        }
+    }
 
     /// <summary>Adds a transaction judged normal to its server's means.</summary>
     public void Learn(IpAddress server, ushort port, FeatureVector features)
@@ -46,7 +86,22 @@ public sealed class ServerBaselines(int maxServers = 16_384)
             }
             b.Count++;
             var values = features.Values;
-            for (var i = 0; i < values.Length; i++) b.Mean[i] += (values[i] - b.Mean[i]) / b.Count;
+            for (var i = 0; i < values.Length; i++)
+            {
+                b.Mean[i] += (values[i] - b.Mean[i]) / b.Count;
+                b.CompressedMean[i] += (FeatureScaling.Compress(values[i]) - b.CompressedMean[i]) / b.Count;
+            }
+        }
+    }
+
+    /// <summary>Copies the server's mean compressed feature values into <paramref name="centre"/>; returns how many transactions they rest on (0: unknown server).</summary>
+    public long Centre(IpAddress server, ushort port, Span<float> centre)
+    {
+        lock (_lock)
+        {
+            if (!_servers.TryGetValue((server, port), out var b)) return 0;
+            for (var i = 0; i < centre.Length && i < b.CompressedMean.Length; i++) centre[i] = (float)b.CompressedMean[i];
+            return b.Count;
         }
     }
 

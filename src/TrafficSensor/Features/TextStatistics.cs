@@ -29,6 +29,30 @@ public static class TextStatistics
     /// <summary>Share of bytes inside runs of at least <paramref name="minRun"/> hexadecimal digits.</summary>
     public static float HexShare(ReadOnlySpan<byte> data, int minRun = 32) => RunShare(data, minRun, HexChars);
 
+    /// <summary>
+    /// Base64 (standard and URL-safe) and hex characters, and '%' so that a percent-encoded blob stays one
+    /// run. Not '=': it separates a form's names from values, and base64 padding adds at most two.
+    /// </summary>
+    private static readonly System.Buffers.SearchValues<byte> EncodedChars =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-%"u8);
+
+    /// <summary>Length of the longest run of base64, hex or percent-encoded characters.</summary>
+    public static int LongestEncodedRun(ReadOnlySpan<byte> data)
+    {
+        var longest = 0;
+        while (!data.IsEmpty)
+        {
+            var start = data.IndexOfAny(EncodedChars);
+            if (start < 0) break;
+            data = data[start..];
+            var end = data.IndexOfAnyExcept(EncodedChars);
+            var run = end < 0 ? data.Length : end;
+            longest = Math.Max(longest, run);
+            data = end < 0 ? default : data[end..];
+        }
+        return longest;
+    }
+
     /// <summary>Share of bytes that are neither printable ASCII nor common whitespace.</summary>
     public static float BinaryShare(ReadOnlySpan<byte> data)
     {

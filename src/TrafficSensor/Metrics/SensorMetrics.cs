@@ -34,7 +34,7 @@ public sealed class SensorMetrics : ITransactionOutput
 
     private readonly Counter _transactionsByClass;
     private readonly Counter.Child[,] _transactions;
-    private readonly Counter.Child[] _alertsBySeverity;
+    private readonly Counter.Child[,] _alerts; // [kind, severity - 1], every combination exported from the start
     private readonly Counter _suppressed;
     private readonly Gauge _modelInfo;
     private readonly Counter _modelReloads;
@@ -90,8 +90,12 @@ public sealed class SensorMetrics : ITransactionOutput
         Preinitialise<ReassemblyEvent>(_reassemblyEvents);
         Preinitialise<HttpAnomaly>(_httpAnomalies);
 
-        var alerts = f.CreateCounter("trafficsensor_alerts_total", "Transactions the model alerted on, by category and severity (1 high, 2 medium).", "category", "severity");
-        _alertsBySeverity = [alerts.WithLabels(AlertClassification.Category, "1"), alerts.WithLabels(AlertClassification.Category, "2")];
+        var alerts = f.CreateCounter("trafficsensor_alerts_total", "Transactions the model alerted on, by category and severity (1 confident, 2 medium, 3 doubtful).", "category", "severity");
+        var kinds = Enum.GetValues<Detection.AlertKind>();
+        _alerts = new Counter.Child[kinds.Length, AlertClassification.Severities.Count];
+        foreach (var kind in kinds)
+            foreach (var severity in AlertClassification.Severities)
+                _alerts[(int)kind, severity - 1] = alerts.WithLabels(AlertClassification.Category(kind), severity.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Scores are distances whose scale depends on the model: buckets are set around its threshold.
         var threshold = context.ModelThreshold is > 0 ? context.ModelThreshold.Value : 1.0;
         _score = f.CreateHistogram("trafficsensor_anomaly_score", "Anomaly scores of scored transactions (the model's alert threshold is in trafficsensor_model_info).",
@@ -145,7 +149,7 @@ public sealed class SensorMetrics : ITransactionOutput
         if (record.SuppressedBy is { } rule) _suppressed.WithLabels(rule).Inc();
         if (record.Verdict is not { } verdict) return;
         _score.Observe(verdict.Score);
-        if (verdict.Alert) _alertsBySeverity[AlertClassification.Severity(verdict) == 1 ? 0 : 1].Inc();
+        if (verdict.Alert) _alerts[(int)(verdict.Kind ?? Detection.AlertKind.WebShell), AlertClassification.Severity(verdict, record.Features) - 1].Inc();
         if (_live && tx.CompletedMicros > 0)
         {
             var seconds = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000 - tx.CompletedMicros) / 1e6;

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using TrafficSensor.Decoding;
+using TrafficSensor.Detection;
 
 namespace TrafficSensor.Output;
 
@@ -38,9 +39,7 @@ public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000, stri
     public void Write(TransactionRecord record)
     {
         if (record.Verdict is not { Alert: true }) return;
-        var target = record.Transaction.Request?.Target ?? "";
-        var q = target.IndexOf('?');
-        var key = (record.ClientAddress, record.ServerAddress, record.ServerPort, q >= 0 ? target[..q] : target);
+        var key = AlertClassification.ThreadKey(record);
         lock (_lock)
         {
             Alerts++;
@@ -105,11 +104,12 @@ public sealed class EveAlertWriter(Stream stream, int maxThreads = 100_000, stri
         _json.WriteStartObject("alert");
         _json.WriteString("action", "allowed");
         _json.WriteNumber("gid", 1);
-        _json.WriteNumber("signature_id", AlertClassification.SignatureId);
+        var kind = verdict.Kind ?? AlertKind.WebShell;
+        _json.WriteNumber("signature_id", AlertClassification.SignatureId(kind));
         _json.WriteNumber("rev", 1);
-        _json.WriteString("signature", AlertClassification.Signature);
-        _json.WriteString("category", AlertClassification.Category);
-        _json.WriteNumber("severity", AlertClassification.Severity(verdict));
+        _json.WriteString("signature", AlertClassification.Signature(kind, verdict.Resembles));
+        _json.WriteString("category", AlertClassification.Category(kind));
+        _json.WriteNumber("severity", AlertClassification.Severity(verdict, r.Features));
         _json.WriteNumber("thread_id", thread.Id);
         _json.WriteNumber("count", thread.Count);
         _json.WriteString("first_seen", EveJsonWriter.FormatTimestamp(thread.FirstTimestampMicros));

@@ -136,6 +136,8 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
             w.WriteNumber("probability_threshold", Math.Round(verdict.ClassifierThreshold ?? 1, 6));
         }
         if (verdict.Detector is not null) w.WriteString("detector", verdict.Detector);
+        if (verdict.Kind is { } kind) w.WriteString("kind", Detection.ReasonText.KindName(kind));
+        if (verdict.Resembles is not null) w.WriteString("resembles", verdict.Resembles);
         if (verdict.Reasons.Count > 0)
         {
             w.WriteStartArray("reasons");
@@ -143,6 +145,7 @@ public sealed class EveJsonWriter : ITransactionOutput, IDisposable
             {
                 w.WriteStartObject();
                 w.WriteString("feature", reason.Feature);
+                w.WriteString("text", Detection.ReasonText.Describe(reason));
                 w.WriteNumber("value", Math.Round(reason.Value, 4));
                 // "normal" is this server's own mean when enough of its traffic was seen, else the training data's.
                 w.WriteNumber("normal", Math.Round(reason.ServerNormal ?? reason.Normal, 4));

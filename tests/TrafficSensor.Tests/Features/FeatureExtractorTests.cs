@@ -172,3 +172,82 @@ public class FeatureExtractorTests
         Assert.True(last["session_requests_log"] > 2);
     }
 }
+
+public class SiteLearnedFeatureTests
+{
+    private static readonly IpAddress Server = IpAddress.Parse("10.0.0.80");
+
+    private static FeatureVector From(FeatureExtractor extractor, string client, string request, string? response = null) =>
+        extractor.Extract(Assert.Single(new HttpHarness().Client(request).Server(response ?? "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx").Close()),
+            IpAddress.Parse(client), Server, 80);
+
+    [Fact]
+    public void A_header_and_a_method_the_site_s_clients_share_stop_being_unusual()
+    {
+        var extractor = new FeatureExtractor(new BehaviourState());
+        const string put = "PUT /wp-json/wp/v2/posts/7 HTTP/1.1\r\nHost: h\r\nX-WP-Nonce: 1a2b3c\r\nContent-Length: 0\r\n\r\n";
+        var first = From(extractor, "10.1.0.1", put);
+        Assert.Equal(1, first["unusual_headers"]);
+        Assert.Equal(1, first["method_other"]);
+        From(extractor, "10.1.0.2", put); // a second client of the same site uses them too
+        var later = From(extractor, "10.1.0.1", put);
+        Assert.Equal(0, later["unusual_headers"]);
+        Assert.Equal(0, later["method_other"]);
+
+        // A tunnel's control header stays its operator's own.
+        const string tunnel = "POST /t.jsp HTTP/1.1\r\nHost: h\r\nX-CMD: READ\r\nContent-Length: 0\r\n\r\n";
+        for (var i = 0; i < 5; i++) Assert.Equal(1, From(extractor, "10.66.0.1", tunnel)["unusual_headers"]);
+    }
+
+    [Fact]
+    public void Parameter_names_only_one_client_uses_stand_out_on_a_known_server()
+    {
+        var extractor = new FeatureExtractor(new BehaviourState());
+        for (var i = 0; i < BehaviourState.WarmServerRequests; i++)
+            From(extractor, $"10.1.{i / 200}.{i % 200 + 1}", $"GET /search.php?q=w{i}&page=2 HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.Equal(0, From(extractor, "10.66.0.1", "GET /search.php?q=shoes&page=1 HTTP/1.1\r\nHost: h\r\n\r\n")["unknown_parameters"]);
+        Assert.Equal(2, From(extractor, "10.66.0.1", "GET /search.php?z0=aWQ=&z1=L2Jpbi9zaA== HTTP/1.1\r\nHost: h\r\n\r\n")["unknown_parameters"]);
+    }
+
+    [Fact]
+    public void Evidence_carries_over_to_the_same_client_s_later_requests_to_the_same_script()
+    {
+        var extractor = new FeatureExtractor(new BehaviourState());
+        var whoami = From(extractor, "10.66.0.1", "GET /up/x.php?cmd=whoami HTTP/1.1\r\nHost: h\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 24\r\n\r\n<pre>uid=33(www-data)</pre>");
+        Assert.Equal(0, whoami["session_evidence"]);
+        var echo = From(extractor, "10.66.0.1", "GET /up/x.php?cmd=echo+1 HTTP/1.1\r\nHost: h\r\n\r\n");
+        Assert.True(echo["session_evidence"] > 0);
+        Assert.Equal(0, From(extractor, "10.1.0.9", "GET /up/x.php?cmd=echo+1 HTTP/1.1\r\nHost: h\r\n\r\n")["session_evidence"]); // another client's session
+    }
+
+    [Fact]
+    public void A_client_refused_on_many_paths_is_counted_once_per_path()
+    {
+        var extractor = new FeatureExtractor(new BehaviourState());
+        const string notFound = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+        FeatureVector? last = null;
+        for (var i = 0; i < 12; i++) last = From(extractor, "10.66.0.7", $"GET /guess{i % 10}.php HTTP/1.1\r\nHost: h\r\n\r\n", notFound);
+        Assert.Equal(MathF.Log(1 + 10), last!["client_error_paths"], 3);
+        Assert.Equal(0, From(extractor, "10.1.0.1", "GET /guess1.php HTTP/1.1\r\nHost: h\r\n\r\n", notFound)["client_error_paths"] - MathF.Log(2), 3);
+    }
+
+    [Theory]
+    [InlineData("nonce=3f2a9c81d4e5b6a7c8d9e0f1a2b3c4d5", 32)]
+    [InlineData("z0=QGluaV9zZXQoImRpc3BsYXlfZXJyb3JzIiwiMCIpO0BzZXRfdGltZV9saW1pdCgwKTs%3D&z1=aWQ%3D", 70)]
+    [InlineData("a=1&b=two words", 5)]
+    public void The_longest_encoded_run_measures_blobs_not_words(string text, int expected) =>
+        Assert.Equal(expected, TextStatistics.LongestEncodedRun(Encoding.ASCII.GetBytes(text)));
+
+    [Theory]
+    [InlineData("<!-- BREADCRUMBS -->", 0)]
+    [InlineData("<!-- wikipage start -->", 0)]
+    [InlineData("<!-- TWlsbGlvbnMgb2YgcGVvcGxlIHVzZSB0aGlzIHNob3A= -->", 1)]
+    public void Template_comments_are_not_hidden_data(string comment, int expected)
+    {
+        var v = new FeatureExtractor(new BehaviourState()).Extract(Assert.Single(new HttpHarness().Client("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+            .Server($"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {comment.Length + 13}\r\n\r\n<html>{comment}</html>").Close()),
+            IpAddress.Parse("10.1.0.1"), Server, 80);
+        Assert.Equal(expected, v["response_hidden_comment"]);
+    }
+}

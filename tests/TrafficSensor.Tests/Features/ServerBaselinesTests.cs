@@ -49,7 +49,7 @@ public sealed class ServerBaselinesTests
             var earlier = records.Take(i).Where(e => e.ServerAddress == r.ServerAddress && e.ServerPort == r.ServerPort && e.Verdict is { Alert: false }).ToList();
             foreach (var reason in verdict.Reasons)
             {
-                if (earlier.Count < TransactionAnalyzer.MinServerTransactions)
+                if (earlier.Count < TrafficSensor.Detection.SiteAdaptiveScorer.MinServerTransactions)
                 {
                     Assert.Null(reason.ServerNormal);
                     continue;

@@ -1,0 +1,48 @@
+using TrafficSensor.Features;
+
+namespace TrafficSensor.Detection;
+
+/// <summary>What an alerting transaction is most likely part of: an analyst triages these differently.</summary>
+public enum AlertKind
+{
+    /// <summary>A web shell's command channel (a script that runs what its operator sends).</summary>
+    WebShell,
+    /// <summary>A web-shell tunnel (reGeorg, suo5): the server relays the operator's TCP connections.</summary>
+    Tunnel,
+    /// <summary>A backdoor in the server itself (an IIS/Apache module) triggered by a cookie or header on ordinary pages.</summary>
+    BackdoorModule,
+    /// <summary>Server-side code uploaded to the application: how a web shell arrives.</summary>
+    CodeUpload,
+    /// <summary>A client guessing paths (directory brute force, vulnerability scanners, web-shell stagers probing for a foothold).</summary>
+    Scanner,
+}
+
+/// <summary>Files an alerting transaction under an <see cref="AlertKind"/> from its features and the family it resembles.</summary>
+public static class AlertKinds
+{
+    /// <summary>Distinct refused paths after which a client is sweeping the server rather than browsing it.</summary>
+    public const int ScannerErrorPaths = 8;
+
+    private static readonly string[] TunnelFamilies = ["regeorg", "suo5", "neo-regeorg", "tunnel"];
+
+    private static readonly int[] DirectEvidence = new[]
+    {
+        "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment", "unknown_cookie_name",
+    }.Select(FeatureSchema.IndexOf).ToArray();
+
+    public static AlertKind Of(FeatureVector features, string? resembles)
+    {
+        var f = features.Values;
+        bool Has(string name) => f[FeatureSchema.IndexOf(name)] > 0;
+        if (Has("uploads_server_code")) return AlertKind.CodeUpload;
+        if (Has("unknown_cookie_name") && !Has("script_extension")) return AlertKind.BackdoorModule;
+        var evidence = DirectEvidence.Any(i => f[i] > 0);
+        // Counted as log(1 + paths): the client has been refused on at least ScannerErrorPaths distinct paths.
+        if (!evidence && Has("status_4xx") && f[FeatureSchema.IndexOf("client_error_paths")] >= MathF.Log(1 + ScannerErrorPaths)) return AlertKind.Scanner;
+        if (resembles is not null && TunnelFamilies.Any(t => resembles.StartsWith(t, StringComparison.OrdinalIgnoreCase))) return AlertKind.Tunnel;
+        return AlertKind.WebShell;
+    }
+
+    /// <summary>Whether the transaction carries evidence of a web shell that holds on any site.</summary>
+    public static bool HasDirectEvidence(FeatureVector features) => DirectEvidence.Any(i => features.Values[i] > 0);
+}
