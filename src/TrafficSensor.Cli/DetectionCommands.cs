@@ -86,8 +86,16 @@ internal static class DetectionCommands
         return (benign, attacks, unused);
     }
 
+    /// <summary>A usage error naming the first path of an option that does not exist.</summary>
+    private static string? MissingPath(string option, IEnumerable<string> paths) =>
+        paths.FirstOrDefault(p => p != "-" && !File.Exists(p) && !Directory.Exists(p)) is { } missing ? $"{option}: no such file or directory: {missing}" : null;
+
     public static int Train(TrainOptions o)
     {
+        if ((MissingPath("--benign", o.Benign) ?? MissingPath("--attacks", o.Attacks) ?? MissingPath("--labels", o.Labels)) is { } missing)
+            return Console.Fail(missing, ExitCodes.Usage);
+        if (CaptureFileSet.Resolve(o.Benign).Count == 0)
+            return Console.Fail($"--benign: no capture files in {string.Join(", ", o.Benign)}", ExitCodes.Usage);
         LabelSet? labels;
         try
         {
@@ -99,6 +107,8 @@ internal static class DetectionCommands
         }
         if (o.Attacks.Any() && labels is null) return Console.Fail("--attacks needs --labels naming each transaction's family", ExitCodes.Usage);
         var (benign, attacks, unused) = Split(Featurise(o.Benign.Concat(o.Attacks), labels), unlabelledAreBenign: labels is null);
+        if (benign.Count == 0)
+            return Console.Fail($"--benign: no benign HTTP transactions found in {string.Join(", ", o.Benign)}", ExitCodes.UnusableInput);
         AnomalyModel model;
         try
         {
@@ -119,6 +129,9 @@ internal static class DetectionCommands
 
     public static int Evaluate(EvaluateOptions o)
     {
+        if ((MissingPath("--pcap", o.Pcaps) ?? MissingPath("--labels", o.Labels) ?? MissingPath("--train-benign", o.TrainBenign)
+            ?? MissingPath("--train-attacks", o.TrainAttacks) ?? MissingPath("--train-labels", o.TrainLabels)) is { } missing)
+            return Console.Fail(missing, ExitCodes.Usage);
         LabelSet labels;
         try
         {
