@@ -16,6 +16,7 @@ internal static class UsageErrors
         MissingRequiredOptionError e when e.NameInfo.Equals(NameInfo.EmptyName) => "missing the input PATH (a capture file or directory)",
         MissingRequiredOptionError e => $"missing required option {Name(e.NameInfo)}",
         RepeatedOptionError e => $"{Name(e.NameInfo)} is given more than once",
+        SequenceOutOfRangeError e when e.NameInfo.Equals(NameInfo.EmptyName) => "missing the input PATH (a capture file or directory)",
         SequenceOutOfRangeError e => $"{Name(e.NameInfo)}: wrong number of values",
         BadVerbSelectedError e => $"unknown command '{e.Token}' (commands: replay, live, interfaces, health, train, evaluate)",
         NoVerbSelectedError => "no command given (commands: replay, live, interfaces, health, train, evaluate)",
