@@ -7,23 +7,25 @@ namespace TrafficSensor.Output;
 /// Groups alerting transactions into threads: one per client, server and path (the request-target
 /// without its query), which is one web-shell session. Every alerting transaction is still logged;
 /// the thread id and running count let a SIEM fold them. Bounded to <c>maxThreads</c> open threads
-/// (the least recently alerting one is forgotten beyond that; its id is never reused).
+/// (the least recently alerting one is forgotten beyond that, in O(1); its id is never reused).
 /// Thread-safe: workers assign under one lock.
 /// </summary>
 public sealed class AlertThreads(int maxThreads = 100_000, bool rememberFlows = false)
 {
     private const int MaxFlowsPerThread = 64;
     private readonly Dictionary<(IpAddress, IpAddress, ushort, string), Entry> _threads = new();
+    /// <summary>Open threads, least recently alerting first: eviction is O(1) even when an attacker opens threads by the thousand.</summary>
+    private readonly LinkedList<(IpAddress, IpAddress, ushort, string)> _recency = new();
     private readonly Dictionary<FlowKey, HashSet<long>> _threadsByFlow = new();
     private readonly Lock _lock = new();
     private long _nextId = 1;
 
-    private sealed class Entry(long id, long firstSeen)
+    private sealed class Entry(long id, long firstSeen, LinkedListNode<(IpAddress, IpAddress, ushort, string)> node)
     {
         public long Id { get; } = id;
         public long FirstSeenMicros { get; } = firstSeen;
+        public LinkedListNode<(IpAddress, IpAddress, ushort, string)> Node { get; } = node;
         public long Count;
-        public long LastMicros;
     }
 
     /// <summary>Alerting transactions seen.</summary>
@@ -42,13 +44,21 @@ public sealed class AlertThreads(int maxThreads = 100_000, bool rememberFlows = 
         lock (_lock)
         {
             Alerts++;
-            if (!_threads.TryGetValue(key, out var thread))
+            if (_threads.TryGetValue(key, out var thread))
             {
-                if (_threads.Count >= maxThreads) _threads.Remove(_threads.MinBy(t => t.Value.LastMicros).Key);
-                _threads[key] = thread = new Entry(_nextId++, now);
+                _recency.Remove(thread.Node);
+                _recency.AddLast(thread.Node);
+            }
+            else
+            {
+                if (_threads.Count >= maxThreads)
+                {
+                    _threads.Remove(_recency.First!.Value);
+                    _recency.RemoveFirst();
+                }
+                _threads[key] = thread = new Entry(_nextId++, now, _recency.AddLast(key));
             }
             thread.Count++;
-            thread.LastMicros = Math.Max(thread.LastMicros, now);
             if (rememberFlows) RememberFlow(record, thread.Id);
             return new AlertThreadPosition(thread.Id, thread.Count, Math.Min(thread.FirstSeenMicros, now));
         }

@@ -59,7 +59,18 @@ public sealed class LogRotationTests : IDisposable
         var state = Path.Combine(_dir, "logrotate.state");
 
         var rotations = 0;
-        using (var feed = new FileStream(fifo, FileMode.Open, FileAccess.Write))
+        // Opening a FIFO for writing waits for its reader: bounded, so a sensor that never opens it fails the test instead of hanging it.
+        var opening = Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write));
+        try
+        {
+            await opening.WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        catch (TimeoutException)
+        {
+            sensor.Kill();
+            Assert.Fail($"the sensor never opened its input: {await sensorErr}");
+        }
+        using (var feed = await opening)
         {
             const int chunks = 40;
             var size = capture.Length / chunks + 1;
