@@ -34,6 +34,7 @@ public sealed class JsonLinesLog : IDisposable
     private long _fillLines;
     private int _fd;
     private bool _disposed;
+    private bool _cutLine;
 
     private JsonLinesLog(string? path, int fd)
     {
@@ -123,6 +124,13 @@ public sealed class JsonLinesLog : IDisposable
 
     private void WriteAll(ReadOnlySpan<byte> bytes, long lines)
     {
+        if (_cutLine)
+        {
+            // An earlier batch failed part-way (disk full): end its cut line so this batch starts on a line of its own.
+            _cutLine = false;
+            WriteAll("\n"u8, 0);
+        }
+        var started = false;
         while (!bytes.IsEmpty)
         {
             WriteCalls++;
@@ -131,13 +139,14 @@ public sealed class JsonLinesLog : IDisposable
             {
                 var errno = Marshal.GetLastPInvokeError();
                 if (errno == EIntr) continue;
-                // Count the lines not (wholly) written; the next batch starts on a fresh line anyway,
-                // since a short write is retried until the batch's last newline is out.
+                // The batch's lines are dropped and counted (memory stays bounded while the disk is full).
                 LinesLost += lines;
+                _cutLine = started;
                 Error ??= $"{Path ?? "stdout"}: {Marshal.GetPInvokeErrorMessage(errno)}";
                 return;
             }
             bytes = bytes[(int)n..];
+            started = true;
         }
         LinesWritten += lines;
     }

@@ -93,6 +93,19 @@ public sealed class JsonLinesLogTests : IDisposable
     }
 
     [Fact]
+    public void A_full_disk_drops_and_counts_lines_instead_of_failing_the_run()
+    {
+        using var log = JsonLinesLog.Open("/dev/full"); // every write fails with ENOSPC
+        for (var i = 0; i < 3; i++) log.Append(Line(i));
+        log.Flush();
+        log.Append(Line(3));
+        log.Flush();
+        Assert.Equal(4, log.LinesLost);
+        Assert.Equal(0, log.LinesWritten);
+        Assert.Contains("/dev/full", log.Error);
+    }
+
+    [Fact]
     public void An_unwritable_path_is_a_clear_error()
     {
         var file = Path.Combine(_dir, "a-file");
