@@ -167,6 +167,7 @@ internal static class OutputPaths
         foreach (var (option, path) in named.Where(n => n.Path != "-"))
         {
             var id = FileIdentity.Of(path);
+            if (id.Kind == FileKind.Stream) continue; // /dev/null, a FIFO, a terminal: nothing on disk to protect, several outputs may share it
             var full = Path.GetFullPath(path);
             foreach (var input in inputIds)
                 if (id.SameFileAs(input.Identity) || Path.GetFullPath(input.Path) == full)
