@@ -9,7 +9,7 @@ namespace TrafficSensor.Cli;
 [Verb("train", HelpText = "Train an anomaly model on benign captures (optionally filtered by lab labels).")]
 public sealed class TrainOptions
 {
-    [Option("benign", Required = true, Min = 1, HelpText = "Captures (or directories) of normal traffic.")]
+    [Option("benign", HelpText = "Captures (or directories) of normal traffic.")]
     public IEnumerable<string> Benign { get; set; } = [];
 
     [Option("labels", HelpText = "Lab label files: transactions labelled benign train the anomaly model, those labelled with a family (from --attacks captures) the classifier.")]
@@ -17,6 +17,9 @@ public sealed class TrainOptions
 
     [Option("attacks", HelpText = "Labelled captures with web-shell families: trains a FastTree classifier beside the anomaly model.")]
     public IEnumerable<string> Attacks { get; set; } = [];
+
+    [Option("data", HelpText = "Directories (or captures) of labelled captures: every NAME.pcap with NAME.labels.jsonl beside it, each replayed on its own; benign transactions train the anomaly model, the rest the classifier.")]
+    public IEnumerable<string> Data { get; set; } = [];
 
     [Option('o', "out", Required = true, HelpText = "Model file to write, e.g. models/mysite.zip.")]
     public string Out { get; set; } = "";
@@ -59,8 +62,16 @@ internal static class DetectionCommands
     /// <summary>Replays captures, computing features only, and labels each request (null when unlabelled).</summary>
     private static List<LabelledTransaction> Featurise(IEnumerable<string> paths, LabelSet? labels) => LabelledCorpus.Featurise(paths, labels);
 
+    /// <summary>A usage error naming the first path of an option that does not exist.</summary>
+    private static string? MissingPath(string option, IEnumerable<string> paths) =>
+        paths.FirstOrDefault(p => p != "-" && !File.Exists(p) && !Directory.Exists(p)) is { } missing ? $"{option}: no such file or directory: {missing}" : null;
+
     public static int Train(TrainOptions o)
     {
+        if ((MissingPath("--benign", o.Benign) ?? MissingPath("--attacks", o.Attacks) ?? MissingPath("--labels", o.Labels) ?? MissingPath("--data", o.Data)) is { } missing)
+            return Console.Fail(missing, ExitCodes.Usage);
+        if (o.Benign.Any() && CaptureFileSet.Resolve(o.Benign).Count == 0)
+            return Console.Fail($"--benign: no capture files in {string.Join(", ", o.Benign)}", ExitCodes.Usage);
         LabelSet? labels;
         try
         {
@@ -71,9 +82,26 @@ internal static class DetectionCommands
             return Console.Fail(e.Message, ExitCodes.UnusableInput);
         }
         if (o.Attacks.Any() && labels is null) return Console.Fail("--attacks needs --labels naming each transaction's family", ExitCodes.Usage);
-        var rows = Featurise(o.Benign.Concat(o.Attacks), labels);
+        if (!o.Benign.Any() && !o.Data.Any()) return Console.Fail("train needs captures: --benign CAPTURES... and/or --data DIRS...", ExitCodes.Usage);
+        var rows = o.Benign.Any() || o.Attacks.Any() ? Featurise(o.Benign.Concat(o.Attacks), labels) : [];
         // Without labels every transaction is benign; with labels, unlabelled ones are left out.
         var used = labels is null ? rows : rows.Where(r => r.Label is not null).ToList();
+        if (o.Data.Any())
+        {
+            try
+            {
+                var data = LabelledCorpus.Load(o.Data, out var skipped);
+                foreach (var s in skipped) Console.Warn($"{s}: no labels beside it (NAME.labels.jsonl), skipped");
+                rows.AddRange(data);
+                used.AddRange(data.Where(r => r.Label is not null));
+            }
+            catch (FormatException e)
+            {
+                return Console.Fail(e.Message, ExitCodes.UnusableInput);
+            }
+        }
+        if (!used.Any(r => r.Label is null || r.Label.IsBenign))
+            return Console.Fail($"no benign HTTP transactions found in {string.Join(", ", o.Benign.Concat(o.Data))}", ExitCodes.UnusableInput);
         AnomalyModel model;
         try
         {
@@ -94,6 +122,9 @@ internal static class DetectionCommands
 
     public static int Evaluate(EvaluateOptions o)
     {
+        if ((MissingPath("--pcap", o.Pcaps) ?? MissingPath("--labels", o.Labels) ?? MissingPath("--data", o.Data) ?? MissingPath("--train-benign", o.TrainBenign)
+            ?? MissingPath("--train-attacks", o.TrainAttacks) ?? MissingPath("--train-labels", o.TrainLabels)) is { } missing)
+            return Console.Fail(missing, ExitCodes.Usage);
         List<LabelledTransaction> test;
         try
         {

@@ -119,9 +119,10 @@ internal static class LiveCommand
         }
         using var recording = recorder;
 
-        var (outputs, code) = SensorOutputs.Create(o, "live", captureFiles: recorder is null ? null : recorder.FilesFor);
+        var (outputs, code) = SensorOutputs.Create(o, "live", new SensorOutputs.RunInputs(null, null, capture.Interface, recorder is null ? null : recorder.FilesFor));
         if (outputs is null) return code;
         using var __ = outputs;
+        using var reopen = new LogReopenHook(outputs, o.Quiet);
 
         var models = new ModelSlot(outputs.Model);
         var pipeline = new SensorPipeline(options, outputs.Output, models);
@@ -150,13 +151,12 @@ internal static class LiveCommand
 
         var stats = pipeline.Live(capture, recorder, stop.Token);
         status?.Dispose();
-        outputs.Transactions?.Dispose();
-        outputs.Alerts?.Dispose();
+        outputs.CloseLogs();
         recorder?.Dispose();
 
         if (recorder?.Error is { } recordError) Console.Warn(recordError);
         if (o.Stats is not null) StatsJson.Write(o.Stats, stats);
-        if (!o.Quiet) Summary.Print($"TrafficSensor live on {capture.Interface}", stats, outputs.Transactions?.Records ?? 0, outputs.Alerts?.Alerts, models.Current?.Name);
+        if (!o.Quiet) Summary.Print($"TrafficSensor live on {capture.Interface}", stats, outputs.Transactions?.Records ?? 0, outputs.Model is null ? null : outputs.Threads?.Alerts, models.Current?.Name);
         if (stats.CaptureError is { } error)
             return Console.Fail($"capture on {capture.Interface} stopped: {error}", ExitCodes.Environment);
         return ExitCodes.Ok;
@@ -167,7 +167,7 @@ internal static class LiveCommand
         var s = pipeline.Snapshot();
         System.Console.Error.WriteLine(
             $"trafficsensor: {s.Packets:N0} packets, {s.KernelDrops ?? 0:N0} kernel drops, {s.InterfaceDrops ?? 0:N0} interface drops, " +
-            $"{s.FlowsActive:N0} active flows, {s.HttpTransactions:N0} transactions, {outputs.Alerts?.Alerts ?? 0:N0} alerts");
+            $"{s.FlowsActive:N0} active flows, {s.HttpTransactions:N0} transactions, {outputs.Threads?.Alerts ?? 0:N0} alerts");
     }
 }
 

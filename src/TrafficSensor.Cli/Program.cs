@@ -7,6 +7,8 @@ var parser = new Parser(settings =>
     settings.HelpWriter = null; // written below, to stderr, with the right exit code
     settings.CaseInsensitiveEnumValues = true;
 });
+// "-h" is what people type first; CommandLineParser only knows "--help".
+args = args.Select(a => a == "-h" ? "--help" : a).ToArray();
 // The Type[] overload always treats the types as verbs, even while there is only one.
 var result = parser.ParseArguments(args, typeof(ReplayOptions), typeof(LiveOptions), typeof(InterfacesOptions), typeof(HealthOptions),
     typeof(TrainOptions), typeof(EvaluateOptions));
@@ -26,15 +28,22 @@ return result.MapResult(
             System.Console.Out.WriteLine($"trafficsensor {version}");
             return ExitCodes.Ok;
         }
-        var help = CommandLine.Text.HelpText.AutoBuild(result, h =>
+        if (errors.IsHelp())
         {
-            h.AdditionalNewLineAfterOption = false;
-            h.AddDashesToOption = true;
-            h.Heading = "trafficsensor — HTTP web-shell traffic sensor";
-            h.Copyright = "";
-            return h;
-        }, e => e, verbsIndex: true);
-        var isHelp = errors.IsHelp();
-        (isHelp ? System.Console.Out : System.Console.Error).WriteLine(help);
-        return isHelp ? ExitCodes.Ok : ExitCodes.Usage;
+            var help = CommandLine.Text.HelpText.AutoBuild(result, h =>
+            {
+                h.AdditionalNewLineAfterOption = false;
+                h.AddDashesToOption = true;
+                h.Heading = "trafficsensor — HTTP web-shell traffic sensor";
+                h.Copyright = "";
+                return h;
+            }, e => e, verbsIndex: true);
+            System.Console.Out.WriteLine(help);
+            return ExitCodes.Ok;
+        }
+        // A usage error names what was wrong, not the whole help.
+        foreach (var message in UsageErrors.Describe(errors, args)) System.Console.Error.WriteLine($"trafficsensor: error: {message}");
+        var verb = result.TypeInfo.Current.GetCustomAttributes(typeof(VerbAttribute), false).OfType<VerbAttribute>().FirstOrDefault()?.Name;
+        System.Console.Error.WriteLine(verb is null ? "run 'trafficsensor --help' for the commands" : $"run 'trafficsensor {verb} --help' for its options");
+        return ExitCodes.Usage;
     });

@@ -8,10 +8,10 @@ namespace TrafficSensor.Cli;
 [Verb("replay", HelpText = "Read pcap/pcapng files (or directories of them) and reconstruct every HTTP transaction.")]
 public sealed class ReplayOptions : SensorVerbOptions
 {
-    [Value(0, MetaName = "PATH", Min = 1, Required = true, HelpText = "Capture files or directories, read in the order of their first packet.")]
+    [Value(0, MetaName = "PATH", Min = 1, Required = true, HelpText = "Capture files or directories (searched recursively, each file read once), read in the order of their first packet; '-', a FIFO or /dev/stdin is read as a stream, after the files.")]
     public IEnumerable<string> Paths { get; set; } = [];
 
-    [Option("evidence", HelpText = "Write the packets of every alerted flow into DIR/thread-N.pcap, one file per alert thread, named in the alert.")]
+    [Option("evidence", HelpText = "Write the packets of every alerted flow into DIR/trafficsensor-START-PID-thread-N.pcap, one new file per alert thread (never overwriting an earlier run's), named in the alert.")]
     public string? Evidence { get; set; }
 
     [Option("metrics", HelpText = "Serve Prometheus metrics on ADDRESS:PORT while replaying (e.g. 127.0.0.1:9464). Default: none.")]
@@ -30,21 +30,24 @@ internal static class ReplayCommand
         if (o.ApplyConfiguration() is { } configurationError) return Console.Fail(configurationError, ExitCodes.Usage);
         if (o.Validate() is { } usage) return Console.Fail(usage, ExitCodes.Usage);
 
-        IReadOnlyList<string> files;
+        CaptureFileSetResult captures;
         try
         {
-            files = CaptureFileSet.Resolve(o.Paths);
+            captures = CaptureFileSet.Find(o.Paths);
         }
         catch (CaptureException e)
         {
             return Console.Fail(e.Message, ExitCodes.Environment);
         }
+        foreach (var skipped in captures.Skipped) Console.Warn($"skipped {skipped}");
+        var files = captures.Files;
         if (files.Count == 0) return Console.Fail("no capture files found in " + string.Join(", ", o.Paths), ExitCodes.UnusableInput);
 
         var evidence = o.Evidence is null ? null : Path.GetFullPath(o.Evidence);
-        var (outputs, code) = SensorOutputs.Create(o, "replay", evidence);
+        var (outputs, code) = SensorOutputs.Create(o, "replay", new SensorOutputs.RunInputs(captures, evidence, null));
         if (outputs is null) return code;
         using var _ = outputs;
+        using var reopen = new LogReopenHook(outputs, o.Quiet);
 
         var pipeline = new SensorPipeline(o.ToSensorOptions(), outputs.Output, outputs.Model);
         outputs.Attach(pipeline, () => false);
@@ -60,12 +63,18 @@ internal static class ReplayCommand
         {
             return Console.Fail(e.Message, ExitCodes.Environment);
         }
-        outputs.Transactions?.Dispose();
-        outputs.Alerts?.Dispose();
-        if (outputs.Alerts is { } alerts && evidence is not null)
+        outputs.CloseLogs();
+        if (outputs.Evidence is { } evidenceWriter && outputs.Threads is { } threads)
         {
-            var written = new EvidenceWriter(evidence).Write(files, alerts.ThreadsByFlow, cancel.Token);
-            if (!o.Quiet) System.Console.Error.WriteLine($"trafficsensor: wrote {written.Count} evidence capture(s) to {o.Evidence}");
+            try
+            {
+                var written = evidenceWriter.Write(files, threads.ThreadsByFlow, cancel.Token);
+                if (!o.Quiet) System.Console.Error.WriteLine($"trafficsensor: wrote {written.Count} evidence capture(s) to {o.Evidence}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Warn($"--evidence {o.Evidence}: {e.Message}");
+            }
         }
 
         foreach (var file in stats.Files.Where(f => f.Error is not null))
@@ -73,7 +82,7 @@ internal static class ReplayCommand
         if (o.Stats is not null) StatsJson.Write(o.Stats, stats);
         if (stats.Files.All(f => f.Unusable))
             return Console.Fail("none of the input could be read as a capture", ExitCodes.UnusableInput);
-        if (!o.Quiet) Summary.Print("TrafficSensor replay", stats, outputs.Transactions?.Records ?? 0, outputs.Alerts?.Alerts, outputs.Model?.Name);
+        if (!o.Quiet) Summary.Print("TrafficSensor replay", stats, outputs.Transactions?.Records ?? 0, outputs.Model is null ? null : outputs.Threads?.Alerts, outputs.Model?.Name);
         return ExitCodes.Ok;
     }
 }

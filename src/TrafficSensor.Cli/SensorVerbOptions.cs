@@ -46,10 +46,10 @@ public abstract class SensorVerbOptions
     [Option("bpf", HelpText = "Berkeley packet filter applied before decoding, e.g. \"tcp port 80\".")]
     public string? Bpf { get; set; }
 
-    [Option('t', "transactions", HelpText = "Write one EVE-style JSON line per HTTP transaction to FILE ('-' for stdout). Default: stdout when no model is used.")]
+    [Option('t', "transactions", HelpText = "Append one EVE JSON line per HTTP transaction to FILE ('-' for stdout). Default: stdout when no model is used.")]
     public string? Transactions { get; set; }
 
-    [Option('a', "alerts", HelpText = "Write EVE alerts to FILE ('-' for stdout). Default: stdout when a model is used and --transactions is not.")]
+    [Option('a', "alerts", HelpText = "Append EVE alerts to FILE ('-' for stdout). Default: stdout when a model is used (also with -t FILE), unless -t - takes stdout.")]
     public string? Alerts { get; set; }
 
     [Option("model", HelpText = "Anomaly model file (default: the bundled models/default.zip).")]
@@ -58,7 +58,7 @@ public abstract class SensorVerbOptions
     [Option("no-model", HelpText = "Do not score transactions: reconstruct and log them only.")]
     public bool NoModel { get; set; }
 
-    [Option("stats", HelpText = "Write the run statistics as JSON to FILE ('-' for stdout) at the end of the run.")]
+    [Option("stats", HelpText = "Write the run statistics as JSON to FILE at the end of the run ('-': one line on stdout, when stdout carries nothing else).")]
     public string? Stats { get; set; }
 
     [Option("workers", HelpText = "Flow worker threads (default: cores - 1, at least 1).")]
@@ -76,6 +76,15 @@ public abstract class SensorVerbOptions
     [Option("overlap", HelpText = "TCP overlap policy: first (default) or last.")]
     public OverlapPolicy? Overlap { get; set; }
 
+    [Option("sensor-name", HelpText = "The sensor's name in every record (EVE 'host'). Default: the machine's host name.")]
+    public string? SensorName { get; set; }
+
+    [Option("http-headers", HelpText = "Also log every header of the request, response or both (none, request, response, both; at most 64 per message, values cut at 1024 characters). Default: none.")]
+    public Output.HeaderDump? HttpHeaders { get; set; }
+
+    [Option("body-excerpt", HelpText = "Bytes of the request and response bodies shown on alerts (printable ASCII, other bytes as '.'); 0 = none. Default: 256.")]
+    public int? BodyExcerpt { get; set; }
+
     [Option('q', "quiet", HelpText = "Do not print the summary on stderr.")]
     public bool Quiet { get; set; }
 
@@ -89,6 +98,8 @@ public abstract class SensorVerbOptions
         if (MaxFlows is < 1) return "--max-flows must be at least 1";
         if (MemcapMb is < 1) return "--memcap-mb must be at least 1";
         if (DepthMb is < 0) return "--depth-mb must be 0 or more";
+        if (BodyExcerpt is < 0 or > 65536) return "--body-excerpt must be between 0 and 65536";
+        if (SensorName is { Length: 0 }) return "--sensor-name must not be empty";
         if (MetricsAddress is { } m && !MetricsEndpoint.TryParse(m, out _, out _))
             return $"--metrics must be IPv4-ADDRESS:PORT, localhost:PORT or [::]:PORT (e.g. 127.0.0.1:9464, 0.0.0.0:9464), not '{m}'";
         return null;
@@ -109,6 +120,12 @@ public abstract class SensorVerbOptions
                 Overlap = Overlap ?? defaults.Reassembly.Overlap,
             },
             Pipeline = Workers is { } w ? defaults.Pipeline with { Workers = w } : defaults.Pipeline,
+            Eve = defaults.Eve with
+            {
+                SensorName = SensorName ?? defaults.Eve.SensorName,
+                Headers = HttpHeaders ?? defaults.Eve.Headers,
+                BodyExcerptBytes = BodyExcerpt ?? defaults.Eve.BodyExcerptBytes,
+            },
         };
     }
 }

@@ -33,34 +33,6 @@ internal static class Console
     public static void Info(string message) => System.Console.Error.WriteLine($"trafficsensor: {message}");
 }
 
-/// <summary>An output path where "-" means standard output.</summary>
-internal sealed class OutputFiles : IDisposable
-{
-    private readonly bool _owns;
-
-    private OutputFiles(Stream stream, bool owns)
-    {
-        Stream = stream;
-        _owns = owns;
-    }
-
-    public Stream Stream { get; }
-
-    public static OutputFiles Open(string path)
-    {
-        if (path == "-") return new OutputFiles(new BufferedStream(System.Console.OpenStandardOutput(), 1 << 16), owns: true);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        return new OutputFiles(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16), owns: true);
-    }
-
-    public void Dispose()
-    {
-        Stream.Flush();
-        if (_owns) Stream.Dispose();
-    }
-}
-
 internal static class StatsJson
 {
     private static readonly JsonSerializerOptions Options = new()
@@ -68,14 +40,27 @@ internal static class StatsJson
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         // Our own figures and the user's paths, never attacker bytes: keep "+" and non-ASCII paths readable.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        WriteIndented = true,
     };
 
+    private static readonly JsonSerializerOptions Indented = new(Options) { WriteIndented = true };
+
+    /// <summary>The run's statistics: indented in a file (a snapshot, replaced each run), one line on stdout (so stdout stays JSON lines).</summary>
     public static void Write(string path, SensorStatistics stats)
     {
-        using var output = OutputFiles.Open(path);
-        JsonSerializer.Serialize(output.Stream, stats, Options);
-        output.Stream.WriteByte((byte)'\n');
+        try
+        {
+            if (path == "-")
+            {
+                System.Console.Out.Write(JsonSerializer.Serialize(stats, Options) + "\n");
+                System.Console.Out.Flush();
+                return;
+            }
+            File.WriteAllText(path, JsonSerializer.Serialize(stats, Indented) + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Warn($"cannot write --stats {path}: {e.Message}");
+        }
     }
 }
 

@@ -13,6 +13,7 @@ public sealed record SensorOptions
     public ReassemblyOptions Reassembly { get; init; } = new();
     public HttpOptions Http { get; init; } = new();
     public PipelineOptions Pipeline { get; init; } = new();
+    public Output.EveOptions Eve { get; init; } = new();
 }
 
 public sealed record CaptureOptions

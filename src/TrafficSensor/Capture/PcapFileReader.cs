@@ -27,7 +27,7 @@ public sealed class PcapFileReader
     public CaptureFileResult Read(string path, IFrameHandler handler, CancellationToken cancel)
     {
         Volatile.Write(ref _position, 0);
-        if (!File.Exists(path))
+        if (path != "-" && !File.Exists(path)) // "-" is standard input, as for libpcap
             return new CaptureFileResult(path, 0, 0, "file not found");
 
         CaptureFileReaderDevice device;

@@ -6,7 +6,8 @@ namespace TrafficSensor.Output;
 
 /// <summary>
 /// Writes the packets of alerted flows, both directions, into one classic pcap per alert thread
-/// (DIR/thread-N.pcap), so a responder can open exactly the traffic behind an alert in Wireshark.
+/// (DIR/RUN-thread-N.pcap, RUN naming this run, so a later run never overwrites the evidence of an
+/// earlier one: files are created with CreateNew), so a responder can open exactly the traffic behind an alert in Wireshark.
 /// Replay produces them in a second pass over the inputs after the run, which keeps the per-packet
 /// path free of it; each flow contributes at most <see cref="MaxBytesPerFlow"/> bytes of frames.
 /// </summary>
@@ -14,17 +15,27 @@ public sealed class EvidenceWriter
 {
     public const long MaxBytesPerFlow = 4L << 20;
     private readonly string _directory;
+    private readonly string _run;
 
-    public EvidenceWriter(string directory) => _directory = directory;
+    /// <param name="run">A name unique to this run, e.g. <see cref="RunName"/>.</param>
+    public EvidenceWriter(string directory, string run)
+    {
+        _directory = directory;
+        _run = run;
+    }
 
-    public static string FileName(string directory, long threadId) => Path.Combine(directory, $"thread-{threadId}.pcap");
+    /// <summary>"trafficsensor-yyyyMMddTHHmmssZ-PID": unique per run on one machine.</summary>
+    public static string RunName(DateTime startUtc) =>
+        $"trafficsensor-{startUtc:yyyyMMdd'T'HHmmss'Z'}-{Environment.ProcessId}";
+
+    public string FileName(long threadId) => Path.Combine(_directory, $"{_run}-thread-{threadId}.pcap");
 
     /// <summary>Reads the captures again and writes each alerted flow's frames to its threads' files. Returns the files written.</summary>
     public IReadOnlyList<string> Write(IReadOnlyList<string> captures, IReadOnlyDictionary<FlowKey, IReadOnlyCollection<long>> threadsByFlow, CancellationToken cancel = default)
     {
         if (threadsByFlow.Count == 0) return [];
         Directory.CreateDirectory(_directory);
-        var handler = new Handler(_directory, threadsByFlow);
+        var handler = new Handler(this, threadsByFlow);
         try
         {
             var reader = new PcapFileReader(null);
@@ -37,7 +48,7 @@ public sealed class EvidenceWriter
         return handler.Files;
     }
 
-    private sealed class Handler(string directory, IReadOnlyDictionary<FlowKey, IReadOnlyCollection<long>> threadsByFlow) : IFrameHandler, IDisposable
+    private sealed class Handler(EvidenceWriter writer, IReadOnlyDictionary<FlowKey, IReadOnlyCollection<long>> threadsByFlow) : IFrameHandler, IDisposable
     {
         private readonly PacketDecoder _decoder = new(new DecodingOptions());
         private readonly Dictionary<long, FileStream> _files = new();
@@ -60,8 +71,8 @@ public sealed class EvidenceWriter
         private FileStream File(long thread, LinkType linkType)
         {
             if (_files.TryGetValue(thread, out var stream)) return stream;
-            var path = FileName(directory, thread);
-            stream = new FileStream(path, FileMode.Create, FileAccess.Write);
+            var path = writer.FileName(thread);
+            stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write); // never overwrite earlier evidence
             PcapFormat.WriteFileHeader(stream, linkType);
             _files[thread] = stream;
             Files.Add(path);
