@@ -55,7 +55,7 @@ public sealed class LiveOptions : SensorVerbOptions
 
     public override string? Validate()
     {
-        if (string.IsNullOrEmpty(Interface)) return "live needs an interface: -i NAME, or capture.interface in the --config file";
+        if (string.IsNullOrEmpty(Interface)) return "missing required option --interface (-i NAME, or capture.interface in the --config file)";
         if (Snaplen is < 64 or > 262144) return "--snaplen must be between 64 and 262144";
         if (BufferMb is < 1 or > 2047) return "--buffer-mb must be between 1 and 2047";
         if (RotateMb < 1) return "--rotate-mb must be at least 1";

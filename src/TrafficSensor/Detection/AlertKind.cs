@@ -39,7 +39,10 @@ public static class AlertKinds
         var evidence = DirectEvidence.Any(i => f[i] > 0);
         // Counted as log(1 + paths): the client has been refused on at least ScannerErrorPaths distinct paths.
         if (!evidence && Has("status_4xx") && f[FeatureSchema.IndexOf("client_error_paths")] >= MathF.Log(1 + ScannerErrorPaths)) return AlertKind.Scanner;
-        if (resembles is not null && TunnelFamilies.Any(t => resembles.StartsWith(t, StringComparison.OrdinalIgnoreCase))) return AlertKind.Tunnel;
+        // A tunnel relays bytes, it does not run commands: it needs the resemblance and a tunnel's shape
+        // (bodiless or raw-binary POSTs, a control header, steady polling).
+        if (!evidence && resembles is not null && TunnelFamilies.Any(t => resembles.StartsWith(t, StringComparison.OrdinalIgnoreCase))
+            && (Has("empty_post") || Has("request_binary") || Has("unusual_headers") || Has("session_interval_regularity"))) return AlertKind.Tunnel;
         return AlertKind.WebShell;
     }
 

@@ -27,7 +27,7 @@ public sealed record EveOptions
     /// <summary>Bytes of each body shown on alerts (<c>http_request_body_printable</c>, <c>http_response_body_printable</c>); 0 = none.</summary>
     public int BodyExcerptBytes { get; init; } = 256;
 
-    public string HostName => SensorName ?? Environment.MachineName;
+    public string ResolveHostName() => SensorName ?? Environment.MachineName;
 }
 
 /// <summary>Where the records of one run come from: the live interface, or the capture file of a replayed transaction.</summary>

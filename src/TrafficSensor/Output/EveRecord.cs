@@ -57,7 +57,7 @@ internal static class EveRecord
         }
         w.WriteString("app_proto", "http");
         w.WriteString("community_id", r.CommunityId);
-        EveText.WriteString(w, "host", options.HostName);
+        EveText.WriteString(w, "host", options.ResolveHostName());
         w.WriteNumber("tx_id", tx.Index);
         if (r.Flow is { } flow)
         {

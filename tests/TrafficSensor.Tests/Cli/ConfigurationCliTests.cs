@@ -54,16 +54,19 @@ public sealed class ConfigurationCliTests : IDisposable
                 server: 127.0.10.0/24
                 path: /lib/images/upgrade501.php
             """);
+        // Logs are appended to, never truncated: the second run writes to files of its own.
+        tx = Path.Combine(_dir, "tx-suppressed.json");
+        alerts = Path.Combine(_dir, "alerts-suppressed.json");
         var (code2, _, err2) = Run("replay", "-q", "--config", config, "-t", tx, "-a", alerts, CmdShellCapture);
         Assert.True(code2 == 0, err2);
         Assert.False(File.Exists("IGNORED-BY-CLI.json"));
         Assert.DoesNotContain(JsonLines(alerts), a => a.GetProperty("http").GetProperty("url").GetString()!.StartsWith("/lib/images/upgrade501.php", StringComparison.Ordinal));
-        var suppressed = JsonLines(tx).Where(t => t.GetProperty("anomaly").TryGetProperty("suppressed_by", out _)).ToList();
+        var suppressed = JsonLines(tx).Where(t => t.GetProperty("ml").TryGetProperty("suppressed_by", out _)).ToList();
         Assert.NotEmpty(suppressed);
         Assert.All(suppressed, t =>
         {
-            Assert.Equal("lab-upgrade-page", t.GetProperty("anomaly").GetProperty("suppressed_by").GetString());
-            Assert.False(t.GetProperty("anomaly").GetProperty("alert").GetBoolean());
+            Assert.Equal("lab-upgrade-page", t.GetProperty("ml").GetProperty("suppressed_by").GetString());
+            Assert.False(t.GetProperty("ml").GetProperty("alert").GetBoolean());
             Assert.StartsWith("/lib/images/upgrade501.php", t.GetProperty("http").GetProperty("url").GetString());
         });
     }
@@ -84,7 +87,7 @@ public sealed class ConfigurationCliTests : IDisposable
         Assert.Equal("", output);
         var lines = JsonLines(fromFile);
         Assert.NotEmpty(lines);
-        Assert.All(lines, l => Assert.False(l.TryGetProperty("anomaly", out _))); // detection.enabled: false = --no-model
+        Assert.All(lines, l => Assert.False(l.TryGetProperty("ml", out _))); // detection.enabled: false = --no-model
 
         File.Delete(fromFile);
         (code, _, err) = Run("replay", "-q", "--config", config, "-t", fromCli, CmdShellCapture);
@@ -108,6 +111,6 @@ public sealed class ConfigurationCliTests : IDisposable
 
         var (code3, _, err3) = Run("live", "--config", Config("outputs:\n  status_interval: 5\n"));
         Assert.Equal(1, code3);
-        Assert.Contains("live needs an interface", err3);
+        Assert.Contains("missing required option --interface", err3);
     }
 }

@@ -71,7 +71,7 @@ public sealed class ModelReloadTests : IDisposable
         // In capture order: the default model, then (from some transaction on) only the retrained one.
         var scoredBy = File.ReadAllLines(transactions).Select(l => JsonDocument.Parse(l).RootElement)
             .OrderBy(r => r.GetProperty("timestamp").GetString(), StringComparer.Ordinal)
-            .Select(r => r.GetProperty("anomaly").GetProperty("model").GetString()!).ToList();
+            .Select(r => r.GetProperty("ml").GetProperty("model").GetString()!).ToList();
         Assert.True(scoredBy.Count >= 8, string.Join(",", scoredBy));
         Assert.Equal(["default", "default", "default"], scoredBy.Take(3));
         Assert.Equal(["retrained", "retrained", "retrained"], scoredBy.TakeLast(3));

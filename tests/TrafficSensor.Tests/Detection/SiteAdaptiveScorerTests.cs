@@ -104,5 +104,6 @@ public class AlertKindTests
         Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("status_4xx", 1), ("client_error_paths", sweep), ("command_tokens", 1)), "cmd")); // a probe that carries a command is the shell's
         Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("status_4xx", 1), ("client_error_paths", MathF.Log(3))), "cmd")); // two refusals are not a sweep
         Assert.Equal(AlertKind.Tunnel, AlertKinds.Of(With(("empty_post", 1)), "regeorg"));
+        Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("script_in_asset_directory", 1)), "regeorg")); // near a tunnel, but no tunnel shape
     }
 }
