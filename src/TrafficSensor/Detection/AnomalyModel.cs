@@ -240,6 +240,9 @@ public sealed class AnomalyModel
         internal float[] Standardise(float[] mean, float[] scale) => AnomalyModel.Standardise(Features.Values, mean, scale, SiteCentre, SiteWeight);
     }
 
+    /// <summary>The share of the anomaly threshold a transaction must reach for the classifier alone to alert on it.</summary>
+    public const float ClassifierCorroboration = 0.5f;
+
     /// <summary>The smallest deviation of a descriptive feature, in log-compressed units.</summary>
     public const double DescriptiveScaleFloor = 0.5;
 
@@ -360,7 +363,12 @@ public sealed class AnomalyModel
             // Either detector alerts on its own calibrated threshold: the anomaly model for what is new,
             // the classifier for what resembles the families it was shown.
             var anomalous = score >= m.Threshold;
-            var classified = probability is { } p && p >= m.ClassifierThreshold;
+            // The classifier knows the lab's families and the training sites; on a site it never saw it
+            // mistakes the site's own odd forms for them (measured leave-one-app-out: 240 of 505 false
+            // alerts were the classifier's alone). It alerts when the anomaly model finds the transaction at
+            // least half as unusual as its threshold, or when evidence that holds on any site is there.
+            var classified = probability is { } p && p >= m.ClassifierThreshold
+                && (score >= ClassifierCorroboration * m.Threshold || AlertKinds.HasDirectEvidence(features));
             var alert = anomalous || classified;
             var detector = anomalous && classified ? "both" : anomalous ? "anomaly" : classified ? "classifier" : null;
             if (!alert) return new Verdict(score, m.Threshold, false, [], m.Name, probability, m.ClassifierThreshold);

@@ -101,7 +101,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             var serverRequests = _serverRequests.GetValueOrDefault((server, port));
             if (_serverRequests.Count < maxPaths || _serverRequests.ContainsKey((server, port))) _serverRequests[(server, port)] = serverRequests + 1;
             var sizeDeviation = p.Requests >= 5 ? Math.Abs(responseSize - p.SizeMean) / (Math.Sqrt(p.SizeM2 / (p.Requests - 1)) + 16) : 0;
-            var unknownCookies = ObserveNames(client, server, port, NameKind.Cookie, requestCookies ?? [], setCookies ?? []);
+            var unknownCookieNames = new List<string>();
+            var unknownCookies = ObserveNames(client, server, port, NameKind.Cookie, requestCookies ?? [], setCookies ?? [], unknownCookieNames);
             var unknownHeaders = ObserveNames(client, server, port, NameKind.Header, names.Headers ?? [], []);
             var unknownParameters = ObserveNames(client, server, port, NameKind.Parameter, names.Parameters ?? [], []);
             var unknownMethod = names.Method is null ? 0 : ObserveNames(client, server, port, NameKind.Method, [names.Method], []);
@@ -109,6 +110,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             var pathSnapshot = new PathSnapshot(p.Clients.Count, p.Requests,
                 p.Requests == 0 ? 0 : (double)p.Posts / p.Requests, p.Linked, sizeDeviation, serverRequests >= WarmServerRequests, unknownCookies)
             {
+                UnknownCookieNames = unknownCookieNames,
                 UnknownHeaders = unknownHeaders,
                 UnknownParameters = unknownParameters,
                 UnknownMethod = unknownMethod > 0,
@@ -154,7 +156,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     /// listens for (RGDoor), a web shell's parameter names and a tunnel's control header are used by the
     /// attacker alone; an application's own names are used by all its clients. Bounded per server and overall.
     /// </summary>
-    private int ObserveNames(IpAddress client, IpAddress server, ushort port, NameKind kind, IReadOnlyList<string> used, IReadOnlyList<string> setByServer)
+    private int ObserveNames(IpAddress client, IpAddress server, ushort port, NameKind kind, IReadOnlyList<string> used, IReadOnlyList<string> setByServer,
+        List<string>? unknownNames = null)
     {
         if (used.Count == 0 && setByServer.Count == 0) return 0;
         if (!_vocabulary.TryGetValue((server, port, kind), out var names))
@@ -170,6 +173,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
                 // Beyond the caps a name is neither remembered nor held against the request.
                 if (names.Count >= MaxNamesPerServer || _names[(int)kind] >= MaxNames) continue;
                 unknown++;
+                unknownNames?.Add(name);
                 names[name] = new NameUse(client);
                 _names[(int)kind]++;
             }
@@ -177,6 +181,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             {
                 // A second client's first use still counts; from then on the name is shared, not a secret.
                 unknown++;
+                unknownNames?.Add(name);
                 if (known.FirstClient != client) known.ManyClients = true;
             }
         }
@@ -224,6 +229,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
 /// <param name="UnknownCookies">Cookie names of the request that the server never set and no other client sent before.</param>
 public readonly record struct PathSnapshot(int Clients, long Requests, double PostShare, bool Linked, double SizeDeviation, bool ServerWarm, int UnknownCookies = 0)
 {
+    /// <summary>The request's cookie names counted in <see cref="UnknownCookies"/>.</summary>
+    public IReadOnlyList<string> UnknownCookieNames { get; init; } = [];
     /// <summary>Request header names (beyond the common ones) no other client of this server sent.</summary>
     public int UnknownHeaders { get; init; }
     /// <summary>Query and form parameter names no other client of this server used.</summary>

@@ -106,7 +106,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         var otherMethod = method is "GET" or "POST" or "HEAD" or "" ? null : method;
         Set(f, "script_extension", ScriptExtensions.Contains(extension) ? 1 : 0);
         Set(f, "static_extension", StaticExtensions.Contains(extension) ? 1 : 0);
-        Set(f, "script_in_asset_directory", ScriptExtensions.Contains(extension) && InAssetDirectory(path) ? 1 : 0);
+        var scriptInAssets = ScriptExtensions.Contains(extension) && InAssetDirectory(path);
         Set(f, "request_form", requestType.StartsWith("application/x-www-form-urlencoded") ? 1 : 0);
         Set(f, "request_multipart", requestIsMultipart ? 1 : 0);
         // A raw binary body posted to the application (encrypted shell channels, tunnel data); binary
@@ -133,8 +133,12 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "response_html", responseType.StartsWith("text/html") ? 1 : 0);
         Set(f, "response_plain_or_none", responseType.Length == 0 || responseType.StartsWith("text/plain") ? 1 : 0);
         // Binary bytes declared as text (or not declared): an encrypted channel behind a script page.
-        Set(f, "response_binary", responseBody.Length > 0 && responseBinaryShare > 0.3 && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
-        Set(f, "extension_type_mismatch", ExtensionMismatch(extension, responseType) ? 1 : 0);
+        // Binary bytes declared as text (or not declared) from a script: an encrypted channel (Behinder,
+        // Godzilla's raw modes). Static files served with a careless type are the server's business.
+        Set(f, "response_binary", responseBody.Length > 0 && responseBinaryShare > 0.3 && ScriptExtensions.Contains(extension)
+            && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
+        // An "image" that answers as a page is a script in disguise; a missing image answered by an error page is not.
+        Set(f, "extension_type_mismatch", status is >= 200 and < 300 && ExtensionMismatch(extension, responseType) ? 1 : 0);
         Set(f, "empty_post", method == "POST" && requestLength == 0 ? 1 : 0);
         var uncommonHeaders = request?.Headers.Where(h => !CommonHeaders.Contains(h.Name)).Select(h => h.Name.ToLowerInvariant()).Distinct().ToList();
 
@@ -170,7 +174,12 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "path_unlinked", p.ServerWarm && !p.Linked && !foreignReferer ? 1 : 0);
         Set(f, "response_size_deviation", Math.Min(50, p.SizeDeviation));
         // A cookie the application never set and nobody else sends: the trigger of a backdoor module.
-        Set(f, "unknown_cookie_name", p.ServerWarm && p.UnknownCookies > 0 ? 1 : 0);
+        // Only when the cookie carries a command or data in base64: scripts set cookies of their own (themes,
+        // consent, analytics ids) that the server never sets either, with words or random ids as values.
+        Set(f, "unknown_cookie_name", p.ServerWarm && p.UnknownCookies > 0 && CarriesEncodedText(tx, p.UnknownCookieNames) ? 1 : 0);
+        // A script in an asset directory that only this client requests: where uploaded shells land. An
+        // application's own script there (phpMyAdmin's js/messages.php) is requested by all its users.
+        Set(f, "script_in_asset_directory", scriptInAssets && p.SeenFromOtherClients == 0 ? 1 : 0);
         Set(f, "unknown_parameters", p.ServerWarm ? p.UnknownParameters : 0);
         Set(f, "client_error_paths", Math.Log(1 + p.ClientErrorPaths));
         Set(f, "session_requests_log", Math.Log(1 + s.Requests));
@@ -186,8 +195,18 @@ public sealed class FeatureExtractor(BehaviourState state)
     }
 
     /// <summary>Features that are evidence of a web shell on their own, whatever the application.</summary>
+    /// <remarks>Only the features that hold on any site: one false reading here would otherwise follow a
+    /// benign session for the rest of its life (measured: a script-set cookie made 227 false alerts on one site).</remarks>
     private static readonly int[] DirectEvidence = new[] { "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed",
-        "response_hidden_comment", "unknown_cookie_name", "response_binary" }.Select(FeatureSchema.IndexOf).ToArray();
+        "response_hidden_comment", "response_binary" }.Select(FeatureSchema.IndexOf).ToArray();
+
+    /// <summary>Whether any of the named cookies' values decodes from base64 to text (a command, a path).</summary>
+    private static bool CarriesEncodedText(HttpTransaction tx, IReadOnlyList<string> names)
+    {
+        foreach (var p in tx.Parameters)
+            if (p.Source == ParameterSource.Cookie && p.Value.Length >= 4 && names.Contains(p.Name) && TryBase64(p.Value) is not null) return true;
+        return false;
+    }
 
     private static bool IsDirectEvidence(float[] f)
     {
