@@ -112,4 +112,9 @@ public sealed record PipelineOptions
     public int QueueBatches { get; init; } = 16;
     /// <summary>Packets per batch handed to a worker.</summary>
     public int BatchSize { get; init; } = 128;
+    /// <summary>
+    /// Transactions completed by the flow workers and not yet analysed and written; beyond it the
+    /// reader waits for the analysis thread (each holds its kept bodies: at most a few MB in all).
+    /// </summary>
+    public int MaxPendingTransactions { get; init; } = 4096;
 }

@@ -4,7 +4,7 @@ using TrafficSensor.Output;
 
 namespace TrafficSensor.Pipeline;
 
-/// <summary>Features and verdict for each transaction of one worker (the scorer is the worker's own).</summary>
+/// <summary>Features and verdict for each transaction, in capture order; owned by the analysis thread (<see cref="AnalysisWorker"/>), as are its scorer, behaviour state and baselines.</summary>
 internal sealed class TransactionAnalyzer(FeatureExtractor extractor, AnomalyModel.Scorer? scorer, ServerBaselines? baselines = null)
 {
     /// <summary>A server's own means explain an alert once they rest on this many transactions.</summary>
