@@ -172,5 +172,14 @@ internal sealed class AnalysisWorker
     {
         if (_analyzer is not null) record = _analyzer.Analyze(record);
         _output.Write(record);
+        if (FirstWritten is null) FirstWritten = DateTime.UtcNow;
     }
+
+    /// <summary>When the first record was written (read by reports from any thread).</summary>
+    public DateTime? FirstWritten
+    {
+        get => _firstWrittenTicks == 0 ? null : new DateTime(Interlocked.Read(ref _firstWrittenTicks), DateTimeKind.Utc);
+        private set => Interlocked.Exchange(ref _firstWrittenTicks, value!.Value.Ticks);
+    }
+    private long _firstWrittenTicks;
 }

@@ -23,6 +23,8 @@ public sealed class SensorPipeline
     private readonly ITransactionOutput _output;
     private volatile FrameDispatcher? _dispatcher;
     private FlowWorker[] _workers = [];
+    private AnalysisWorker? _analysis;
+    private static readonly DateTime ProcessStart = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
     private volatile string? _currentFile;
     private volatile int _fileIndex;
     private int _fileCount;
@@ -113,6 +115,7 @@ public sealed class SensorPipeline
         var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, _options, servers, free, analysis)).ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free, analysis);
         _workers = workers;
+        _analysis = analysis;
         _dispatcher = dispatcher;
         var threads = _workers.Select((w, i) => new Thread(w.Run) { IsBackground = true, Name = $"flow-worker-{i}" })
             .Append(new Thread(analysis.Run) { IsBackground = true, Name = "analysis" })
@@ -205,6 +208,8 @@ public sealed class SensorPipeline
             BaselineServers = Baselines?.Servers ?? 0,
             BehaviourEvictions = Behaviour?.Evictions ?? 0,
             ElapsedSeconds = _stopwatch.Elapsed.TotalSeconds,
+            FirstRecordSeconds = _analysis?.FirstWritten is { } first ? (first - ProcessStart).TotalSeconds : null,
+            AllocatedBytes = GC.GetTotalAllocatedBytes(),
         };
     }
 }
