@@ -42,7 +42,9 @@ internal sealed class FlowWorker
         _queue = new BlockingBatchQueue<PacketBatch>(Math.Max(1, options.Pipeline.QueueBatches));
         ReassemblyMemory = new MemoryBudget(options.Reassembly.MemoryCapBytes);
         InspectMemory = new MemoryBudget(options.Http.MaxInspectMemoryBytes);
-        _flows = new FlowTable<FlowSession>(options.Flows, OnFlowEnd);
+        // MaxFlows bounds the flows of all workers together, so memory does not grow with --workers.
+        var workers = Math.Max(1, options.Pipeline.Workers);
+        _flows = new FlowTable<FlowSession>(options.Flows with { MaxFlows = Math.Max(1, options.Flows.MaxFlows / workers) }, OnFlowEnd);
     }
 
     public SensorOptions Options { get; }
