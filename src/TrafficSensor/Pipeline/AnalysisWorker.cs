@@ -47,9 +47,6 @@ internal sealed class AnalysisWorker
         _maxPending = Math.Max(1, maxPending);
     }
 
-    /// <summary>Transactions completed and not yet written.</summary>
-    public long Pending => Interlocked.Read(ref _pending);
-
     /// <summary>True when the reader should stop feeding the flow workers until the analysis catches up.</summary>
     public bool Backlogged => Interlocked.Read(ref _pending) > _maxPending;
 
@@ -163,8 +160,11 @@ internal sealed class AnalysisWorker
             released++;
             if (!cursor.HasHead) break; // its next batch may be posted already: take it before going on
         }
-        if (released > 0 && Interlocked.Add(ref _pending, -released) <= _maxPending / 2 && Volatile.Read(ref _readerWaiting))
-            lock (_gate) Monitor.PulseAll(_gate);
+        // The flag is read under the gate: the reader checks the backlog and starts waiting under it too,
+        // so either it sees the lowered count or it is already waiting when we look.
+        if (released > 0 && Interlocked.Add(ref _pending, -released) <= _maxPending / 2)
+            lock (_gate)
+                if (_readerWaiting) Monitor.PulseAll(_gate);
         return released > 0;
     }
 
