@@ -12,7 +12,8 @@
 #
 # Prints one line per run: the mode, workers, the sensor's wall time, tcpdump's wall time just before
 # (`tcpdump -r PCAP -w /dev/null`: reading the file and nothing else), their ratio (tcpdump / sensor:
-# 1.0 = as fast as reading), max RSS, transactions and transactions/s, managed bytes allocated, and
+# 1.0 = as fast as reading), the same for CPU seconds (user + system: steadier than wall time on a
+# shared machine), max RSS, transactions and transactions/s, managed bytes allocated, and
 # the seconds from process start to the first record written. A benchmark, not a test: it asserts nothing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,8 +43,8 @@ for mode in "${modes[@]}"; do
     [ "$mode" = no-model ] && model_args=(--no-model)
     for w in "${workers[@]}"; do
         for ((run = 1; run <= runs; run++)); do
-            /usr/bin/time -f '%e' -o "$tmp/tcpdump.time" tcpdump -r "$pcap" -w /dev/null 2> /dev/null
-            /usr/bin/time -f '%e %M' -o "$tmp/sensor.time" "${sensor[@]}" replay -q --no-progress "${model_args[@]}" \
+            /usr/bin/time -f '%e %M %U %S' -o "$tmp/tcpdump.time" tcpdump -r "$pcap" -w /dev/null 2> /dev/null
+            /usr/bin/time -f '%e %M %U %S' -o "$tmp/sensor.time" "${sensor[@]}" replay -q --no-progress "${model_args[@]}" \
                 --workers "$w" -t "$tmp/tx.json" --stats "$tmp/stats.json" "$pcap" > /dev/null
             yields=""
             if [ "${STRACE:-0}" = 1 ] && command -v strace > /dev/null; then
@@ -55,13 +56,15 @@ for mode in "${modes[@]}"; do
             python3 - "$mode" "$w" "$tmp/tcpdump.time" "$tmp/sensor.time" "$tmp/stats.json" "$yields" <<'PY'
 import json, sys
 mode, workers, tcpdump_file, sensor_file, stats_file, yields = sys.argv[1:]
-tcpdump = float(open(tcpdump_file).read().split()[0])
-secs, rss_kb = open(sensor_file).read().split()[:2]
+tcpdump, _, tu, ts = map(float, open(tcpdump_file).read().split()[:4])
+secs, rss_kb, su, ss = open(sensor_file).read().split()[:4]
 secs = float(secs)
+tcpdump_cpu, sensor_cpu = tu + ts, float(su) + float(ss)
 s = json.load(open(stats_file))
 tx = s["http_transactions"]
 first = s.get("first_record_seconds")
 print(f"mode={mode} workers={workers} sensor={secs:.2f}s tcpdump={tcpdump:.2f}s ratio={tcpdump / secs:.2f}"
+      f" cpu={sensor_cpu:.2f}s tcpdump_cpu={tcpdump_cpu:.2f}s cpu_ratio={tcpdump_cpu / max(sensor_cpu, 0.01):.2f}"
       f" rss={int(rss_kb) // 1024}MB tx={tx} tx/s={tx / secs:,.0f} alloc={s.get('allocated_bytes', 0) / 1e6:,.0f}MB"
       f" first_record={first if first is None else round(first, 2)}s{yields}")
 PY

@@ -120,5 +120,5 @@ public sealed record PipelineOptions
     /// Transactions completed by the flow workers and not yet analysed and written; beyond it the
     /// reader waits for the analysis thread (each holds its kept bodies: at most a few MB in all).
     /// </summary>
-    public int MaxPendingTransactions { get; init; } = 4096;
+    public int MaxPendingTransactions { get; init; } = 1024;
 }
