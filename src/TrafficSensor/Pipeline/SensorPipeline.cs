@@ -24,7 +24,7 @@ public sealed class SensorPipeline
     private volatile FrameDispatcher? _dispatcher;
     private FlowWorker[] _workers = [];
     private AnalysisWorker? _analysis;
-    private static readonly DateTime ProcessStart = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
+    private static readonly DateTime ProcessStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
     private volatile string? _currentFile;
     private volatile int _fileIndex;
     private int _fileCount;
