@@ -64,7 +64,7 @@ public abstract class SensorVerbOptions
     [Option("workers", HelpText = "Flow worker threads (default: cores - 1, at least 1).")]
     public int? Workers { get; set; }
 
-    [Option("max-flows", HelpText = "Flows tracked per worker before the most idle is evicted (default 262144).")]
+    [Option("max-flows", HelpText = "Flows tracked by all workers together (each holds its share) before the most idle is evicted (default 262144).")]
     public int? MaxFlows { get; set; }
 
     [Option("memcap-mb", HelpText = "Out-of-order reassembly memory per worker, MiB (default 256).")]

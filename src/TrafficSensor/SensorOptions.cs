@@ -53,7 +53,11 @@ public sealed record DecodingOptions
 
 public sealed record FlowOptions
 {
-    /// <summary>Flows tracked at once per worker; beyond this the least recently active flow is evicted.</summary>
+    /// <summary>
+    /// Flows tracked at once by all workers together (each worker holds its share); beyond this a
+    /// worker evicts its least recently active flow. An open flow costs about 1.3 KB (measured, see
+    /// docs/performance.md): the default stays near 330 MB whatever the number of workers.
+    /// </summary>
     public int MaxFlows { get; init; } = 262_144;
     /// <summary>Idle time (packet time) after which an open TCP flow is closed.</summary>
     public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -113,4 +117,9 @@ public sealed record PipelineOptions
     public int QueueBatches { get; init; } = 16;
     /// <summary>Packets per batch handed to a worker.</summary>
     public int BatchSize { get; init; } = 128;
+    /// <summary>
+    /// Transactions completed by the flow workers and not yet analysed and written; beyond it the
+    /// reader waits for the analysis thread (each holds its kept bodies: at most a few MB in all).
+    /// </summary>
+    public int MaxPendingTransactions { get; init; } = 1024;
 }

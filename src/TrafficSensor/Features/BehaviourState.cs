@@ -5,8 +5,8 @@ namespace TrafficSensor.Features;
 /// <summary>
 /// What the sensor has learned about each server path and each client's session on it, bounded:
 /// at most <c>maxPaths</c> paths and <c>maxSessions</c> sessions, the least recently used evicted.
-/// Shared by all workers (flows are sharded by 5-tuple, not by server), so access is locked; the
-/// lock is taken once per transaction, not per packet.
+/// Owned by the one thread that analyses transactions in capture order (so what it learns does not
+/// depend on how flows were sharded); the lock, never contended, only lets reports read its sizes.
 /// </summary>
 public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200_000)
 {

@@ -7,7 +7,8 @@ namespace TrafficSensor.Features;
 /// server that did not alert. Alerts explain themselves against it ("this server's requests carry
 /// 0.1 cookies on average; this one carries 3"), which means more to an analyst than the training
 /// data's average. Bounded: at most <c>maxServers</c> servers are followed (first come); beyond that
-/// new servers are counted and explained against the model's training data instead. Thread-safe.
+/// new servers are counted and explained against the model's training data instead. Owned by the
+/// analysis thread (transactions in capture order); the lock only lets reports read its size.
 /// </summary>
 public sealed class ServerBaselines(int maxServers = 16_384, int maxPaths = 16_384)
 {

@@ -10,7 +10,10 @@ namespace TrafficSensor.Flows;
 /// </summary>
 public static class CommunityId
 {
-    public static string Compute(in FlowKey key, ushort seed = 0) => "1:" + Convert.ToBase64String(Hash(key, seed));
+    public static string Compute(in FlowKey key, ushort seed = 0) => Format(Hash(key, seed));
+
+    /// <summary>The textual form of a digest from <see cref="Hash"/>.</summary>
+    public static string Format(byte[] hash) => "1:" + Convert.ToBase64String(hash);
 
     /// <summary>The raw 20-byte digest (also the source of our numeric flow_id).</summary>
     public static byte[] Hash(in FlowKey key, ushort seed = 0)

@@ -41,6 +41,7 @@ public enum FlowEndReason
 public sealed class Flow<TSession> where TSession : class
 {
     private byte[]? _communityHash;
+    private string? _communityId;
 
     internal Flow(in FlowKey key, long nowMicros)
     {
@@ -66,7 +67,8 @@ public sealed class Flow<TSession> where TSession : class
     internal bool FinFromLow { get; set; }
     internal bool FinFromHigh { get; set; }
 
-    public string CommunityId => Flows.CommunityId.Compute(Key);
+    /// <summary>The flow's Community ID, hashed once per flow (every transaction record carries it).</summary>
+    public string CommunityId => _communityId ??= Flows.CommunityId.Format(_communityHash ??= Flows.CommunityId.Hash(Key));
 
     /// <summary>A stable 51-bit id for EVE's flow_id, derived from the Community ID hash and the start time.</summary>
     public long FlowId

@@ -528,6 +528,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
             message.Body = ContentDecoder.DecodeBody(message, _body.AsSpan(0, _bodyKept), _options.MaxDecodedBodyBytes);
         }
         ReleaseBody();
+        if (_bufferLength == 0) ReleaseBuffer(); // between messages a connection holds no buffer (most open flows are idle)
         _message = null;
         _state = State.Head;
         _owner.OnMessageComplete(this, message);

@@ -9,15 +9,13 @@ namespace TrafficSensor.Pipeline;
 internal sealed class FlowSession : IHttpTransactionSink
 {
     private readonly Flow<FlowSession> _flow;
-    private readonly ITransactionOutput _output;
+    private readonly FlowWorker _worker;
     private readonly HttpServerRegistry _servers;
-    private readonly TransactionAnalyzer? _analyzer;
 
     public FlowSession(Flow<FlowSession> flow, FlowWorker worker, HttpServerRegistry servers)
     {
         _flow = flow;
-        _output = worker.Output;
-        _analyzer = worker.Analyzer;
+        _worker = worker;
         _servers = servers;
         var key = flow.Key;
         var serverKnownForHttp = servers.Contains(key.LowAddress, key.LowPort) || servers.Contains(key.HighAddress, key.HighPort);
@@ -38,9 +36,7 @@ internal sealed class FlowSession : IHttpTransactionSink
             var key = _flow.Key;
             if (transaction.ClientIsLow) _servers.Add(key.HighAddress, key.HighPort); else _servers.Add(key.LowAddress, key.LowPort);
         }
-        var record = TransactionRecord.Create(_flow, transaction);
-        if (_analyzer is not null) record = _analyzer.Analyze(record);
-        _output.Write(record);
+        _worker.Complete(TransactionRecord.Create(_flow, transaction));
     }
 
     public void Close(long timestampMicros)

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using TrafficSensor.Decoding;
 using TrafficSensor.Flows;
 using TrafficSensor.Http;
@@ -9,59 +9,95 @@ namespace TrafficSensor.Pipeline;
 
 /// <summary>
 /// One flow-processing thread: owns a shard of the flows (chosen by the symmetric 5-tuple hash), with
-/// their reassembly and HTTP state, and its own memory budgets and counters. Nothing here is shared
-/// with other workers except the output and the server registry, so the hot path takes no locks.
+/// their reassembly and HTTP state, and its own memory budgets and counters. It hands the transactions
+/// it completes, tagged with their <see cref="CaptureOrder"/>, to the analysis thread; nothing learned
+/// across flows lives here, so the hot path takes no locks and results do not depend on the sharding.
+/// Flows end on packet time only: at the reader's clock ticks (timeouts) and at the end of input.
 /// </summary>
 internal sealed class FlowWorker
 {
-    private readonly Channel<PacketBatch> _queue;
-    private readonly ChannelWriter<PacketBatch> _recycle;
+    private readonly int _index;
+    private readonly BlockingBatchQueue<PacketBatch> _queue;
+    private readonly ConcurrentQueue<PacketBatch> _recycle;
     private readonly HttpServerRegistry _servers;
+    private readonly AnalysisWorker _analysis;
     private readonly FlowTable<FlowSession> _flows;
 
-    public FlowWorker(SensorOptions options, ITransactionOutput output, HttpServerRegistry servers, ChannelWriter<PacketBatch> recycle, TransactionAnalyzer? analyzer)
+    // The capture order of what is being processed now (owned by this worker's thread).
+    private List<OrderedRecord> _completed = new();
+    private long _packetIndex;
+    private bool _endingFlows;
+    private long _endingLastSeen;
+    private long _endingFlowId;
+    private long _sequence;
+    private static readonly List<OrderedRecord> NoRecords = new(0); // never added to
+
+    public FlowWorker(int index, SensorOptions options, HttpServerRegistry servers, ConcurrentQueue<PacketBatch> recycle, AnalysisWorker analysis)
     {
-        Analyzer = analyzer;
+        _index = index;
         Options = options;
-        Output = output;
         _servers = servers;
         _recycle = recycle;
-        _queue = Channel.CreateBounded<PacketBatch>(new BoundedChannelOptions(Math.Max(1, options.Pipeline.QueueBatches))
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _analysis = analysis;
+        _queue = new BlockingBatchQueue<PacketBatch>(Math.Max(1, options.Pipeline.QueueBatches));
         ReassemblyMemory = new MemoryBudget(options.Reassembly.MemoryCapBytes);
         InspectMemory = new MemoryBudget(options.Http.MaxInspectMemoryBytes);
-        _flows = new FlowTable<FlowSession>(options.Flows, OnFlowEnd);
+        // MaxFlows bounds the flows of all workers together, so memory does not grow with --workers.
+        var workers = Math.Max(1, options.Pipeline.Workers);
+        _flows = new FlowTable<FlowSession>(options.Flows with { MaxFlows = Math.Max(1, options.Flows.MaxFlows / workers) }, OnFlowEnd);
     }
 
     public SensorOptions Options { get; }
-    public TransactionAnalyzer? Analyzer { get; }
-    public ITransactionOutput Output { get; }
     public MemoryBudget ReassemblyMemory { get; }
     public MemoryBudget InspectMemory { get; }
     public ReassemblyCounters Reassembly { get; } = new();
     public HttpCounters Http { get; } = new();
     public FlowTable<FlowSession> Flows => _flows;
-    public ChannelWriter<PacketBatch> Queue => _queue.Writer;
-    public int QueueDepth => _queue.Reader.Count;
+    public BlockingBatchQueue<PacketBatch> Queue => _queue;
+    public int QueueDepth => _queue.Count;
 
     /// <summary>The worker thread's loop: runs until the queue is completed and drained, then ends all flows.</summary>
     public void Run()
     {
-        var reader = _queue.Reader;
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (_queue.Take(out var batch))
         {
-            while (reader.TryRead(out var batch))
-            {
-                Process(batch);
-                batch.Clear();
-                _recycle.TryWrite(batch);
-            }
+            Process(batch);
+            if (batch.Tick) EndFlows(batch.Watermark, () => _flows.Expire(batch.ClockMicros));
+            Hand(batch.Watermark);
+            batch.Clear();
+            _recycle.Enqueue(batch);
         }
-        _flows.Flush();
+        EndFlows(long.MaxValue, _flows.Flush);
+        Hand(long.MaxValue);
+    }
+
+    /// <summary>A session completed a transaction: it leaves with its place in capture order.</summary>
+    public void Complete(TransactionRecord record) =>
+        _completed.Add(new OrderedRecord(_endingFlows
+            ? new CaptureOrder(_packetIndex, true, _endingLastSeen, _endingFlowId, _sequence++)
+            : new CaptureOrder(_packetIndex, false, 0, 0, _sequence++), record));
+
+    private void Hand(long watermark)
+    {
+        if (_completed.Count == 0)
+        {
+            _analysis.Post(_index, new RecordBatch(NoRecords, watermark));
+            return;
+        }
+        _analysis.Post(_index, new RecordBatch(_completed, watermark));
+        _completed = new List<OrderedRecord>();
+    }
+
+    /// <summary>Ends flows at a tick (or the end of input) and orders their transactions by flow, as every worker count would.</summary>
+    private void EndFlows(long tickIndex, Action end)
+    {
+        var first = _completed.Count;
+        _packetIndex = tickIndex;
+        _endingFlows = true;
+        end();
+        _endingFlows = false;
+        if (_completed.Count - first > 1)
+            _completed.Sort(first, _completed.Count - first, Comparer<OrderedRecord>.Create((a, b) => a.Order.CompareTo(b.Order)));
     }
 
     private void Process(PacketBatch batch)
@@ -69,11 +105,11 @@ internal sealed class FlowWorker
         var items = batch.Items;
         for (var i = 0; i < batch.Count; i++)
             Process(ref items[i]);
-        _flows.Expire(batch.ClockMicros);
     }
 
     private void Process(ref PacketWork p)
     {
+        _packetIndex = p.Index;
         var flow = _flows.Track(p.Key, p.FromLow, p.Flags, p.PayloadLength, p.TimestampMicros);
         var session = flow.Session ??= new FlowSession(flow, this, _servers);
         if (session.Http.Finished)
@@ -96,6 +132,8 @@ internal sealed class FlowWorker
     private void OnFlowEnd(Flow<FlowSession> flow, FlowEndReason reason)
     {
         if (flow.Session is not { } session) return;
+        _endingLastSeen = flow.LastSeenMicros;
+        _endingFlowId = flow.FlowId;
         session.Close(flow.LastSeenMicros);
         flow.Session = null;
     }

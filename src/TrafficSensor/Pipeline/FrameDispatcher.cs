@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using TrafficSensor.Capture;
 using TrafficSensor.Decoding;
 using TrafficSensor.Flows;
@@ -8,8 +8,10 @@ namespace TrafficSensor.Pipeline;
 /// <summary>
 /// The reading thread's stage: decodes each frame, keeps TCP segments, and appends each one to the
 /// batch of the worker that owns its flow (symmetric hash, so both directions meet on one worker).
-/// Full batches go through the worker's bounded channel; when a worker falls behind, the reader waits
-/// (replay) — nothing is dropped silently.
+/// Full batches go through the worker's bounded queue; when a worker falls behind, the reader waits
+/// (replay) — nothing is dropped silently. Every second of packet time it sends every worker a tick
+/// (flows time out then); when the analysis thread has too many transactions pending, it hands every
+/// worker its partial batch (so every watermark moves past them) and waits. Owned by the reader thread.
 /// </summary>
 internal sealed class FrameDispatcher : IFrameHandler
 {
@@ -18,13 +20,15 @@ internal sealed class FrameDispatcher : IFrameHandler
     private readonly PacketDecoder _decoder;
     private readonly FlowWorker[] _workers;
     private readonly PacketBatch?[] _open;
-    private readonly Channel<PacketBatch> _free;
+    private readonly ConcurrentQueue<PacketBatch> _free;
+    private readonly AnalysisWorker _analysis;
     private readonly int _batchSize;
     private long _clock;
     private long _lastClockPush;
 
-    public FrameDispatcher(SensorOptions options, FlowWorker[] workers, Channel<PacketBatch> free)
+    public FrameDispatcher(SensorOptions options, FlowWorker[] workers, ConcurrentQueue<PacketBatch> free, AnalysisWorker analysis)
     {
+        _analysis = analysis;
         _decoder = new PacketDecoder(options.Decoding);
         _workers = workers;
         _open = new PacketBatch?[workers.Length];
@@ -59,8 +63,16 @@ internal sealed class FrameDispatcher : IFrameHandler
                 packet.Protocol, packet.Vlan, packet.InnerVlan, out var fromLow);
             var worker = (int)(key.ShardHash() % (ulong)_workers.Length);
             var batch = _open[worker] ??= Rent();
-            batch.Add(packet, key, fromLow);
-            if (batch.IsFull) Send(worker);
+            batch.Add(Frames, packet, key, fromLow);
+            if (batch.IsFull)
+            {
+                Send(worker, tick: false);
+                if (_analysis.Backlogged)
+                {
+                    FlushAll();
+                    _analysis.WaitWhileBacklogged();
+                }
+            }
         }
 
         if (_clock - _lastClockPush >= ClockIntervalMicros)
@@ -68,7 +80,7 @@ internal sealed class FrameDispatcher : IFrameHandler
             // Let every worker see time pass, even one whose flows are quiet.
             _lastClockPush = _clock;
             _decoder.ExpireFragments(_clock);
-            for (var i = 0; i < _workers.Length; i++) Send(i);
+            for (var i = 0; i < _workers.Length; i++) Send(i, tick: true);
         }
     }
 
@@ -81,24 +93,24 @@ internal sealed class FrameDispatcher : IFrameHandler
         if (nowMicros > _clock) _clock = nowMicros;
         _lastClockPush = _clock;
         _decoder.ExpireFragments(_clock);
-        FlushAll();
+        for (var i = 0; i < _workers.Length; i++) Send(i, tick: true);
     }
 
-    /// <summary>Sends every partly filled batch (end of input, or a clock tick).</summary>
+    /// <summary>Sends every partly filled batch (end of input, or the analysis waits for watermarks); no flow expires.</summary>
     public void FlushAll()
     {
-        for (var i = 0; i < _workers.Length; i++) Send(i);
+        for (var i = 0; i < _workers.Length; i++) Send(i, tick: false);
     }
 
-    private void Send(int worker)
+    private void Send(int worker, bool tick)
     {
         var batch = _open[worker] ?? Rent();
         _open[worker] = null;
         batch.ClockMicros = _clock;
-        var writer = _workers[worker].Queue;
-        if (!writer.TryWrite(batch))
-            writer.WriteAsync(batch).AsTask().GetAwaiter().GetResult(); // back-pressure: wait for the worker
+        batch.Watermark = Frames;
+        batch.Tick = tick;
+        _workers[worker].Queue.Add(batch); // back-pressure: sleeps while the worker's queue is full
     }
 
-    private PacketBatch Rent() => _free.Reader.TryRead(out var batch) ? batch : new PacketBatch(_batchSize);
+    private PacketBatch Rent() => _free.TryDequeue(out var batch) ? batch : new PacketBatch(_batchSize);
 }

@@ -7,6 +7,8 @@ namespace TrafficSensor.Pipeline;
 /// <summary>A decoded TCP segment on its way to the worker that owns its flow; the payload is a pooled copy.</summary>
 internal struct PacketWork
 {
+    /// <summary>The frame's position in the input (from 1): the capture order of what it completes.</summary>
+    public long Index;
     public FlowKey Key;
     public bool FromLow;
     public uint Sequence;
@@ -20,20 +22,25 @@ internal struct PacketWork
 
 /// <summary>
 /// Packets handed to a worker in one channel write, so the channel's synchronisation cost is paid
-/// per batch, not per packet. <see cref="ClockMicros"/> carries the reader's packet time so workers
-/// expire flows on time even when none of their flows sees traffic.
+/// per batch, not per packet. <see cref="Watermark"/> is the index of the last frame the reader had
+/// read when it sent the batch: the worker has then been given every packet of its own up to it.
+/// A <see cref="Tick"/> batch carries the reader's packet time (<see cref="ClockMicros"/>): the worker
+/// expires flows then, at the same frame whatever the number of workers.
 /// </summary>
 internal sealed class PacketBatch(int capacity)
 {
     public readonly PacketWork[] Items = new PacketWork[capacity];
     public int Count;
     public long ClockMicros;
+    public long Watermark;
+    public bool Tick;
 
     public bool IsFull => Count == Items.Length;
 
-    public void Add(in DecodedPacket packet, in FlowKey key, bool fromLow)
+    public void Add(long index, in DecodedPacket packet, in FlowKey key, bool fromLow)
     {
         ref var item = ref Items[Count++];
+        item.Index = index;
         item.Key = key;
         item.FromLow = fromLow;
         item.Sequence = packet.Sequence;
@@ -61,5 +68,6 @@ internal sealed class PacketBatch(int capacity)
             Items[i].Payload = null;
         }
         Count = 0;
+        Tick = false;
     }
 }

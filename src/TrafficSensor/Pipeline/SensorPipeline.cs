@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using TrafficSensor.Capture;
 using TrafficSensor.Detection;
 using TrafficSensor.Features;
@@ -11,9 +11,11 @@ using TrafficSensor.Reassembly;
 namespace TrafficSensor.Pipeline;
 
 /// <summary>
-/// Runs the stages: a reader thread (capture + decode + shard) feeding N flow workers (flows,
-/// reassembly, HTTP) through bounded channels, the way Suricata's "workers" run mode shards flows.
-/// Output records arrive from the workers on their own threads.
+/// Runs the stages on dedicated threads: a reader (capture + decode + shard) feeding N flow workers
+/// (flows, reassembly, HTTP) through bounded queues, the way Suricata's "workers" run mode shards
+/// flows; the flow workers hand their transactions to one analysis thread, which puts them back in
+/// capture order, owns the state learned across flows (behaviour, baselines, scorer) and writes
+/// every record. So a replay's records do not depend on the number of workers or on scheduling.
 /// </summary>
 public sealed class SensorPipeline
 {
@@ -21,6 +23,8 @@ public sealed class SensorPipeline
     private readonly ITransactionOutput _output;
     private volatile FrameDispatcher? _dispatcher;
     private FlowWorker[] _workers = [];
+    private AnalysisWorker? _analysis;
+    private static readonly DateTime ProcessStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
     private volatile string? _currentFile;
     private volatile int _fileIndex;
     private int _fileCount;
@@ -106,20 +110,23 @@ public sealed class SensorPipeline
     {
         _stopwatch.Restart();
         lock (_files) _files.Clear();
-        var free = Channel.CreateUnbounded<PacketBatch>();
+        var free = new ConcurrentQueue<PacketBatch>();
         var servers = new HttpServerRegistry(1 << 16);
+        // Owned by the analysis thread (the reports read only their sizes).
         var scoring = _models.Current is not null;
         Behaviour = scoring || _collectFeatures ? new BehaviourState() : null;
-        var extractor = Behaviour is null ? null : new FeatureExtractor(Behaviour);
         Baselines = scoring ? new ServerBaselines() : null;
-        var workers = Enumerable.Range(0, Math.Max(1, _options.Pipeline.Workers))
-            .Select(_ => new FlowWorker(_options, _output, servers, free.Writer,
-                extractor is null ? null : new TransactionAnalyzer(extractor, scoring ? _models : null, Baselines)))
-            .ToArray();
-        var dispatcher = new FrameDispatcher(_options, workers, free);
+        var analyzer = Behaviour is null ? null : new TransactionAnalyzer(new FeatureExtractor(Behaviour), scoring ? _models : null, Baselines);
+        var workerCount = Math.Max(1, _options.Pipeline.Workers);
+        var analysis = new AnalysisWorker(workerCount, analyzer, _output, _options.Pipeline.MaxPendingTransactions);
+        var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, _options, servers, free, analysis)).ToArray();
+        var dispatcher = new FrameDispatcher(_options, workers, free, analysis);
         _workers = workers;
+        _analysis = analysis;
         _dispatcher = dispatcher;
-        var threads = _workers.Select((w, i) => new Thread(w.Run) { IsBackground = true, Name = $"flow-worker-{i}" }).ToArray();
+        var threads = _workers.Select((w, i) => new Thread(w.Run) { IsBackground = true, Name = $"flow-worker-{i}" })
+            .Append(new Thread(analysis.Run) { IsBackground = true, Name = "analysis" })
+            .ToArray();
         foreach (var t in threads) t.Start();
 
         try
@@ -208,6 +215,8 @@ public sealed class SensorPipeline
             BaselineServers = Baselines?.Servers ?? 0,
             BehaviourEvictions = Behaviour?.Evictions ?? 0,
             ElapsedSeconds = _stopwatch.Elapsed.TotalSeconds,
+            FirstRecordSeconds = _analysis?.FirstWritten is { } first ? (first - ProcessStart).TotalSeconds : null,
+            AllocatedBytes = GC.GetTotalAllocatedBytes(),
         };
     }
 }

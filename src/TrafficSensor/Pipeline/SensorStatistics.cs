@@ -50,6 +50,10 @@ public sealed record SensorStatistics
     /// <summary>Servers whose own feature means explain alerts (see ServerBaselines).</summary>
     public long BaselineServers { get; init; }
     public double ElapsedSeconds { get; init; }
+    /// <summary>Seconds from the process's start (model loading included) to the first record written; null before it.</summary>
+    public double? FirstRecordSeconds { get; init; }
+    /// <summary>Bytes the process allocated on the managed heap so far (all threads): the garbage collector's work.</summary>
+    public long AllocatedBytes { get; init; }
     public double PacketsPerSecond => ElapsedSeconds > 0 ? Packets / ElapsedSeconds : 0;
     public double MegabytesPerSecond => ElapsedSeconds > 0 ? Bytes / 1e6 / ElapsedSeconds : 0;
     public long DecodeErrorTotal => DecodeErrors.Values.Sum();

@@ -4,7 +4,10 @@ using TrafficSensor.Output;
 
 namespace TrafficSensor.Pipeline;
 
-/// <summary>Features and verdict for each transaction of one worker (the scorer is the worker's own, owned by its thread).</summary>
+/// <summary>
+/// Features and verdict for each transaction, in capture order; owned by the analysis thread (<see cref="AnalysisWorker"/>),
+/// as are its scorer, behaviour state and baselines.
+/// </summary>
 internal sealed class TransactionAnalyzer(FeatureExtractor extractor, ModelSlot? models, ServerBaselines? baselines = null)
 {
     private AnomalyModel? _scorerModel;

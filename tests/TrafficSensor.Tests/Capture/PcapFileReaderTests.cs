@@ -127,6 +127,67 @@ public sealed class PcapFileReaderTests : IDisposable
         Assert.NotNull(result.Error);
     }
 
+    private sealed class FrameLog : IFrameHandler
+    {
+        public readonly List<string> Frames = new();
+        public void OnFrame(in CaptureFrame frame) =>
+            Frames.Add($"{frame.TimestampMicros} {frame.LinkType} {frame.OriginalLength} {Convert.ToHexString(frame.Data)}");
+    }
+
+    /// <summary>The same records in each classic variant: big-endian and/or nanosecond timestamps.</summary>
+    private static byte[] Variant(byte[] littleMicros, bool bigEndian, bool nanoseconds)
+    {
+        var bytes = (byte[])littleMicros.Clone();
+        void Put(int offset, uint value)
+        {
+            if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(offset), value);
+            else BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(offset), value);
+        }
+        Put(0, nanoseconds ? 0xA1B23C4Du : 0xA1B2C3D4u);
+        if (bigEndian)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(4), 2);
+            BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(6), 4);
+            for (var i = 8; i < 24; i += 4) Put(i, BinaryPrimitives.ReadUInt32LittleEndian(littleMicros.AsSpan(i)));
+        }
+        for (var at = 24; at < bytes.Length;)
+        {
+            var seconds = BinaryPrimitives.ReadUInt32LittleEndian(littleMicros.AsSpan(at));
+            var micros = BinaryPrimitives.ReadUInt32LittleEndian(littleMicros.AsSpan(at + 4));
+            var captured = BinaryPrimitives.ReadUInt32LittleEndian(littleMicros.AsSpan(at + 8));
+            var original = BinaryPrimitives.ReadUInt32LittleEndian(littleMicros.AsSpan(at + 12));
+            Put(at, seconds);
+            Put(at + 4, nanoseconds ? micros * 1000 + 999 : micros);
+            Put(at + 8, captured);
+            Put(at + 12, original);
+            at += 16 + (int)captured;
+        }
+        return bytes;
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void Classic_pcap_read_directly_gives_the_frames_libpcap_gives(bool bigEndian, bool nanoseconds)
+    {
+        var pcap = new PcapFile(LinkType.Ethernet);
+        for (var i = 0; i < 50; i++)
+            pcap.Add(1_700_000_000_000_000 + 123_457L * i, PacketFactory.Ethernet(PacketFactory.TcpSegment(IPAddress.Loopback, 1, IPAddress.Loopback, 80, (uint)i, 0, PacketFactory.Tcp.Ack, new byte[i * 31])));
+        var path = Write("variant.pcap", Variant(pcap.ToBytes(), bigEndian, nanoseconds));
+
+        var direct = new FrameLog();
+        var directResult = new PcapFileReader(null).Read(path, direct, CancellationToken.None);
+        var libpcap = new FrameLog();
+        var libpcapResult = new PcapFileReader("tcp or not tcp").Read(path, libpcap, CancellationToken.None); // a filter means libpcap
+        Assert.Null(directResult.Error);
+        Assert.Null(libpcapResult.Error);
+        Assert.Equal(50, direct.Frames.Count);
+        Assert.Equal(libpcap.Frames, direct.Frames);
+        Assert.Equal((libpcapResult.Frames, libpcapResult.Bytes), (directResult.Frames, directResult.Bytes));
+    }
+
     [Fact]
     public void Files_are_ordered_by_their_first_packet()
     {
