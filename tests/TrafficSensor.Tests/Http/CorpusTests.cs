@@ -55,7 +55,10 @@ public class CorpusTests
     {
         var folder = Path.Combine(CorpusRoot, name);
         using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "expected.json")));
-        var (records, _) = SensorRun.Files([Path.Combine(folder, "input.pcap")]);
+        var (records, stats) = SensorRun.Files([Path.Combine(folder, "input.pcap")]);
+        if (expected.RootElement.TryGetProperty("decode_errors", out var errors))
+            foreach (var error in errors.EnumerateObject())
+                Assert.Equal(error.Value.GetInt64(), stats.DecodeErrors.GetValueOrDefault(error.Name));
         var actual = Requests(records);
         var transactions = expected.RootElement.GetProperty("transactions").EnumerateArray().ToList();
         Assert.Equal(transactions.Count, actual.Count);

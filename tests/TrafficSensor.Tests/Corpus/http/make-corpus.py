@@ -64,6 +64,11 @@ CASES = {
                           [part for i in range(6) for part in head_and_body(form(f"cmd=id{i}&x={'y' * 40}"))], "hole"),
 }
 
+# Where tshark's reading differs on purpose (the tshark oracle test skips these tshark rows): tshark
+# takes "HTTP/1.1" for the target of "OPTIONS HTTP/1.1"; the sensor, like servers that parse the line
+# from its end, sees a version and no target (and flags missing_target).
+TSHARK_READS = {"options-without-target": ["OPTIONS HTTP/1.1"]}
+
 def read_jsonl(path):
     try:
         with open(path) as f:
@@ -122,7 +127,72 @@ def make_hole(pcap):
         offset += 16 + incl
     open(pcap, "wb").write(b"".join(out))
 
+def tcp_ip(src, sport, dst, dport, seq, ack, flags, payload, ident):
+    """An IPv4 packet carrying a TCP segment, with correct checksums."""
+    def csum(b):
+        if len(b) % 2: b += b"\0"
+        t = sum(struct.unpack("!%dH" % (len(b) // 2), b)); t = (t >> 16) + (t & 0xffff); t += t >> 16
+        return (~t) & 0xffff
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+    return tcp, lambda ident_, off, mf, data: _ip(src, dst, ident_, off, mf, data, csum)
+
+def _ip(src, dst, ident, off, mf, data, csum):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(data), ident, (0x2000 if mf else 0) | (off // 8), 64, 6, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + data
+
+def make_fragment_case():
+    """IPv4 fragments with a decoy overlapping the request: Linux drops such a datagram (checked on this
+    kernel: a UDP datagram sent to 127.0.88.1 as overlapping fragments never reaches the socket, while a
+    fragment wholly inside received bytes is ignored and the first copy kept); the client then
+    retransmits, cleanly fragmented. The server ran the retransmitted request, never the decoy."""
+    folder = os.path.join(HERE, "ipv4-overlapping-fragments")
+    os.makedirs(folder, exist_ok=True)
+    client, server = "10.88.0.2", "10.88.0.1"
+    genuine = b"GET /shell.php?cmd=id HTTP/1.1\r\nHost: victim\r\n\r\n"
+    decoy = b"GET /index.php?p=home HTTP/1.1\r\nHost: victim\r\n\r\n"
+    response = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\nOUT:id\n"
+    frames = []
+    def add(ip):
+        frames.append(b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00" + ip)
+    def whole(src, sport, dst, dport, seq, ack, flags, payload, ident):
+        seg, ip = tcp_ip(src, sport, dst, dport, seq, ack, flags, payload, ident)
+        add(ip(ident, 0, False, seg))
+    whole(client, 40088, server, 80, 1000, 0, 0x02, b"", 1)
+    whole(server, 80, client, 40088, 5000, 1001, 0x12, b"", 1)
+    whole(client, 40088, server, 80, 1001, 5001, 0x10, b"", 2)
+    seg, ip = tcp_ip(client, 40088, server, 80, 1001, 5001, 0x18, genuine, 3)
+    fake, _ = tcp_ip(client, 40088, server, 80, 1001, 5001, 0x18, decoy, 3)
+    add(ip(3, 0, True, seg[:24]))          # TCP header and "GET "
+    add(ip(3, 16, True, fake[16:56]))      # the decoy: overlaps the first fragment's tail, carries "/index.php..."
+    add(ip(3, 24, False, seg[24:]))        # the rest of the genuine request
+    add(ip(4, 0, True, seg[:24]))          # the retransmission, cleanly fragmented (new IP id)
+    add(ip(4, 24, False, seg[24:]))
+    whole(server, 80, client, 40088, 5001, 1001 + len(genuine), 0x18, response, 2)
+    whole(client, 40088, server, 80, 1001 + len(genuine), 5001 + len(response), 0x11, b"", 5)
+    whole(server, 80, client, 40088, 5001 + len(response), 1002 + len(genuine), 0x11, b"", 3)
+    pcap = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+    for i, f in enumerate(frames):
+        pcap += struct.pack("<IIII", 1_700_000_000, i * 1000, len(f), len(f)) + f
+    open(os.path.join(folder, "input.pcap"), "wb").write(pcap)
+    expected = {"description": "a decoy IPv4 fragment overlapping the request (\"/index.php?p=home\" in the overlap); the retransmission carries the request the server ran",
+                "judge": "Linux 6.x IPv4 reassembly (overlap drops the datagram; verified with UDP over 127.0.88.1)",
+                "transactions": [{"http_method": "GET", "url": "/shell.php?cmd=id", "protocol": "HTTP/1.1", "status": 200}],
+                "anomalies": {}, "decode_errors": {"fragment_overlap": 1, "fragment_overlap_dropped": 1},
+                "tshark_reads": ["GET /index.php?p=home"]}
+    with open(os.path.join(folder, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+        f.write("\n")
+    print("ipv4-overlapping-fragments:", len(pcap), "bytes of pcap")
+
 def main(names):
+    if "ipv4-overlapping-fragments" in names or not names:
+        make_fragment_case()
+        names = [n for n in names if n != "ipv4-overlapping-fragments"]
+        if not names and len(sys.argv) > 1:
+            return
     for name in names or CASES:
         description, parts, anomalies = CASES[name]
         folder = os.path.join(HERE, name)
@@ -162,6 +232,8 @@ def main(names):
             expected["anomalies"] = {}
         else:
             expected["anomalies"] = {str(k): v for k, v in anomalies.items()}
+        if name in TSHARK_READS:
+            expected["tshark_reads"] = TSHARK_READS[name]
         with open(os.path.join(folder, "expected.json"), "w") as f:
             json.dump(expected, f, indent=1)
             f.write("\n")
