@@ -6,7 +6,7 @@ Each case sends raw bytes to nginx 1.22 + php-fpm 8.2 (shell.php reports what PH
 the requests as nginx logged them (method, target, version, status) and what PHP received (parameter
 and file names), plus what the sensor must add (anomalies). The server is the judge; the test
 TrafficSensor.Tests.Http.CorpusTests replays every case. Run as root with the server set up as in
-README.md ("Evasion corpus"):  python3 make-corpus.py [CASE...]
+README.md beside this script (server/serve.sh):  python3 make-corpus.py [CASE...]
 """
 import json, os, socket, struct, subprocess, sys, time
 
