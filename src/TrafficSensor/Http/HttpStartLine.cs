@@ -79,6 +79,7 @@ internal static class HttpStartLine
         if (lf < 0) return false;
         var line = s[..lf];
         if (!line.IsEmpty && line[^1] == (byte)'\r') line = line[..^1];
+        if (line.IndexOf("HTTP/"u8) <= 0) return false; // cheap test first: resync scans every line of lost bodies
         var probe = new HttpMessage();
         return TryParseRequest(line, probe) && probe.Protocol.Length > 0;
     }
