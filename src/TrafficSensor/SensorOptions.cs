@@ -41,14 +41,27 @@ public sealed record CaptureOptions
 
 public sealed record DecodingOptions
 {
-    /// <summary>IPv4 datagrams being reassembled at once; the oldest is dropped beyond this.</summary>
+    /// <summary>IPv4 and IPv6 datagrams being reassembled at once; the oldest is dropped beyond this.</summary>
     public int MaxFragmentedDatagrams { get; init; } = 4096;
-    /// <summary>Bytes held by all incomplete IPv4 datagrams together.</summary>
+    /// <summary>Bytes held by all incomplete datagrams together (fragment bytes as buffered, plus bookkeeping).</summary>
     public long MaxFragmentBytes { get; init; } = 32L << 20;
     /// <summary>An incomplete datagram older than this (packet time) is dropped.</summary>
     public TimeSpan FragmentTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Whose reading of overlapping IP fragments to follow (the protected servers' stack).</summary>
+    public FragmentOverlapPolicy FragmentOverlap { get; init; } = FragmentOverlapPolicy.Linux;
     /// <summary>Tunnels inside tunnels are unwrapped up to this depth.</summary>
     public int MaxEncapsulationDepth { get; init; } = 4;
+}
+
+/// <summary>How overlapping IP fragments are read; overlap is an evasion trick, so every policy counts it.</summary>
+public enum FragmentOverlapPolicy
+{
+    /// <summary>Linux (4.19+, RFC 5722): a fragment inside received bytes is a duplicate and ignored; any other overlap drops the datagram.</summary>
+    Linux,
+    /// <summary>The bytes that arrived first are kept (BSD and Windows).</summary>
+    First,
+    /// <summary>Later bytes replace earlier ones.</summary>
+    Last,
 }
 
 public sealed record FlowOptions

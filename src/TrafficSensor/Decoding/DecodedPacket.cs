@@ -77,6 +77,10 @@ public enum DecodeError
     FragmentTableFull,
     FragmentMemoryCap,
     FragmentTimeout,
+    /// <summary>A fragment wholly inside bytes already received: ignored, the first copy stands.</summary>
+    FragmentDuplicate,
+    /// <summary>A datagram dropped because its fragments overlap (the Linux policy), or disagree on its length.</summary>
+    FragmentOverlapDropped,
 }
 
 /// <summary>Packets seen but deliberately not followed, by protocol.</summary>

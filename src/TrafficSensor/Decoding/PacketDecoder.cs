@@ -23,12 +23,12 @@ public sealed class PacketDecoder
     private const ushort VxlanPort = 4789;
     private const int MaxVlanTags = 2;
 
-    private readonly Ipv4Defragmenter _defragmenter;
+    private readonly IpDefragmenter _defragmenter;
     private readonly int _maxEncapsulationDepth;
 
     public PacketDecoder(DecodingOptions options)
     {
-        _defragmenter = new Ipv4Defragmenter(options, Errors);
+        _defragmenter = new IpDefragmenter(options, Errors);
         _maxEncapsulationDepth = options.MaxEncapsulationDepth;
     }
 
@@ -158,8 +158,8 @@ public sealed class PacketDecoder
         {
             if (payload.Length < payloadWireLength) return Fail(DecodeError.IpLengthBeyondFrame);
             var id = BinaryPrimitives.ReadUInt16BigEndian(data[4..]);
-            if (!_defragmenter.Add(packet.TimestampMicros, packet.Source, packet.Destination, id, packet.Protocol,
-                    fragmentOffset, moreFragments, payload, out var datagram))
+            if (!_defragmenter.Add(packet.TimestampMicros, packet.Source, packet.Destination, id, packet.Protocol, 0,
+                    fragmentOffset, moreFragments, payload, out var datagram, out _))
                 return DecodeOutcome.FragmentHeld;
             return DecodeTransport(datagram, datagram.Length, ref packet);
         }
@@ -194,7 +194,28 @@ public sealed class PacketDecoder
                 restWire -= length;
                 continue;
             }
-            if (next == 44) return Fail(DecodeError.Ipv6Fragment);
+            if (next == 44)
+            {
+                // Fragment header: next header, reserved, offset (13 bits) << 3 | M, identification.
+                if (rest.Length < 8) return Fail(DecodeError.Ipv6Fragment);
+                var offsetAndMore = BinaryPrimitives.ReadUInt16BigEndian(rest[2..]);
+                var fragmentOffset = offsetAndMore & 0xFFF8;
+                var moreFragments = (offsetAndMore & 1) != 0;
+                var fragmentNext = rest[0];
+                var fragmentId = BinaryPrimitives.ReadUInt32BigEndian(rest[4..]);
+                rest = rest[8..];
+                restWire -= 8;
+                if (fragmentOffset == 0 && !moreFragments) { next = fragmentNext; continue; } // atomic fragment (RFC 6946)
+                if (rest.Length < restWire) return Fail(DecodeError.IpLengthBeyondFrame);
+                if (!_defragmenter.Add(packet.TimestampMicros, packet.Source, packet.Destination,
+                        fragmentId, 0, fragmentNext,
+                        fragmentOffset, moreFragments, rest, out var datagram, out var firstNext))
+                    return DecodeOutcome.FragmentHeld;
+                next = firstNext;
+                rest = datagram;
+                restWire = datagram.Length;
+                continue;
+            }
             break;
         }
         packet.Protocol = next;

@@ -35,6 +35,21 @@ public enum HttpAnomaly
     TooManyPendingRequests,
     TooManyParameters,
     InvalidTargetCharacters,
+    /// <summary>A version nginx reads but Apache's strict parser refuses: HTTP/1.10, HTTP/01.1, lower-case "http/".</summary>
+    UnusualHttpVersion,
+    /// <summary>A request version other than 1.x (servers answer 505).</summary>
+    UnsupportedHttpVersion,
+    /// <summary>A request line without a version (HTTP/0.9 style, or "GET /HTTP/1.1" with its space lost).</summary>
+    Http09RequestLine,
+    MissingTarget,
+    /// <summary>Tabs, repeated or trailing spaces between the request line's parts (some servers accept them, strict ones refuse).</summary>
+    WhitespaceInRequestLine,
+    /// <summary>A method with characters other than A-Z, '_' and '-' (nginx refuses it; Apache and IIS accept any token).</summary>
+    NonUppercaseMethod,
+    /// <summary>A head cut by a gap or by the end of the connection: written with what was read.</summary>
+    TruncatedHead,
+    /// <summary>filename and filename* (RFC 6266) of a multipart part name different files.</summary>
+    AmbiguousFileName,
 }
 
 /// <summary>A set of <see cref="HttpAnomaly"/> values as a bit mask (allocation-free).</summary>

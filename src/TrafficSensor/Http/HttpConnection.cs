@@ -16,7 +16,16 @@ public sealed class HttpConnection : IHttpParserOwner
     private readonly HttpStreamParser _fromLow;
     private readonly HttpStreamParser _fromHigh;
     private readonly Queue<HttpTransaction> _awaitingResponse = new();
+    // Pipelining beyond MaxPendingRequests: the oldest pending requests are written early (flagged)
+    // but still owed a response. Only a count is kept (they are always the oldest, so their indexes
+    // are consecutive) so that later responses still pair with the right requests at any depth; the
+    // few bodyless ones (HEAD, CONNECT) are remembered, bounded, since their responses frame differently.
+    private const int MaxOwedBodylessRemembered = 4096;
+    private long _owedResponses;
+    private int _firstOwedIndex;
+    private readonly Queue<(int Index, string Method)> _owedBodyless = new();
     private HttpTransaction? _receivingRequest;
+    private bool _responseOpensTunnel; // of _receivingResponse
     private HttpTransaction? _receivingResponse;
     private int _nextIndex;
 
@@ -79,11 +88,14 @@ public sealed class HttpConnection : IHttpParserOwner
     private BodyPlan OnRequestHead(HttpStreamParser parser, HttpMessage request)
     {
         var tx = new HttpTransaction { Index = _nextIndex++, ClientIsLow = parser.FromLow, Request = request };
-        if (_awaitingResponse.Count >= _options.MaxPendingRequests)
+        if (_awaitingResponse.Count >= Math.Max(1, _options.MaxPendingRequests))
         {
             var oldest = _awaitingResponse.Dequeue();
             oldest.Anomalies.Add(HttpAnomaly.TooManyPendingRequests);
             oldest.Anomalies.Add(HttpAnomaly.NoResponse);
+            if (_owedResponses++ == 0) _firstOwedIndex = oldest.Index;
+            if (oldest.Request?.Method is "HEAD" or "CONNECT" && _owedBodyless.Count < MaxOwedBodylessRemembered)
+                _owedBodyless.Enqueue((oldest.Index, oldest.Request.Method));
             Emit(oldest);
         }
         _awaitingResponse.Enqueue(tx);
@@ -103,16 +115,34 @@ public sealed class HttpConnection : IHttpParserOwner
         if (status is >= 100 and < 200 && status != 101)
             return new BodyPlan(BodyKind.None); // interim (100 Continue, 103 Early Hints): the final response follows
 
-        if (!_awaitingResponse.TryDequeue(out var tx))
+        HttpTransaction? tx;
+        string? method;
+        if (_owedResponses > 0)
+        {
+            // Answers a request written early (pipelining deeper than MaxPendingRequests): a record of
+            // its own with the request's index (tx_id), so the two join, flagged.
+            var index = _firstOwedIndex++;
+            _owedResponses--;
+            method = null;
+            if (_owedBodyless.TryPeek(out var bodyless) && bodyless.Index == index) method = _owedBodyless.Dequeue().Method;
+            tx = new HttpTransaction { Index = index, ClientIsLow = ClientIsLow ?? false };
+            tx.Anomalies.Add(HttpAnomaly.TooManyPendingRequests);
+        }
+        else if (!_awaitingResponse.TryDequeue(out tx))
         {
             tx = new HttpTransaction { Index = _nextIndex++, ClientIsLow = ClientIsLow ?? false };
             tx.Anomalies.Add(HttpAnomaly.ResponseWithoutRequest);
+            method = null;
+        }
+        else
+        {
+            method = tx.Request?.Method;
         }
         tx.Response = response;
         _receivingResponse = tx;
 
-        var method = tx.Request?.Method;
-        if (status == 101 || (method == "CONNECT" && status is >= 200 and < 300))
+        _responseOpensTunnel = status == 101 || (method == "CONNECT" && status is >= 200 and < 300);
+        if (_responseOpensTunnel)
             return new BodyPlan(BodyKind.Tunnel);
         if (method == "HEAD" || status is 204 or 304 || status < 200)
             return new BodyPlan(BodyKind.None);
@@ -158,7 +188,7 @@ public sealed class HttpConnection : IHttpParserOwner
         if (tx?.Response != message) return; // interim response
         _receivingResponse = null;
         tx.ResponseComplete = true;
-        if (message.Status == 101 || (tx.Request?.Method == "CONNECT" && message.Status is >= 200 and < 300))
+        if (_responseOpensTunnel)
         {
             // The connection now carries another protocol in both directions.
             _fromLow.SwitchToTunnel();

@@ -25,7 +25,7 @@ public static class HttpParameters
                 ParseCookies(header.Value, list, maxParameters, ref transaction.Anomalies);
 
         if (request.Body is not { Length: > 0 } body) return;
-        var contentType = request.Header("Content-Type") ?? "";
+        var contentType = (request.Header("Content-Type") ?? "").TrimStart();
         if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {
             ParseUrlEncoded(HttpText.Decode(body), ParameterSource.Form, list, maxParameters, ref transaction.Anomalies);
@@ -89,7 +89,16 @@ public static class HttpParameters
             if (disposition is not null)
             {
                 var name = DispositionParameter(disposition, "name") ?? "";
-                var fileName = DispositionParameter(disposition, "filename");
+                // PHP reads filename=; RFC 6266 frameworks prefer filename*=. Both are logged when
+                // they differ (flagged: one server stores what the other's filter did not see).
+                var plain = DispositionParameter(disposition, "filename");
+                var extended = DispositionParameter(disposition, "filename*") is { } star ? ExtendedValue(star) : null;
+                var fileName = plain ?? extended;
+                if (plain is not null && extended is not null && plain != extended)
+                {
+                    anomalies.Add(HttpAnomaly.AmbiguousFileName);
+                    fileName = plain + " | " + extended;
+                }
                 var text = HttpText.Decode(value.Length > MaxValueChars ? value[..MaxValueChars] : value);
                 if (!Add(list, max, new HttpParameter(ParameterSource.Multipart, name, text, fileName), ref anomalies)) return;
             }
@@ -109,12 +118,73 @@ public static class HttpParameters
         return null;
     }
 
-    private static string? DispositionParameter(string disposition, string parameter)
+    /// <summary>
+    /// A parameter of a Content-Disposition value: "; name=value" or "; name="quoted \" ; value"", read
+    /// as PHP's multipart parser does (a ';' inside quotes belongs to the value; a backslash escapes
+    /// the next character). Null when absent.
+    /// </summary>
+    internal static string? DispositionParameter(string disposition, string parameter)
     {
-        foreach (var p in disposition.Split(';', StringSplitOptions.TrimEntries))
-            if (p.StartsWith(parameter + "=", StringComparison.OrdinalIgnoreCase))
-                return p[(parameter.Length + 1)..].Trim('"');
+        var i = disposition.IndexOf(';');
+        while (i >= 0 && i < disposition.Length)
+        {
+            i++; // past ';'
+            while (i < disposition.Length && disposition[i] is ' ' or '\t') i++;
+            var nameStart = i;
+            while (i < disposition.Length && disposition[i] is not ('=' or ';')) i++;
+            var name = disposition.AsSpan(nameStart, i - nameStart).TrimEnd();
+            string? value = null;
+            if (i < disposition.Length && disposition[i] == '=')
+            {
+                i++;
+                while (i < disposition.Length && disposition[i] is ' ' or '\t') i++;
+                if (i < disposition.Length && disposition[i] == '"')
+                {
+                    var text = new StringBuilder();
+                    for (i++; i < disposition.Length && disposition[i] != '"'; i++)
+                    {
+                        if (disposition[i] == '\\' && i + 1 < disposition.Length) i++;
+                        text.Append(disposition[i]);
+                    }
+                    value = text.ToString();
+                    i = disposition.IndexOf(';', Math.Min(i, disposition.Length));
+                }
+                else
+                {
+                    var end = disposition.IndexOf(';', i);
+                    value = (end < 0 ? disposition[i..] : disposition[i..end]).Trim();
+                    i = end;
+                }
+            }
+            else if (i >= disposition.Length)
+            {
+                i = -1;
+            }
+            if (value is not null && name.Equals(parameter, StringComparison.OrdinalIgnoreCase)) return value;
+        }
         return null;
+    }
+
+    /// <summary>RFC 5987/8187 ext-value: charset'language'percent-encoded (UTF-8 or ISO-8859-1).</summary>
+    internal static string ExtendedValue(string value)
+    {
+        var first = value.IndexOf('\'');
+        var second = first < 0 ? -1 : value.IndexOf('\'', first + 1);
+        if (second < 0) return PercentDecode(value);
+        var charset = value[..first];
+        var encoded = value[(second + 1)..];
+        if (!charset.Equals("ISO-8859-1", StringComparison.OrdinalIgnoreCase)) return PercentDecode(encoded.Replace("+", "%2B"));
+        var bytes = new List<byte>();
+        for (var k = 0; k < encoded.Length; k++)
+        {
+            if (encoded[k] == '%' && k + 2 < encoded.Length && IsHex(encoded[k + 1]) && IsHex(encoded[k + 2]))
+            {
+                bytes.Add((byte)(HexValue(encoded[k + 1]) * 16 + HexValue(encoded[k + 2])));
+                k += 2;
+            }
+            else bytes.Add((byte)encoded[k]);
+        }
+        return Encoding.Latin1.GetString(bytes.ToArray());
     }
 
     private static bool Add(List<HttpParameter> list, int max, HttpParameter parameter, ref HttpAnomalies anomalies)

@@ -79,6 +79,9 @@ internal sealed class HttpStreamParser : ITcpStreamSink
     public void OnData(ReadOnlySpan<byte> data, long timestampMicros)
     {
         _lastMicros = timestampMicros;
+        // After a gap, a segment may start with the next message even when no LF precedes it (a form
+        // body ends without one): like tshark, try each segment's first byte as well as line starts.
+        if (_state == State.Resync) _atLineStart = true;
         while (!data.IsEmpty)
         {
             switch (_state)
@@ -140,7 +143,11 @@ internal sealed class HttpStreamParser : ITcpStreamSink
                 EnterResync();
                 return;
             case State.Head:
-                if (_message is not null) _owner.Counters.Anomalies.Add(HttpAnomaly.GapInHeaders);
+                if (_message is not null)
+                {
+                    _owner.Counters.Anomalies.Add(HttpAnomaly.GapInHeaders);
+                    WritePartialHead(HttpAnomaly.GapInHeaders);
+                }
                 if (Role == HttpRole.Unknown) { Disable(); return; }
                 EnterResync();
                 return;
@@ -157,6 +164,10 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         {
             if (_state != State.UntilClose) _message.BodyTruncated = true;
             Complete();
+        }
+        else if (_state == State.Head && _message is not null)
+        {
+            WritePartialHead(HttpAnomaly.TruncatedHead);
         }
         AbandonMessage();
         _state = State.Disabled;
@@ -274,6 +285,13 @@ internal sealed class HttpStreamParser : ITcpStreamSink
             HttpRole.Response => HttpStartLine.TryParseStatus(startLine, message),
             _ => false,
         };
+        if (!parsed && Role == HttpRole.Request && HasHeaderLine(rest))
+        {
+            // On an HTTP connection, a start line no server grammar takes but followed by headers is
+            // still a request (the server answers it, if only with 400): write it, flagged.
+            HttpStartLine.ParseMalformedRequest(startLine, message);
+            parsed = true;
+        }
         if (!parsed)
         {
             _owner.Counters.Anomalies.Add(Role == HttpRole.Response ? HttpAnomaly.InvalidStatusLine : HttpAnomaly.InvalidRequestLine);
@@ -284,6 +302,40 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         ParseHeaders(rest, message);
         var plan = _owner.OnHead(this, message);
         StartBody(plan);
+    }
+
+    private static bool HasHeaderLine(ReadOnlySpan<byte> lines)
+    {
+        var lf = lines.IndexOf((byte)'\n');
+        var first = lf < 0 ? lines : lines[..lf];
+        var colon = first.IndexOf((byte)':');
+        if (colon <= 0) return false;
+        foreach (var b in first[..colon])
+            if (!HttpText.IsTokenChar(b)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// A request head cut by a gap or by the end of the stream: when its request line is complete, the
+    /// request is written with the headers read so far (flagged) rather than lost.
+    /// </summary>
+    private void WritePartialHead(HttpAnomaly reason)
+    {
+        if (Role != HttpRole.Request || _message is null || _buffer is null) return;
+        var buffered = _buffer.AsSpan(0, _bufferLength);
+        var lastLf = buffered.LastIndexOf((byte)'\n');
+        if (lastLf < 0) return;
+        var message = _message;
+        var head = buffered[..(lastLf + 1)];
+        var lineEnd = head.IndexOf((byte)'\n');
+        if (!HttpStartLine.TryParseRequest(TrimLine(head[..lineEnd], message), message)) return;
+        ParseHeaders(head[(lineEnd + 1)..], message);
+        message.Anomalies.Add(reason);
+        _bufferLength = 0;
+        _searchFrom = 0;
+        _ = _owner.OnHead(this, message);
+        message.BodyTruncated = true;
+        Complete();
     }
 
     private void ParseHeaders(ReadOnlySpan<byte> lines, HttpMessage message)
@@ -303,7 +355,10 @@ internal sealed class HttpStreamParser : ITcpStreamSink
                 if (message.Headers.Count > 0)
                 {
                     var last = message.Headers[^1];
-                    message.Headers[^1] = last with { Value = last.Value + " " + HttpText.Decode(HttpText.TrimWhitespace(line)) };
+                    // RFC 9112 §5.2: the fold is replaced by a space. A value that starts on the next
+                    // line ("Content-Type:" CRLF SP "multipart/...") must not keep a leading space.
+                    var continuation = HttpText.Decode(HttpText.TrimWhitespace(line));
+                    message.Headers[^1] = last with { Value = last.Value.Length == 0 ? continuation : last.Value + " " + continuation };
                 }
                 continue;
             }
@@ -429,6 +484,8 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         size = 0;
         var digits = 0;
         var i = 0;
+        // Leading zeros carry no size and servers (nginx) accept any number of them.
+        while (i < line.Length - 1 && line[i] == (byte)'0' && IsHexDigit(line[i + 1])) i++;
         for (; i < line.Length; i++)
         {
             var b = line[i];
@@ -444,6 +501,8 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         var rest = HttpText.TrimWhitespace(line[i..]);
         return rest.IsEmpty || rest[0] == (byte)';';
     }
+
+    private static bool IsHexDigit(byte b) => b is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
 
     private ReadOnlySpan<byte> ConsumeChunkData(ReadOnlySpan<byte> data)
     {

@@ -85,6 +85,28 @@ public static class PacketFactory
         return list;
     }
 
+    /// <summary>Splits an IPv6 packet (no extension headers) into fragments with a Fragment header each.</summary>
+    public static List<byte[]> Fragment6(byte[] ipv6, int fragmentPayload, uint id)
+    {
+        var payload = ipv6.AsSpan(40);
+        var list = new List<byte[]>();
+        for (var offset = 0; offset < payload.Length; offset += fragmentPayload)
+        {
+            var n = Math.Min(fragmentPayload, payload.Length - offset);
+            var f = new byte[48 + n];
+            ipv6.AsSpan(0, 40).CopyTo(f);
+            BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(4), (ushort)(8 + n));
+            f[6] = 44;
+            f[40] = ipv6[6];
+            var more = offset + n < payload.Length;
+            BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(42), (ushort)(offset | (more ? 1 : 0)));
+            BinaryPrimitives.WriteUInt32BigEndian(f.AsSpan(44), id);
+            payload.Slice(offset, n).CopyTo(f.AsSpan(48));
+            list.Add(f);
+        }
+        return list;
+    }
+
     public static byte[] Ethernet(byte[] ip, params ushort[] vlans)
     {
         var etherType = (ushort)((ip[0] >> 4) == 6 ? 0x86DD : 0x0800);
