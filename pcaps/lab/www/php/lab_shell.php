@@ -12,10 +12,14 @@ function lab_run($cmd) {
     if (preg_match('/^echo ([A-Za-z0-9 _.-]*)$/', $cmd, $m)) return $m[1] . "\n";
     if (preg_match('/^chmod [0-7]{3,4} [A-Za-z0-9_.-]+$/', $cmd)) return '';
     if (preg_match('/^rm -f (tmp[ub][a-z0-9]+\.php)$/', $cmd, $m)) { @unlink(dirname($_SERVER['SCRIPT_FILENAME']) . '/' . $m[1]); return ''; }
-    static $allowed = ['id', 'whoami', 'pwd', 'hostname', 'uname -a', 'ls', 'ls -la', 'cat lab-notes.txt', 'ps aux', 'ip addr', 'netstat -an', 'env'];
+    static $allowed = ['id', 'whoami', 'pwd', 'hostname', 'uname -a', 'ls', 'ls -la', 'cat lab-notes.txt', 'ps aux', 'ip addr', 'netstat -an'];
     if (!in_array($cmd, $allowed, true)) return "sh: 1: $cmd: not permitted in the lab\n";
-    return (string)shell_exec('cd ' . escapeshellarg(lab_sandbox()) . ' && ' . $cmd . ' 2>&1');
+    return (string)shell_exec('cd ' . escapeshellarg(lab_sandbox()) . ' && ' . lab_safe($cmd) . ' 2>&1');
 }
+
+// The machine's process list without arguments: the lab shares the host's PID namespace, and other
+// processes' command lines must not end up in captures.
+function lab_safe($cmd) { return $cmd === 'ps aux' ? 'ps axo user,pid,%cpu,%mem,vsz,rss,tty,stat,start,time,comm' : $cmd; }
 
 // "cd /x;whoami;echo [S];pwd;echo [E]" as the tools send it: run each allow-listed piece.
 function lab_run_script($script) {
