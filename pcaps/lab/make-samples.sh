@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make-samples.sh - regenerate the small labelled captures committed in pcaps/lab/samples/:
-# one benign capture per server stack and one capture per web-shell family (as root).
+# one benign capture per server stack, one capture per web-shell family and one per further variant
+# (as root).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:-$here/samples}"
@@ -10,4 +11,14 @@ for stack in wiki tomcat shop; do
 done
 for family in cmd chopper antsword behinder godzilla weevely wso regeorg iis-module; do
     "$here/run.sh" --minutes 0.05 --families "$family" --benign none --seed 21 --out "$out" --name "webshell-$family"
+done
+for stack in apache-php iis weblogic; do
+    "$here/run.sh" --minutes 0.3 --families none --benign "$stack" --users 2 --speed 2 --seed 11 --out "$out" --name "benign-$stack"
+done
+for variant in godzilla/PHP_XOR_RAW godzilla/JAVA_AES_BASE64 godzilla/JAVA_AES_RAW godzilla/CSHARP_AES_BASE64 godzilla/CSHARP_AES_RAW \
+    behinder/php behinder/aspx antsword/multipart antsword/aspx cmd/stager cmd/image-upload suo5/full suo5/half; do
+    "$here/run.sh" --minutes 0.05 --families none --variants "$variant" --benign none --seed 21 --out "$out" --name "webshell-${variant//\//-}"
+done
+for scanner in scanner/dirb scanner/gobuster; do
+    "$here/run.sh" --minutes 0.05 --families none --variants "$scanner" --session-requests 60 --benign none --seed 21 --out "$out" --name "${scanner//\//-}"
 done

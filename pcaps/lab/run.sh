@@ -3,13 +3,24 @@
 # captured on the wire and labelled by the clients that sent each request.
 #
 # Usage (as root):
-#   pcaps/lab/run.sh [--minutes N] [--families all|none|LIST] [--benign all|none|LIST]
+#   pcaps/lab/run.sh [--minutes N] [--families all|none|LIST] [--benign all|extended|none|LIST]
+#                    [--variants all|none|LIST] [--sessions K] [--session-requests N]
+#                    [--connection-close] [--mid-session]
 #                    [--users N] [--speed X] [--seed S] [--out DIR] [--name NAME]
 #
 #   --minutes   lab time to run (default 1); operators start within the first half
 #   --families  web-shell families (default all): cmd, chopper, antsword, behinder, godzilla,
 #               weevely, wso, regeorg, iis-module
-#   --benign    benign traffic (default all): wiki, tomcat, shop, machines
+#   --benign    benign traffic (default all = wiki, tomcat, shop, machines; extended adds
+#               apache-php, iis, weblogic)
+#   --variants  further tool variants (default none; all, or a list of tags or families), e.g.
+#               godzilla/PHP_XOR_RAW, godzilla/JAVA_AES_BASE64, behinder/aspx, antsword/multipart,
+#               cmd/stager, cmd/image-upload, suo5, scanner (see the README's lab section)
+#   --sessions  sessions per family and per variant, each from its own address (default 1)
+#   --session-requests  commands per operator session (default 0: each tool's own short session);
+#               long sessions mix in tiny heartbeat requests
+#   --connection-close  operators open one connection per request
+#   --mid-session  operators' uploads and first contacts happen before the capture starts
 #   --users     benign people, each with its own address and browser (default 24)
 #   --speed     divides think times (default 1)
 #   --seed      makes the benign mix and the operators' choices reproducible (default 1)
@@ -20,6 +31,9 @@
 #   127.0.10.1:80    nginx + php-fpm serving DokuWiki (Debian's package, a private copy)
 #   127.0.20.1:8080  Tomcat 10 serving its JSP/servlet examples
 #   127.0.30.1:80    Kestrel (ASP.NET Core) shop, with an IIS-module-style backdoor middleware
+#   127.0.40.1:80    Apache httpd + mod_php serving the gallery (only when a variant or --benign needs it)
+#   127.0.50.1:80    the IIS-like ASP.NET portal with the .NET shell emulators (likewise)
+#   127.0.60.1:7001  the WebLogic-like ERP, a second Tomcat service (likewise)
 #   127.0.100.x      benign browsers, 127.0.101.x machine clients, 127.0.66.x operators
 # The web shells are the project's emulators (pcaps/lab/www): they answer each family's real
 # request format but run only allow-listed harmless commands in a sandbox directory. Every process
@@ -29,6 +43,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
 minutes=1 families=all benign=all users=24 speed=1 seed=1 out="$here/out" name=""
+variants=none sessions=1 session_requests=0 session_flags=()
 while (($#)); do
     case "$1" in
         --minutes) minutes=$2; shift 2 ;;
@@ -39,6 +54,11 @@ while (($#)); do
         --seed) seed=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --name) name=$2; shift 2 ;;
+        --variants) variants=$2; shift 2 ;;
+        --sessions) sessions=$2; shift 2 ;;
+        --session-requests) session_requests=$2; shift 2 ;;
+        --connection-close) session_flags+=(--connection-close); shift ;;
+        --mid-session) session_flags+=(--mid-session); shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 1 ;;
     esac
@@ -48,22 +68,29 @@ name=${name:-lab-$seed}
 log() { printf '[lab %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 # ------------------------------------------------------------------ packages
-pkgs=(nginx php-fpm php-xml php-mbstring dokuwiki tomcat10 tomcat10-examples tcpdump iproute2 ethtool curl)
-missing=()
-for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
-if ((${#missing[@]})); then
+# Packages are installed when missing; those of the further servers only when a run needs them.
+install_missing() {
+    local missing=() p created=0
+    for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+    ((${#missing[@]})) || return 0
     log "installing ${missing[*]}"
-    created=0
     # keep apt from starting the packages' own services on public ports
     [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; created=1; }
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || { ((created)) && rm -f /usr/sbin/policy-rc.d; exit 1; }
     ((created)) && rm -f /usr/sbin/policy-rc.d
-fi
+    return 0
+}
+install_missing nginx php-fpm php-xml php-mbstring dokuwiki tomcat10 tomcat10-examples tcpdump iproute2 ethtool curl
 phpfpm=$(ls /usr/sbin/php-fpm* | sort -V | tail -n 1)
 
 log "building the lab driver"
 dotnet build "$repo/src/TrafficSensor.Lab/TrafficSensor.Lab.csproj" -c Release -o "$repo/.build/lab" --nologo -v quiet > /dev/null
+lab=(dotnet "$repo/.build/lab/trafficsensor-lab.dll")
+apps=" $(DOTNET_NOLOGO=1 "${lab[@]}" apps --variants "$variants" --benign "$benign") "
+needs() { [[ "$apps" == *" $1 "* ]]; }
+needs apache-php && install_missing apache2 libapache2-mod-php
+[[ "$variants" == *scanner* || "$variants" == all ]] && install_missing dirb   # its word list
 
 # ------------------------------------------------------------------ work dir and cleanup
 work=$(mktemp -d -t tslab.XXXXXX)
@@ -100,6 +127,8 @@ printf 'config_version=3\nmode=lab\n' > "$sandbox/app.conf"
 emulators=$work/emulators
 mkdir -p "$emulators"
 cp "$here"/www/php/*.php "$here"/www/jsp/*.jsp "$emulators"/
+mkdir -p "$work/sync"
+chmod 777 "$work/sync"
 mkdir -p "$work/home"
 chmod -R a+rX "$sandbox" "$emulators"
 
@@ -195,18 +224,86 @@ cp -rL /usr/share/tomcat10-examples/examples "$tc/webapps/examples"
 mkdir -p "$tc/webapps/examples/WEB-INF/lab"
 cp "$here/www/jsp/LabShell.jspf" "$tc/webapps/examples/WEB-INF/lab/"
 cp "$here/www/jsp/upload.jsp" "$tc/webapps/examples/jsp/upload.jsp"
+erp_service=""
+needs weblogic && erp_service='  <Service name="Erp">
+    <Connector port="7001" address="127.0.60.1" protocol="HTTP/1.1" connectionTimeout="20000" keepAliveTimeout="30000" />
+    <Engine name="Erp" defaultHost="localhost">
+      <Host name="localhost" appBase="webapps-erp" unpackWARs="false" autoDeploy="false" />
+    </Engine>
+  </Service>'
 cat > "$tc/conf/server.xml" <<XML
 <?xml version="1.0" encoding="UTF-8"?>
 <Server port="-1" shutdown="SHUTDOWN">
   <Service name="Catalina">
-    <Connector port="8080" address="127.0.20.1" protocol="HTTP/1.1" connectionTimeout="20000" />
+    <Connector port="8080" address="127.0.20.1" protocol="HTTP/1.1" connectionTimeout="20000" keepAliveTimeout="30000" />
     <Engine name="Catalina" defaultHost="localhost">
       <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false" />
     </Engine>
   </Service>
+$erp_service
 </Server>
 XML
+if needs weblogic; then
+    mkdir -p "$tc/webapps-erp/erp/WEB-INF/lab"
+    cp "$here"/www/erp/*.jsp "$tc/webapps-erp/erp/"
+    cp "$here/www/jsp/LabShell.jspf" "$tc/webapps-erp/erp/WEB-INF/lab/"
+    cp "$here/www/jsp/upload.jsp" "$tc/webapps-erp/erp/upload.jsp"
+fi
 chown -R tomcat:tomcat "$tc"
+
+# ------------------------------------------------------------------ the gallery on Apache httpd + mod_php
+if needs apache-php; then
+    gallery=$work/gallery
+    mkdir -p "$gallery/uploads" "$gallery/images" "$gallery/admin"
+    cp "$here"/www/gallery/* "$gallery/"
+    cp "$here/www/php/upload.php" "$gallery/admin/plugin-install.php"
+    for i in $(seq 0 7); do { printf 'GIF89a\x01\x00\x01\x00\x80\x00\x00'; head -c $((600 + i * 150)) /dev/urandom; } > "$gallery/images/$i.gif"; done
+    chown -R www-data:www-data "$gallery"
+    mkdir -p "$work/apache-run"
+    cat > "$work/apache.conf" <<CONF
+ServerRoot /etc/apache2
+ServerName gallery.lab.example
+Listen 127.0.40.1:80
+PidFile $work/apache.pid
+DefaultRuntimeDir $work/apache-run
+Mutex file:$work/apache-run default
+ErrorLog $work/apache-error.log
+User www-data
+Group www-data
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule mime_module /usr/lib/apache2/modules/mod_mime.so
+LoadModule dir_module /usr/lib/apache2/modules/mod_dir.so
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so
+LoadModule php_module /usr/lib/apache2/modules/libphp8.2.so
+# A fixed pool: prefork wakes a child it retires with an "OPTIONS *" request of its own, unlabelled.
+# Each keep-alive connection holds a child, hence the size.
+StartServers 40
+MinSpareServers 1
+MaxSpareServers 40
+ServerLimit 40
+MaxRequestWorkers 40
+KeepAlive On
+# Longer than the lab clients keep an idle connection (20 s): Apache's 5 s default races a client's
+# next request against the server's close, leaving an unanswered request on the wire.
+KeepAliveTimeout 30
+TypesConfig /etc/mime.types
+DocumentRoot $gallery
+DirectoryIndex index.php index.html
+# The classic misconfiguration: AddHandler runs any name with ".php." in it (photo.php.gif) as PHP.
+AddHandler application/x-httpd-php .php .phtml
+SetEnv LAB_SANDBOX $sandbox
+SetEnv LAB_SHELL_LIB $emulators/lab_shell.php
+SetEnv LAB_EMULATORS $emulators
+SetEnv LAB_UPLOAD_DIRS "#^(uploads|images|admin)(/[A-Za-z0-9_.-]+)*\$#"
+<Directory />
+    Require all denied
+</Directory>
+<Directory $gallery>
+    Require all granted
+</Directory>
+CONF
+fi
 
 # ------------------------------------------------------------------ start the servers
 log "starting nginx + php-fpm (DokuWiki), Tomcat (examples) and Kestrel (shop) in namespace $ns"
@@ -218,9 +315,21 @@ log "starting nginx + php-fpm (DokuWiki), Tomcat (examples) and Kestrel (shop) i
 "${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 setpriv --reuid nobody --regid nogroup --clear-groups \
     dotnet "$repo/.build/lab/trafficsensor-lab.dll" serve-shop --address 127.0.30.1 --port 80 --sandbox "$sandbox" --backdoor-cookie RGSESSION \
     > "$work/shop.out" 2>&1 & pids+=($!)
+ready_urls=(http://127.0.10.1/doku.php http://127.0.20.1:8080/examples/ http://127.0.30.1/health)
+if needs apache-php; then
+    # its own session: prefork signals its whole process group when it stops
+    "${in_ns[@]}" setsid apache2 -f "$work/apache.conf" -DFOREGROUND > "$work/apache.out" 2>&1 & pids+=($!)
+    ready_urls+=(http://127.0.40.1/)
+fi
+if needs iis; then
+    "${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 setpriv --reuid nobody --regid nogroup --clear-groups \
+        "${lab[@]}" serve-iis --address 127.0.50.1 --port 80 --sandbox "$sandbox" > "$work/iis.out" 2>&1 & pids+=($!)
+    ready_urls+=(http://127.0.50.1/default.aspx)
+fi
+needs weblogic && ready_urls+=(http://127.0.60.1:7001/erp/)
 
 ready() { "${in_ns[@]}" curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" | grep -q '^[23]'; }
-for url in http://127.0.10.1/doku.php http://127.0.20.1:8080/examples/ http://127.0.30.1/health; do
+for url in "${ready_urls[@]}"; do
     for _ in $(seq 120); do ready "$url" && break; sleep 0.5; done
     ready "$url" || { tail -n 30 "$work"/*.out "$work"/*.log >&2 2>/dev/null; echo "run.sh: $url did not come up" >&2; exit 1; }
 done
@@ -229,12 +338,20 @@ done
 mkdir -p "$out"
 pcap=$out/$name.pcap
 labels=$out/$name.labels.jsonl
-"${in_ns[@]}" tcpdump -i lo -n -s 0 -U -Z root -w "$pcap" 'tcp and (port 80 or port 8080)' 2> "$work/tcpdump.log" & tcpdump_pid=$!
+# The driver sends mid-session openings first (unlabelled, connections closed), says "ready", and
+# starts its labelled traffic once the capture runs ("capturing").
+log "driving: families=$families variants=$variants benign=$benign users=$users sessions=$sessions session-requests=$session_requests ${session_flags[*]} seed=$seed"
+"${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 "${lab[@]}" drive \
+    --minutes "$minutes" --families "$families" --benign "$benign" --users "$users" --speed "$speed" --seed "$seed" --labels "$labels" \
+    --variants "$variants" --sessions "$sessions" --session-requests "$session_requests" "${session_flags[@]}" --sync-dir "$work/sync" & drive_pid=$!
+pids+=($drive_pid)
+while [ ! -e "$work/sync/ready" ]; do kill -0 "$drive_pid" 2>/dev/null || { echo "run.sh: the driver stopped before the capture" >&2; exit 1; }; sleep 0.2; done
+"${in_ns[@]}" tcpdump -i lo -n -s 0 -U -Z root -w "$pcap" 'tcp and (port 80 or port 8080 or port 7001)' 2> "$work/tcpdump.log" & tcpdump_pid=$!
 pids+=($tcpdump_pid)
 for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
-log "capturing to $pcap for $minutes minute(s): families=$families benign=$benign users=$users seed=$seed"
-"${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 dotnet "$repo/.build/lab/trafficsensor-lab.dll" drive \
-    --minutes "$minutes" --families "$families" --benign "$benign" --users "$users" --speed "$speed" --seed "$seed" --labels "$labels"
+log "capturing to $pcap for $minutes minute(s)"
+touch "$work/sync/capturing"
+wait "$drive_pid"
 sleep 1
 kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null || true
 grep -E 'captured|dropped' "$work/tcpdump.log" >&2 || true

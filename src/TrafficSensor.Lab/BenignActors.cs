@@ -4,14 +4,76 @@ using System.Text;
 
 namespace TrafficSensor.Lab;
 
-/// <summary>Everything an actor needs: the servers, the label sink, its random source and the run's deadline.</summary>
-public sealed record LabContext(LabServer Wiki, LabServer Tomcat, LabServer Shop, LabelWriter Labels, DateTime Deadline, double Speed)
+/// <summary>Everything an actor needs: the servers, the label sink, the session options and the run's deadline.</summary>
+public sealed class LabContext(LabServer wiki, LabServer tomcat, LabServer shop, LabelWriter labels, DateTime deadline, double speed)
 {
-    public LabServer Server(string name) => name switch { "wiki" => Wiki, "tomcat" => Tomcat, _ => Shop };
+    public LabServer Wiki { get; } = wiki;
+    public LabServer Tomcat { get; } = tomcat;
+    public LabServer Shop { get; } = shop;
+    public LabelWriter Labels { get; } = labels;
+    public double Speed { get; } = speed;
+    /// <summary>When actors stop; moved once when the capture starts (written by the driver before the actors run).</summary>
+    public DateTime Deadline { get; set; } = deadline;
+    /// <summary>Apache httpd + mod_php serving the gallery application.</summary>
+    public LabServer Apache { get; init; } = new("apache-php", IPAddress.Parse("127.0.40.1"), 80, "gallery.lab.example");
+    /// <summary>The IIS-like ASP.NET site (Kestrel answering as IIS would, .aspx pages).</summary>
+    public LabServer Iis { get; init; } = new("iis", IPAddress.Parse("127.0.50.1"), 80, "portal.lab.example");
+    /// <summary>A WebLogic-like Java application server on :7001 (a second Tomcat service).</summary>
+    public LabServer Weblogic { get; init; } = new("weblogic", IPAddress.Parse("127.0.60.1"), 7001, "erp.lab.example:7001");
+    /// <summary>Commands per operator session; 0 keeps each tool's own short session.</summary>
+    public int SessionRequests { get; init; }
+    /// <summary>Operators open a connection per request (Connection: close), as many tools do.</summary>
+    public bool CloseConnections { get; init; }
+    /// <summary>Sessions began before the capture: upload and first contact are not captured.</summary>
+    public bool MidSession { get; init; }
+    public CaptureGate Gate { get; init; } = new(0);
+
+    public LabServer Server(string name) => name switch
+    {
+        "wiki" => Wiki, "tomcat" => Tomcat, "apache-php" => Apache, "iis" => Iis, "weblogic" => Weblogic, _ => Shop,
+    };
 
     /// <summary>Think time between actions: exponential around <paramref name="meanSeconds"/>, compressed by the speed factor.</summary>
     public Task Think(Random random, double meanSeconds) =>
         Task.Delay(TimeSpan.FromSeconds(Math.Min(meanSeconds * 4, -Math.Log(1 - random.NextDouble()) * meanSeconds) / Speed));
+
+    /// <summary>
+    /// Called by an operator when its session's opening (upload, first contact) is done. In a
+    /// mid-session run the opening was sent unlabelled before the capture; the session goes on once
+    /// the capture runs, after the operator's own start delay.
+    /// </summary>
+    public async Task Resume(LabClient client)
+    {
+        if (!MidSession || !client.Unlabelled) return;
+        await Gate.SetupDone();
+        client.Unlabelled = false;
+        await Task.Delay(client.ResumeDelay);
+    }
+}
+
+/// <summary>
+/// Lets mid-session operators finish their opening before the capture starts: the driver waits
+/// until every expected opening is done, has the capture started, then opens the gate.
+/// </summary>
+public sealed class CaptureGate(int expected)
+{
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _remaining = expected;
+    private readonly bool _nothingExpected = expected == 0;
+
+    public Task AllSetupsDone => _nothingExpected ? Task.CompletedTask : _allDone.Task;
+    public Task Opened => _open.Task;
+    public void Open() => _open.TrySetResult();
+
+    public Task SetupDone()
+    {
+        if (Interlocked.Decrement(ref _remaining) == 0) _allDone.TrySetResult();
+        return _open.Task;
+    }
+
+    /// <summary>An operator that failed before its opening was done counts as done.</summary>
+    public void Abandon() { if (Interlocked.Decrement(ref _remaining) == 0) _allDone.TrySetResult(); }
 }
 
 public static class UserAgents

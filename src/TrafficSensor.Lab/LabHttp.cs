@@ -7,7 +7,11 @@ using System.Text.Json;
 namespace TrafficSensor.Lab;
 
 /// <summary>One labelled request as the client sent it (the format `trafficsensor evaluate` reads).</summary>
-public sealed record Label(string Timestamp, string SrcIp, int SrcPort, string DestIp, int DestPort, string HttpMethod, string Url, string Family, string Phase);
+/// <remarks>
+/// <c>Variant</c> names the tool and its mode ("godzilla/PHP_XOR_RAW", "behinder/aspx", "cmd/stager");
+/// <c>App</c> names the server application the request went to ("wiki", "tomcat", "apache-php", "iis").
+/// </remarks>
+public sealed record Label(string Timestamp, string SrcIp, int SrcPort, string DestIp, int DestPort, string HttpMethod, string Url, string Family, string Phase, string Variant, string App);
 
 /// <summary>Appends labels as JSON lines; shared by all actors.</summary>
 public sealed class LabelWriter(string path) : IDisposable
@@ -82,17 +86,47 @@ public sealed class LabClient : IDisposable
     public string UserAgent { get; }
     /// <summary>Cookies this client keeps, as a browser or a tool would.</summary>
     public Dictionary<string, string> Cookies { get; } = new();
+    /// <summary>Sends every request with Connection: close (tools that open a connection per request).</summary>
+    public bool CloseEach { get; set; }
+    /// <summary>Writes no labels and closes each connection: a session's part that happens before the capture starts.</summary>
+    public bool Unlabelled { get; set; }
+    /// <summary>How long a mid-session operator waits once the capture runs (its start moment in the run).</summary>
+    public TimeSpan ResumeDelay { get; set; }
+
+    /// <summary>
+    /// The label family of a tag: "godzilla/PHP_XOR_RAW" is family godzilla, variant godzilla/PHP_XOR_RAW;
+    /// a bare family takes the variant the lab always sent for it.
+    /// </summary>
+    public static (string Family, string Variant) SplitTag(string tag)
+    {
+        var slash = tag.IndexOf('/');
+        if (slash > 0) return (tag[..slash], tag);
+        return (tag, tag switch
+        {
+            "cmd" => "cmd/get",
+            "chopper" => "chopper/php",
+            "behinder" => "behinder/jsp",
+            "godzilla" => "godzilla/PHP_XOR_BASE64",
+            "weevely" => "weevely/php",
+            "wso" => "wso/php",
+            "regeorg" => "regeorg/jsp",
+            "iis-module" => "iis-module/cookie",
+            _ => tag,
+        });
+    }
 
     public async Task<LabResponse> SendAsync(LabServer server, HttpMethod method, string pathAndQuery, string family, string phase,
         HttpContent? content = null, IEnumerable<(string Name, string Value)>? headers = null, bool close = false, bool sendCookies = true)
     {
         using var request = new HttpRequestMessage(method, server.Url(pathAndQuery)) { Content = content, Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         request.Headers.Host = server.Host;
-        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-        foreach (var (name, value) in headers ?? [])
+        var headerList = headers?.ToList() ?? [];
+        // A tool that rotates its user agent per request passes its own.
+        if (!headerList.Any(h => h.Name.Equals("User-Agent", StringComparison.OrdinalIgnoreCase))) request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        foreach (var (name, value) in headerList)
             if (!request.Headers.TryAddWithoutValidation(name, value)) request.Content?.Headers.TryAddWithoutValidation(name, value);
         if (sendCookies && Cookies.Count > 0) request.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", Cookies.Select(c => $"{c.Key}={c.Value}")));
-        if (close) request.Headers.ConnectionClose = true;
+        if (close || CloseEach || Unlabelled) request.Headers.ConnectionClose = true;
 
         var sent = DateTime.UtcNow;
         HttpResponseMessage response;
@@ -116,16 +150,30 @@ public sealed class LabClient : IDisposable
                 if (eq > 0) Cookies[pair[..eq]] = pair[(eq + 1)..];
             }
             var body = await response.Content.ReadAsByteArrayAsync();
-            _stats?.Record(family, Source.ToString(), UserAgent, server.Name, method.Method, (int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body.Length);
+            if (SplitTag(family) is var (fam, variant) && fam != "benign" && !Unlabelled) _stats?.RecordOperator(variant, phase, (int)response.StatusCode, body.Length);
+            _stats?.Record(SplitTag(family).Family, Source.ToString(), UserAgent, server.Name, method.Method, (int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), body.Length);
             return new LabResponse((int)response.StatusCode, response.Headers, response.Content.Headers, body);
         }
     }
 
     private int LocalPort(LabServer server) => _localPorts.GetValueOrDefault((server.Address.ToString(), server.Port));
 
-    private void Write(LabServer server, HttpMethod method, string pathAndQuery, string family, string phase, DateTime sent) =>
+    private void Write(LabServer server, HttpMethod method, string pathAndQuery, string tag, string phase, DateTime sent)
+    {
+        if (Unlabelled) return;
+        var (family, variant) = SplitTag(tag);
         _labels.Write(new Label(sent.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+0000'"), Source.ToString(), LocalPort(server),
-            server.Address.ToString(), server.Port, method.Method, pathAndQuery, family, phase));
+            server.Address.ToString(), server.Port, method.Method, pathAndQuery, family, phase, variant, server.Name));
+    }
+
+    /// <summary>Writes the label of a request this client sent on its own socket (streaming tunnels).</summary>
+    public void WriteRaw(LabServer server, int localPort, string method, string pathAndQuery, string tag, string phase, DateTime sent)
+    {
+        if (Unlabelled) return;
+        var (family, variant) = SplitTag(tag);
+        _labels.Write(new Label(sent.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'+0000'"), Source.ToString(), localPort,
+            server.Address.ToString(), server.Port, method, pathAndQuery, family, phase, variant, server.Name));
+    }
 
     public void Dispose() => _http.Dispose();
 }

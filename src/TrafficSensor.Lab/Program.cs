@@ -3,9 +3,11 @@ using CommandLine;
 using TrafficSensor.Lab;
 
 var parser = new Parser(s => { s.HelpWriter = Console.Error; s.CaseInsensitiveEnumValues = true; });
-return await parser.ParseArguments<ServeShopOptions, DriveOptions>(args).MapResult(
+return await parser.ParseArguments<ServeShopOptions, ServeIisOptions, DriveOptions, AppsOptions>(args).MapResult(
     (ServeShopOptions o) => ServeShop(o),
+    (ServeIisOptions o) => ServeIis(o),
     (DriveOptions o) => Drive(o),
+    (AppsOptions o) => Apps(o),
     _ => Task.FromResult(1));
 
 static async Task<int> ServeShop(ServeShopOptions o)
@@ -13,6 +15,28 @@ static async Task<int> ServeShop(ServeShopOptions o)
     await ShopServer.RunAsync(o.Address, o.Port, o.Sandbox, o.BackdoorCookie);
     return 0;
 }
+
+static async Task<int> ServeIis(ServeIisOptions o)
+{
+    await IisServer.RunAsync(o.Address, o.Port, o.Sandbox);
+    return 0;
+}
+
+// The servers a run needs, so run.sh starts only those (the default run keeps its three).
+static Task<int> Apps(AppsOptions o)
+{
+    var apps = new SortedSet<string>();
+    foreach (var b in BenignApps(o.Benign)) apps.Add(b == "machines" ? "shop" : b);
+    foreach (var v in Variants.Select(o.Variants)) apps.UnionWith(v.App.Length > 0 ? [v.App] : ["wiki", "tomcat", "apache-php", "iis", "weblogic"]);
+    Console.WriteLine(string.Join(" ", apps));
+    return Task.FromResult(0);
+}
+
+static string[] BenignApps(string spec) =>
+    spec.Equals("all", StringComparison.OrdinalIgnoreCase) ? ["wiki", "tomcat", "shop", "machines"]
+    : spec.Equals("extended", StringComparison.OrdinalIgnoreCase) ? ["wiki", "tomcat", "shop", "machines", "apache-php", "iis", "weblogic"]
+    : spec.Equals("none", StringComparison.OrdinalIgnoreCase) ? []
+    : spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
 static async Task<int> Drive(DriveOptions o)
 {
@@ -25,9 +49,12 @@ static async Task<int> Drive(DriveOptions o)
         Console.Error.WriteLine($"unknown families: {string.Join(", ", unknown)} (known: {string.Join(", ", Operators.Families)})");
         return 1;
     }
-    var benign = o.Benign.Equals("all", StringComparison.OrdinalIgnoreCase) ? ["wiki", "tomcat", "shop", "machines"]
-        : o.Benign.Equals("none", StringComparison.OrdinalIgnoreCase) ? []
-        : o.Benign.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    var benign = BenignApps(o.Benign);
+    IReadOnlyList<Variant> variants;
+    try { variants = Variants.Select(o.Variants); }
+    catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 1; }
+    var sessions = Math.Max(1, o.Sessions);
+    var operatorCount = (families.Length + variants.Count) * sessions;
 
     using var labels = new LabelWriter(o.Labels);
     var mix = new MixStats();
@@ -35,7 +62,16 @@ static async Task<int> Drive(DriveOptions o)
         new LabServer("wiki", IPAddress.Parse(o.Wiki), 80, "wiki.lab.example"),
         new LabServer("tomcat", IPAddress.Parse(o.Tomcat), 8080, "apps.lab.example:8080"),
         new LabServer("shop", IPAddress.Parse(o.Shop), 80, "shop.lab.example"),
-        labels, DateTime.UtcNow.AddMinutes(o.Minutes), o.Speed);
+        labels, DateTime.UtcNow.AddMinutes(o.Minutes), o.Speed)
+    {
+        Apache = new LabServer("apache-php", IPAddress.Parse(o.Apache), 80, "gallery.lab.example"),
+        Iis = new LabServer("iis", IPAddress.Parse(o.Iis), 80, "portal.lab.example"),
+        Weblogic = new LabServer("weblogic", IPAddress.Parse(o.Weblogic), 7001, "erp.lab.example:7001"),
+        SessionRequests = o.SessionRequests,
+        CloseConnections = o.ConnectionClose,
+        MidSession = o.MidSession,
+        Gate = new CaptureGate(o.MidSession ? operatorCount : 0),
+    };
     var master = new Random(o.Seed);
     var tasks = new List<Task>();
     var clients = new List<LabClient>();
@@ -47,19 +83,26 @@ static async Task<int> Drive(DriveOptions o)
         return c;
     }
 
-    Task Actor(string name, Func<Random, Task> body, TimeSpan delay)
+    // Nothing labelled is sent before the capture runs; mid-session operators send their opening first.
+    Task Actor(string name, Func<Random, Task> body, TimeSpan delay, LabClient? opening = null)
     {
         var random = new Random(master.Next());
         return Task.Run(async () =>
         {
+            if (opening is null) await ctx.Gate.Opened;
             await Task.Delay(delay);
             try
             {
                 await body(random);
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Console.Error.WriteLine($"lab: {name}: {e.Message}");
+                // One actor's failure (a server refusing, a tunnel cut) must not stop the run.
+                Console.Error.WriteLine($"lab: {name}: {e.GetType().Name}: {e.Message}");
+            }
+            finally
+            {
+                if (opening is { Unlabelled: true }) ctx.Gate.Abandon();
             }
         });
     }
@@ -78,6 +121,9 @@ static async Task<int> Drive(DriveOptions o)
             {
                 "wiki" => Actor($"wiki user {i}", r => BenignActors.WikiReader(ctx, client, r, editor), start),
                 "tomcat" => Actor($"tomcat visitor {i}", r => BenignActors.TomcatVisitor(ctx, client, r), start),
+                "apache-php" => Actor($"gallery visitor {i}", r => MoreBenignActors.GalleryVisitor(ctx, client, r), start),
+                "iis" => Actor($"portal user {i}", r => MoreBenignActors.PortalUser(ctx, client, r), start),
+                "weblogic" => Actor($"erp user {i}", r => MoreBenignActors.ErpUser(ctx, client, r), start),
                 _ => Actor($"shopper {i}", r => BenignActors.Shopper(ctx, client, r), start),
             });
         }
@@ -99,30 +145,67 @@ static async Task<int> Drive(DriveOptions o)
         "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)", // China Chopper's
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:84.0) Gecko/20100101 Firefox/84.0", // Godzilla's default
     ];
-    for (var f = 0; f < families.Length; f++)
+    var operatorIndex = 0;
+    for (var session = 0; session < sessions; session++)
     {
-        var family = families[f];
-        var agent = family switch
+        for (var f = 0; f < families.Length; f++)
         {
-            "chopper" => operatorAgents[0],
-            "godzilla" => operatorAgents[1],
-            "regeorg" => "python-urllib3/1.26.18",
-            _ => UserAgents.Browsers[master.Next(UserAgents.Browsers.Length)],
-        };
-        var client = Client($"127.0.66.{f + 1}", agent);
-        var shellName = family switch
+            var family = families[f];
+            var agent = family switch
+            {
+                "chopper" => operatorAgents[0],
+                "godzilla" => operatorAgents[1],
+                "regeorg" => "python-urllib3/1.26.18",
+                _ => UserAgents.Browsers[master.Next(UserAgents.Browsers.Length)],
+            };
+            var client = OperatorClient(agent);
+            var shellName = family switch
+            {
+                "regeorg" => "tunnel",
+                "iis-module" => "",
+                _ => new[] { "cache", "thumb", "img", "config", "lang", "upgrade" }[master.Next(6)] + master.Next(100, 999),
+            };
+            tasks.Add(OperatorActor($"{family} operator", client, r => Operators.Run(family, ctx, client, r, shellName)));
+        }
+        foreach (var variant in variants)
         {
-            "regeorg" => "tunnel",
-            "iis-module" => "",
-            _ => new[] { "cache", "thumb", "img", "config", "lang", "upgrade" }[master.Next(6)] + master.Next(100, 999),
-        };
-        var start = TimeSpan.FromSeconds(master.NextDouble() * Math.Max(1, o.Minutes * 60 * 0.5));
-        tasks.Add(Actor($"{family} operator", r => Operators.Run(family, ctx, client, r, shellName), start));
+            var client = OperatorClient(Variants.Agent(variant.Tag) ?? UserAgents.Browsers[master.Next(UserAgents.Browsers.Length)]);
+            tasks.Add(OperatorActor($"{variant.Tag} operator", client, r => variant.Run(ctx, client, r)));
+        }
     }
+
+    LabClient OperatorClient(string agent)
+    {
+        operatorIndex++;
+        var client = Client($"127.0.{66 + (operatorIndex - 1) / 250}.{(operatorIndex - 1) % 250 + 1}", agent);
+        client.CloseEach = o.ConnectionClose;
+        return client;
+    }
+
+    // Operators start at random moments of the run's first half; a mid-session one sends its opening
+    // at once, unlabelled, and goes on from its start moment once the capture runs.
+    Task OperatorActor(string name, LabClient client, Func<Random, Task> body)
+    {
+        var start = TimeSpan.FromSeconds(master.NextDouble() * Math.Max(1, o.Minutes * 60 * 0.5));
+        if (!o.MidSession) return Actor(name, body, start);
+        client.Unlabelled = true;
+        client.ResumeDelay = start;
+        return Actor(name, body, TimeSpan.Zero, opening: client);
+    }
+
+    // The capture handshake with run.sh: "ready" once the openings are done, go on at "capturing".
+    await ctx.Gate.AllSetupsDone.WaitAsync(TimeSpan.FromMinutes(5)).ContinueWith(_ => { });
+    if (o.SyncDir is { Length: > 0 } sync)
+    {
+        await File.WriteAllTextAsync(Path.Combine(sync, "ready"), "");
+        for (var i = 0; i < 600 && !File.Exists(Path.Combine(sync, "capturing")); i++) await Task.Delay(100);
+    }
+    ctx.Deadline = DateTime.UtcNow.AddMinutes(o.Minutes);
+    ctx.Gate.Open();
 
     await Task.WhenAll(tasks);
     foreach (var c in clients) c.Dispose();
-    Console.Error.WriteLine($"lab: {labels.Count} labelled requests from {clients.Count} clients ({families.Length} families)");
+    Console.Error.WriteLine($"lab: {labels.Count} labelled requests from {clients.Count} clients ({families.Length} families, {variants.Count} variants, {sessions} session(s) each)");
     mix.Print(Console.Error);
     return 0;
 }
@@ -136,12 +219,27 @@ sealed class ServeShopOptions
     [Option("backdoor-cookie", HelpText = "Install the backdoor module, triggered by this cookie name.")] public string? BackdoorCookie { get; set; }
 }
 
+[Verb("serve-iis", HelpText = "Run the lab's IIS-like ASP.NET site with its .NET web-shell emulators.")]
+sealed class ServeIisOptions
+{
+    [Option("address", Default = "127.0.50.1")] public string Address { get; set; } = "";
+    [Option("port", Default = 80)] public int Port { get; set; }
+    [Option("sandbox", Required = true, HelpText = "Directory the emulators' allow-listed commands run in.")] public string Sandbox { get; set; } = "";
+}
+
+[Verb("apps", HelpText = "Print the servers a run with these options needs.")]
+sealed class AppsOptions
+{
+    [Option("variants", Default = "none")] public string Variants { get; set; } = "";
+    [Option("benign", Default = "all")] public string Benign { get; set; } = "";
+}
+
 [Verb("drive", HelpText = "Drive benign users and web-shell operators against the lab servers, writing one label per request.")]
 sealed class DriveOptions
 {
     [Option("minutes", Default = 1.0)] public double Minutes { get; set; }
     [Option("families", Default = "all", HelpText = "all, none, or a comma-separated list of: cmd, chopper, antsword, behinder, godzilla, weevely, wso, regeorg, iis-module")] public string Families { get; set; } = "";
-    [Option("benign", Default = "all", HelpText = "all, none, or a comma-separated list of: wiki, tomcat, shop, machines")] public string Benign { get; set; } = "";
+    [Option("benign", Default = "all", HelpText = "all (wiki, tomcat, shop, machines), extended (also apache-php, iis, weblogic), none, or a comma-separated list")] public string Benign { get; set; } = "";
     [Option("users", Default = 24, HelpText = "Benign people (each with its own address).")] public int Users { get; set; }
     [Option("seed", Default = 1)] public int Seed { get; set; }
     [Option("speed", Default = 1.0, HelpText = "Divides think times: 2 = twice as busy.")] public double Speed { get; set; }
@@ -149,4 +247,13 @@ sealed class DriveOptions
     [Option("wiki", Default = "127.0.10.1")] public string Wiki { get; set; } = "";
     [Option("tomcat", Default = "127.0.20.1")] public string Tomcat { get; set; } = "";
     [Option("shop", Default = "127.0.30.1")] public string Shop { get; set; } = "";
+    [Option("apache", Default = "127.0.40.1")] public string Apache { get; set; } = "";
+    [Option("iis", Default = "127.0.50.1")] public string Iis { get; set; } = "";
+    [Option("weblogic", Default = "127.0.60.1")] public string Weblogic { get; set; } = "";
+    [Option("variants", Default = "none", HelpText = "all, none, or a comma-separated list of variants (godzilla/PHP_XOR_RAW) or their families (suo5, scanner)")] public string Variants { get; set; } = "";
+    [Option("sessions", Default = 1, HelpText = "Sessions per family and per variant, each from its own address.")] public int Sessions { get; set; }
+    [Option("session-requests", Default = 0, HelpText = "Commands per operator session (0: each tool's own short session).")] public int SessionRequests { get; set; }
+    [Option("connection-close", Default = false, HelpText = "Operators open a connection per request.")] public bool ConnectionClose { get; set; }
+    [Option("mid-session", Default = false, HelpText = "Operators' uploads and first contacts happen before the capture.")] public bool MidSession { get; set; }
+    [Option("sync-dir", HelpText = "Directory for the capture handshake with run.sh (ready / capturing files).")] public string? SyncDir { get; set; }
 }

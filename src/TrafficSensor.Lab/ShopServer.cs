@@ -107,7 +107,7 @@ public static class LabCommands
 {
     private static readonly HashSet<string> Allowed = new(StringComparer.Ordinal)
     {
-        "id", "whoami", "pwd", "hostname", "uname -a", "ls", "ls -la", "cat lab-notes.txt", "ps aux", "ip addr", "netstat -an", "env",
+        "id", "whoami", "pwd", "hostname", "uname -a", "ls", "ls -la", "cat lab-notes.txt", "ps aux", "ip addr", "netstat -an",
     };
 
     public static string Run(string command, string sandbox)
@@ -116,7 +116,9 @@ public static class LabCommands
         if (!Allowed.Contains(command)) return $"sh: 1: {command}: not permitted in the lab\n";
         var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { WorkingDirectory = sandbox, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(command);
+        // The process list without arguments: the lab shares the host's PID namespace, and other
+        // processes' command lines must not end up in captures.
+        psi.ArgumentList.Add(command == "ps aux" ? "ps axo user,pid,%cpu,%mem,vsz,rss,tty,stat,start,time,comm" : command);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
         p.WaitForExit();

@@ -25,7 +25,7 @@ public class LabCaptureTests
         return data;
     }
 
-    private sealed record Label(string SrcIp, int SrcPort, string DestIp, int DestPort, string HttpMethod, string Url, string Family, string Phase);
+    private sealed record Label(string SrcIp, int SrcPort, string DestIp, int DestPort, string HttpMethod, string Url, string Family, string Phase, string? Variant = null, string? App = null);
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -37,9 +37,25 @@ public class LabCaptureTests
     {
         var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(Read).ToList();
         Assert.Equal(
-            ["antsword", "behinder", "benign", "chopper", "cmd", "godzilla", "iis-module", "regeorg", "weevely", "wso"],
+            ["antsword", "behinder", "benign", "chopper", "cmd", "godzilla", "iis-module", "regeorg", "scanner", "suo5", "weevely", "wso"],
             labels.Select(l => l.Family).Distinct().Order());
-        Assert.Equal(3, labels.Where(l => l.Family == "benign").Select(l => l.DestIp).Distinct().Count());
+        Assert.Equal(6, labels.Where(l => l.Family == "benign").Select(l => l.DestIp).Distinct().Count());
+    }
+
+    [Fact]
+    public void Samples_cover_every_variant_and_label_it_consistently()
+    {
+        var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(Read).Where(l => l.Variant is not null).ToList();
+        string[] added =
+        [
+            "antsword/aspx", "antsword/multipart", "behinder/aspx", "behinder/php", "cmd/image-upload", "cmd/stager",
+            "godzilla/CSHARP_AES_BASE64", "godzilla/CSHARP_AES_RAW", "godzilla/JAVA_AES_BASE64", "godzilla/JAVA_AES_RAW", "godzilla/PHP_XOR_RAW",
+            "scanner/dirb", "scanner/gobuster", "suo5/full", "suo5/half",
+        ];
+        Assert.Empty(added.Except(labels.Select(l => l.Variant!)));
+        // A variant names its family first; an app is the server the request went to, one address each.
+        Assert.All(labels.Where(l => l.Family != "benign"), l => Assert.StartsWith(l.Family + "/", l.Variant));
+        Assert.All(labels.GroupBy(l => l.App), g => Assert.Single(g.Select(l => l.DestIp).Distinct()));
     }
 
     [Theory]

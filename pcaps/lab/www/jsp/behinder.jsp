@@ -26,6 +26,7 @@ if (request.getMethod().equals("POST")) {
     c.init(Cipher.ENCRYPT_MODE, k);
     byte[] answer = c.doFinal(json.getBytes("UTF-8"));
     out.clear();
+    response.setCharacterEncoding("ISO-8859-1"); // Tomcat answers UTF-8 by default: bytes must pass unchanged
     out.write(new String(answer, "ISO-8859-1")); // the page's charset is ISO-8859-1: bytes pass unchanged
     return;
 }

