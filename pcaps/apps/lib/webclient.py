@@ -22,6 +22,7 @@ class Session:
         self.headers = dict(headers or {})
         self.cookies = {}
         self.conn = None
+        self.last_used = 0.0
 
     def _connect(self):
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout, source_address=(self.source, 0))
@@ -39,6 +40,10 @@ class Session:
         h.update(headers or {})
         if body is not None or method in ("POST", "PUT", "PATCH"):
             h.setdefault("Content-Length", str(len(body or b"")))
+        # Servers close idle keep-alive connections (Apache after 5 s); a request written into a
+        # connection the server is closing gets no answer. Real clients avoid that race the same way.
+        if self.conn is not None and time.time() - self.last_used > 4:
+            self.close()
         for attempt in (1, 2):
             try:
                 if self.conn is None:
@@ -64,6 +69,7 @@ class Session:
                             self.cookies[k] = m.value
                 if not keep or resp.headers.get("Connection", "").lower() == "close":
                     self.close()
+                self.last_used = time.time()
                 return resp.status, resp.headers, data
             except (http.client.HTTPException, OSError) as e:
                 self.close()

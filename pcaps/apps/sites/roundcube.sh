@@ -42,14 +42,22 @@ userdb {
 }
 namespace inbox {
   inbox = yes
-  mailbox Drafts { special_use = \Drafts
-    auto = subscribe }
-  mailbox Sent { special_use = \Sent
-    auto = subscribe }
-  mailbox Trash { special_use = \Trash
-    auto = subscribe }
-  mailbox Archive { special_use = \Archive
-    auto = subscribe }
+  mailbox Drafts {
+    special_use = \Drafts
+    auto = subscribe
+  }
+  mailbox Sent {
+    special_use = \Sent
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \Trash
+    auto = subscribe
+  }
+  mailbox Archive {
+    special_use = \Archive
+    auto = subscribe
+  }
 }
 service imap-login {
   inet_listener imap {
@@ -64,6 +72,8 @@ CONF
     dovecot -F -c "$work/dovecot/dovecot.conf" > "$work/dovecot/stdout.log" 2>&1 &
     echo $! >> "$work/pids"
     # ---- Roundcube
+    cp /etc/roundcube/defaults.inc.php "$work/rcconf/"
+    [ -f /etc/roundcube/mimetypes.php ] && cp /etc/roundcube/mimetypes.php "$work/rcconf/"
     cat > "$work/rcconf/config.inc.php" <<PHP
 <?php
 \$config = [];
