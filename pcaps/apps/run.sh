@@ -219,6 +219,7 @@ done
 [ -n "${TSAPPS_KEEP_LOGS:-}" ] && { mkdir -p "$TSAPPS_KEEP_LOGS"; cp -r "$work"/browser*.log "$work"/sites "$TSAPPS_KEEP_LOGS"/ 2>/dev/null || true; }
 
 # ------------------------------------------------------------------ labels and mix
+cp "$sitemap" "$out/$name.sites.tsv"   # lets make-samples.sh relabel a cut of the capture
 "$here/lib/label.sh" "$pcap" "$sitemap" "$labels" "$out/$name.mix.txt"
 cat "$out/$name.mix.txt" >&2
 log "wrote $pcap, $labels and $out/$name.mix.txt"

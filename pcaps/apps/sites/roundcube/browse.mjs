@@ -12,7 +12,8 @@ export async function browse(page, base, rnd) {
         await rnd.think(page, 500, 1500);
         await Promise.all([page.waitForLoadState(), page.click('#rcmloginsubmit')]);
     }
-    await page.waitForSelector('#messagelist tbody tr', { timeout: 30000 });
+    await page.waitForSelector('#messagelist', { timeout: 30000 });
+    await page.waitForLoadState('networkidle', { timeout: 15000 }).catch(() => {});
     for (let i = rnd.int(2, 5); i > 0; i--) {
         await rnd.think(page, 2000, 8000);
         const r = rnd();
@@ -22,9 +23,12 @@ export async function browse(page, base, rnd) {
             await rnd.think(page, 2000, 6000);
             if (rnd() < 0.3) await page.click('a.flag, #toolbar-menu a.flag, a:has-text("Mark")').catch(() => {});
         } else if (r < 0.55) {
-            await page.fill('#mailsearchform input[name="_q"], #quicksearchbox', rnd.pick(['invoice', 'meeting', 'build', 'report', 'alice']));
-            await page.press('#mailsearchform input[name="_q"], #quicksearchbox', 'Enter');
-            await page.waitForLoadState('networkidle').catch(() => {});
+            const q = page.locator('input[name="_q"]').first();
+            await q.fill(rnd.pick(['invoice', 'meeting', 'build', 'report', 'alice']));
+            await q.press('Enter');
+            await page.waitForLoadState('networkidle', { timeout: 15000 }).catch(() => {});
+            await rnd.think(page, 2000, 5000);
+            await page.click('#searchreset, a.reset', { timeout: 5000 }).catch(() => {});   // back to the whole mailbox
         } else if (r < 0.7) {
             await page.goto(`${base}/?_task=mail&_action=compose`);
             await page.waitForSelector('#compose-subject', { timeout: 30000 });
