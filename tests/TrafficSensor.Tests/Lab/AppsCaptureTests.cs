@@ -64,6 +64,10 @@ public class AppsCaptureTests
         Assert.Equal(expected, actual);
         Assert.Empty(stats.DecodeErrors);
         Assert.Equal(0, stats.ReassemblyGapBytes.Values.Sum());
-        Assert.All(records, r => Assert.NotNull(r.Transaction.Response));
+        // Samples are whole answered connections. A full run ends by stopping its clients, which can
+        // leave the last requests of a connection unanswered: allowed there, but only a handful.
+        var unanswered = records.Count(r => r.Transaction.Response is null);
+        if (labelsPath.Contains(Path.Combine("apps", "samples"))) Assert.Equal(0, unanswered);
+        else Assert.True(unanswered * 100 <= records.Count, $"{unanswered} of {records.Count} requests unanswered");
     }
 }
