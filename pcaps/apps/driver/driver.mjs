@@ -5,6 +5,7 @@
 // node driver.mjs --sites FILE --seed S --seconds N --profile DIR --user I
 //   FILE lines: site<TAB>base URL<TAB>module path. The source address comes from the runner
 //   (LD_PRELOAD shim, $TSAPPS_BIND_ADDR); nothing here knows it.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -42,7 +43,13 @@ const sites = readFileSync(args.sites, 'utf8').split('\n').filter(Boolean).map((
 for (const s of sites) s.browse = (await import(pathToFileURL(s.module).href)).browse;
 const log = (...m) => console.log(new Date().toISOString(), `user${user}`, ...m);
 
+// Headless Chromium says "HeadlessChrome" in its User-Agent; people's browsers do not. Same
+// version, reduced the way Chrome reduces it (Chrome/156.0.0.0); the client hints stay Chromium's own.
+const major = /(\d+)\./.exec(execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8' }))?.[1] ?? '156';
+const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`;
+
 const context = await chromium.launchPersistentContext(args.profile, {
+    userAgent,
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
