@@ -174,7 +174,7 @@ for s in "${started[@]}"; do
 done
 mapfile -t ports < <(printf '%s\n' "${ports[@]}" | sort -un)
 filter="tcp and ($(printf 'port %s or ' "${ports[@]}" | sed 's/ or $//'))"
-"${in_ns[@]}" tcpdump -i lo -n -s 0 -U -Z root -w "$pcap" "$filter" 2> "$work/tcpdump.log" & tcpdump_pid=$!
+"${in_ns[@]}" tcpdump -i lo -n -s 0 -B 65536 -U -Z root -w "$pcap" "$filter" 2> "$work/tcpdump.log" & tcpdump_pid=$!
 pids+=($tcpdump_pid)
 for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
 

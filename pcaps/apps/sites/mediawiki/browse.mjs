@@ -19,7 +19,8 @@ export async function browse(page, base, rnd) {
         await rnd.think(page);
         const r = rnd();
         if (r < 0.35) {
-            const links = await page.locator('#mw-content-text a[href^="/index.php/"]:not(.new)').all();
+            const links = [];
+            for (const l of await page.locator('#mw-content-text a[href^="/index.php/"]:not(.new)').all()) if (await l.isVisible()) links.push(l);
             if (links.length) await Promise.all([page.waitForLoadState(), rnd.pick(links).click()]);
             else await page.goto(`${base}/index.php/${rnd.pick(titles)}`);
         } else if (r < 0.5) {

@@ -34,7 +34,7 @@ export async function browse(page, base, rnd) {
             if (rnd() < 0.5 && await next.count()) await next.click();
         } else if (r < 0.55) {
             await page.goto(`${base}/index.php?route=/database/sql&db=shop`);
-            await page.waitForSelector('.CodeMirror, #sqlquery');
+            await page.waitForSelector('.CodeMirror, #sqlquery', { state: 'attached' });
             const q = rnd.pick(queries).replace('%d', String(rnd.int(10, 99)));
             await page.evaluate((sql) => {
                 const cm = document.querySelector('.CodeMirror');
