@@ -48,7 +48,12 @@ class Session:
             try:
                 if self.conn is None:
                     self._connect()
-                self.conn.request(method, path, body=body, headers=h)
+                # putrequest, not request(): request() adds "Accept-Encoding: identity", which
+                # curl, Go and the other clients these sessions stand for do not send.
+                self.conn.putrequest(method, path, skip_accept_encoding=True)
+                for k, v in h.items():
+                    self.conn.putheader(k, v)
+                self.conn.endheaders(body)
                 resp = self.conn.getresponse()
                 data = resp.read()
                 if resp.headers.get("Content-Encoding", "").lower() == "gzip" and data:
