@@ -87,7 +87,7 @@ site_drive() {
             ((RANDOM % 4)) || args+=(-sha256)
             TSSVC_SRC=$cb.10 LD_PRELOAD=$shim timeout 10 openssl ocsp -issuer "$work/ca/ca.pem" "${args[@]}" \
                 -url "http://$addr/" -CAfile "$work/ca/ca.pem" -header Host=ocsp.lab.example > /dev/null 2>&1
-            sleep $((1 + RANDOM % 4)).$((RANDOM % 10))
+            svc_sleep "$end" $((1 + RANDOM % 4)).$((RANDOM % 10))
         done
     ) &
     (   # 11: GET requests like Windows CryptoAPI and Firefox send (cacheable, no nonce)
@@ -97,7 +97,7 @@ site_drive() {
             local url; url=$(_ocsp_get_url "$work" "$addr" "${certs[RANDOM % ${#certs[@]}]}")
             curl -s -o /dev/null -m 10 --interface "$cb.11" -H "Host: ocsp.lab.example" -A "${uas[RANDOM % ${#uas[@]}]}" \
                 -H "Accept: */*" -H "Cache-Control: no-cache" -H "Connection: Keep-Alive" "$url"
-            sleep $((RANDOM % 3)).$((RANDOM % 10))
+            svc_sleep "$end" $((RANDOM % 3)).$((RANDOM % 10))
         done
     ) &
     (   # 12: a monitoring probe: a known-good GET, sometimes a malformed request (the responder answers malformedRequest)
@@ -110,7 +110,7 @@ site_drive() {
                 curl -s -o /dev/null -m 10 --interface "$cb.12" -A "check_ocsp/2.1 (monitoring-plugins)" \
                     -H "Content-Type: application/ocsp-request" --data-binary @"$work/junk.der" "http://$addr/"
             fi
-            sleep $((10 + RANDOM % 10))
+            svc_sleep "$end" $((10 + RANDOM % 10))
         done
     ) &
     wait

@@ -21,3 +21,10 @@ svc_wait_http() {
 
 # svc_until END: true while the clock is before END (epoch seconds).
 svc_until() { [ "$(date +%s)" -lt "$1" ]; }
+
+# svc_sleep END SECONDS: sleeps SECONDS (may be fractional) but never past END.
+svc_sleep() {
+    local left=$(($1 - $(date +%s)))
+    ((left > 0)) || return 0
+    sleep "$(awk -v a="$2" -v b="$left" 'BEGIN { print (a < b ? a : b) }')"
+}

@@ -29,7 +29,7 @@ _tm_deployer() {
         else   # an old credential in a forgotten job: 401
             curl -s -o /dev/null -m 10 --interface "$src" -A "curl/7.88.1" -u "deployer:old-password" "$base/manager/text/list"
         fi
-        sleep $((4 + RANDOM % 20))
+        svc_sleep "$end" $((4 + RANDOM % 20))
     done
 }
 
@@ -46,7 +46,7 @@ _tm_monitor() {
         "${c[@]}" -G --data-urlencode "qry=${q[RANDOM % ${#q[@]}]}" "$base/manager/jmxproxy/"
         ((RANDOM % 2)) && "${c[@]}" -G --data-urlencode "get=java.lang:type=Memory" --data-urlencode "att=HeapMemoryUsage" --data-urlencode "key=used" "$base/manager/jmxproxy/"
         ((RANDOM % 4)) || "${c[@]}" -G --data-urlencode "get=Catalina:type=ThreadPool,name=\"http-nio-${2#http://}\""  --data-urlencode "att=currentThreadsBusy" "$base/manager/jmxproxy/"
-        sleep $((15 + RANDOM % 15))
+        svc_sleep "$end" $((15 + RANDOM % 15))
     done
 }
 
@@ -65,7 +65,7 @@ _tm_users() {
         "${c[@]}" "$base/$app/search.jsp?q=${words[RANDOM % ${#words[@]}]}&page=$((1 + RANDOM % 4))"
         ((RANDOM % 3)) || "${c[@]}" -H "Accept: application/json" "$base/$app/status.jsp"
         ((RANDOM % 10)) || "${c[@]}" "$base/$app/favicon.ico"
-        sleep $((1 + RANDOM % 6))
+        svc_sleep "$end" $((1 + RANDOM % 6))
     done
     rm -f "$jar"
 }
