@@ -9,7 +9,8 @@
 #                                            [--out DIR] [--name NAME] [--prefix P]
 # Labels: one per HTTP request tshark finds; app = the site of dest address:port; phase = the role
 # of the client address, from the site's `site_roles` ("10:api 11:cron ..." = CLIENTBASE.10 is
-# the api client ...); addresses not listed get "client".
+# the api client ...; "127.0.0.1>9100:scrape" = requests from 127.0.0.1 to ADDR:9100, for servers
+# that call each other and cannot choose a source address); addresses not listed get "client".
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 seconds=60 sites="" seed=1 out="$here/out" name="" prefix=tssvc
@@ -84,7 +85,12 @@ for s in "${chosen[@]}"; do
     mkdir -p "$work/$s"; chmod 755 "$work/$s"
     ports=$(source "$here/sites/$s.sh"; echo "${site_ports:-$site_port}")
     for p in $ports; do app_of["$addr:$p"]=$s; done
-    for r in $(source "$here/sites/$s.sh"; echo "${site_roles:-}"); do role_of["$base.${r%%:*}"]=${r#*:}; done
+    for r in $(source "$here/sites/$s.sh"; echo "${site_roles:-}"); do
+        key=${r%%:*}
+        [[ $key == *.* ]] || key=$base.$key          # "10:api" = CLIENTBASE.10; "127.0.0.1>9100:scrape" = that source to that port
+        [[ $key == *'>'* ]] && key="${key%%>*}>$addr:${key#*>}"
+        role_of["$key"]=${r#*:}
+    done
     log "starting $s on $addr ($ports)"
     "${in_ns[@]}" bash -c 'set -e; source "$1"; site_start "$2" "$3"' _ "$here/sites/$s.sh" "$work/$s" "$addr" \
         > "$work/$s.start.log" 2>&1 || { cat "$work/$s.start.log" >&2; log "$s did not start"; exit 1; }
@@ -122,10 +128,11 @@ for line in sys.stdin:
     ts, src, sport, dst, dport, method, uri = f[:7]
     app = apps.get(dst + ":" + dport)
     if app is None: continue
+    role = roles.get(src + ">" + dst + ":" + dport) or roles.get(src, "client")
     t = datetime.datetime.fromtimestamp(float(ts), datetime.timezone.utc)
     print(json.dumps({"timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%f+0000"), "src_ip": src, "src_port": int(sport),
         "dest_ip": dst, "dest_port": int(dport), "http_method": method, "url": uri, "family": "benign",
-        "phase": roles.get(src, "client"), "app": app}, separators=(",", ":")))
+        "phase": role, "app": app}, separators=(",", ":")))
 ' "$(for ap in "${!app_of[@]}"; do printf '%s=%s ' "$ap" "${app_of[$ap]}"; done)" \
   "$(for ip in "${!role_of[@]}"; do printf '%s=%s ' "$ip" "${role_of[$ip]}"; done)" > "$labels"
 log "labels per app/phase:"
