@@ -11,8 +11,8 @@ site_port=80
 site_ports="80"
 site_packages="nginx apt apt-utils dpkg-dev gnupg xz-utils curl gcc libc6-dev"
 site_roles="10:apt 11:apt 12:apt 13:mirror"
-svc_apt_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/aptrepo"
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/_svc/common.sh"
+svc_apt_dir="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/aptrepo"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_svc/common.sh"
 
 site_start() {
     local work=$1 addr=$2
@@ -95,7 +95,7 @@ _apt_mirror() {
         [ -n "$lm" ] && "${c[@]}" -A "mirror-check/0.6" -H "If-Modified-Since: $lm" "$base/dists/bookworm-lab/Release"
         "${c[@]}" -A "mirror-check/0.6" "$base/dists/bookworm-lab/Release.gpg"
         if ((RANDOM % 2)); then   # a download manager fetching a .deb in two ranges
-            local f; f=$(cd "$(dirname "$0")" 2>/dev/null; curl -s -m 10 --interface "$src" -A "Wget/1.21.3" "$base/pool/main/l/lab-docs/" | grep -o 'href="[^"]*\.deb"' | head -n 1 | cut -d'"' -f2)
+            local f; f=$(curl -s -m 10 --interface "$src" -A "Wget/1.21.3" "$base/pool/main/l/lab-docs/" | grep -o 'href="[^"]*\.deb"' | head -n 1 | cut -d'"' -f2)
             if [ -n "$f" ]; then
                 "${c[@]}" -A "aria2/1.36.0" -r 0-65535 "$base/pool/main/l/lab-docs/$f"
                 "${c[@]}" -A "aria2/1.36.0" -r 65536- "$base/pool/main/l/lab-docs/$f"

@@ -10,8 +10,8 @@ site_port=8000
 site_ports="8000"
 site_packages="python3-flask gunicorn python3-requests curl"
 site_roles="10:web 11:api 12:webhook 13:cron 14:longpoll 15:health"
-svc_flask_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/flask"
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/_svc/common.sh"
+svc_flask_dir="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/flask"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_svc/common.sh"
 
 site_start() {
     local work=$1 addr=$2

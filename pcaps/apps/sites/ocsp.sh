@@ -10,7 +10,7 @@ site_port=80
 site_ports="80"
 site_packages="openssl curl gcc libc6-dev"
 site_roles="10:ocsp-post 11:ocsp-get 12:monitor"
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/_svc/common.sh"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_svc/common.sh"
 
 site_start() {
     local work=$1 addr=$2 ca=$1/ca

@@ -11,8 +11,8 @@ site_port=9090
 site_ports="9090 9093 9100 9095"
 site_packages="prometheus prometheus-alertmanager prometheus-node-exporter python3-requests curl"
 site_roles="10:dashboard 11:alertmanager-api 12:federate 127.0.0.1>9090:prometheus-server 127.0.0.1>9100:prometheus-server 127.0.0.1>9093:prometheus-server 127.0.0.1>9095:notify"
-svc_prom_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/prometheus"
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/_svc/common.sh"
+svc_prom_dir="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/prometheus"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_svc/common.sh"
 
 site_start() {
     local work=$1 addr=$2

@@ -11,8 +11,8 @@ site_port=5000
 site_ports="5000"
 site_packages="curl"
 site_roles="10:mobile 11:spa 12:admin-sync 13:signalr 14:health"
-svc_shop_repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/_svc/common.sh"
+svc_shop_repo="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd)"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_svc/common.sh"
 
 site_start() {
     local work=$1 addr=$2

@@ -10,8 +10,8 @@ site_port=8080
 site_ports="8080"
 site_packages="tomcat10 tomcat10-admin curl python3"
 site_roles="10:deploy 11:monitor 12:appuser"
-svc_tm_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tomcatmgr"
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/_svc/common.sh"
+svc_tm_dir="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/tomcatmgr"
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_svc/common.sh"
 source "$svc_tm_dir/clients.sh"
 
 site_start() {
