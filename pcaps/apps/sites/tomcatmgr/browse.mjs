@@ -28,7 +28,7 @@ function fakeWar(rnd, name) {
 }
 
 async function clickAndLoad(page, locator) {
-  await Promise.all([page.waitForLoadState('load'), locator.click()]);
+  await Promise.all([page.waitForLoadState('load'), locator.click({ timeout: 10000 })]);
 }
 
 export async function browse(page, base, rnd) {
@@ -69,7 +69,7 @@ export async function browse(page, base, rnd) {
         await clickAndLoad(page, f.locator('input[type=submit]'));
       }
     } else {
-      await page.goto(base + '/manager/html');
+      await page.goto(base + '/manager/status');
       await clickAndLoad(page, page.locator('a', { hasText: 'Complete Server Status' }).first());
     }
     await think(page, rnd);
