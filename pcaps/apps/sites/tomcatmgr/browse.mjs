@@ -28,7 +28,7 @@ function fakeWar(rnd, name) {
 }
 
 async function clickAndLoad(page, locator) {
-  await Promise.all([page.waitForLoadState('load'), locator.click({ timeout: 10000 })]);
+  await Promise.all([page.waitForLoadState('load'), locator.click({ timeout: 20000 })]);
 }
 
 export async function browse(page, base, rnd) {
@@ -39,6 +39,7 @@ export async function browse(page, base, rnd) {
   for (let i = 0; i < steps; i++) {
     const a = rnd();
     if (a < 0.2) {
+      await page.goto(base + '/manager/html');
       await clickAndLoad(page, page.locator('a', { hasText: 'Server Status' }).first());
     } else if (a < 0.4) {
       await page.goto(base + '/manager/html');
