@@ -14,7 +14,7 @@
 #   --browsers  Chromium users (default 6), each with its own source address 127.0.200.(10+i)
 #   --keep-going  a site that fails to start is skipped instead of failing the run
 #
-# Addresses (APPS-CONTRACT.md): site k (1-based, all site files sorted by name) serves on
+# Addresses (pcaps/apps/CONTRACT.md): site k (1-based, all site files sorted by name) serves on
 # 127.0.(40+k).1 inside one network namespace (loopback MTU 1500, offloads off); its machine
 # clients use 127.0.(40+k).(10+i); browser user i uses 127.0.200.(10+i). Chromium and other clients
 # that cannot pick a source address get it from an LD_PRELOAD shim (lib/bindaddr.c, built per run)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # svc-harness.sh - a small stand-in for pcaps/apps/run.sh, used by apps-svc to test site files
-# before the runner existed. It follows pcaps/APPS-CONTRACT.md: one namespace, site k (sorted by
+# before the runner existed. It follows pcaps/apps/CONTRACT.md: one namespace, site k (sorted by
 # name among the chosen sites) on 127.0.(40+k).1, machine clients on 127.0.(40+k).(10+i),
 # site_start -> tcpdump -> site_drive (all sites in parallel) -> stop by PID -> labels.
 # It runs no browsers (site_browse is the runner's job).
