@@ -48,6 +48,26 @@ public sealed record DecodingOptions
     public TimeSpan FragmentTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Tunnels inside tunnels are unwrapped up to this depth.</summary>
     public int MaxEncapsulationDepth { get; init; } = 4;
+    /// <summary>
+    /// Whether IP and TCP checksums are verified. A receiver discards a packet with a bad checksum, so
+    /// such a packet (a classic insertion decoy) must not speak for the connection.
+    /// </summary>
+    public ChecksumValidation ChecksumValidation { get; init; } = ChecksumValidation.Auto;
+    /// <summary>
+    /// Automatic mode: verification stops for the rest of the input when, within this many first
+    /// verified packets, more than a tenth (and at least <see cref="ChecksumAutoMinBad"/>) fail —
+    /// the signature of a capture taken on a host that offloads checksums to its NIC.
+    /// </summary>
+    public int ChecksumAutoSamplePackets { get; init; } = 1000;
+    public int ChecksumAutoMinBad { get; init; } = 8;
+}
+
+public enum ChecksumValidation
+{
+    /// <summary>Verify, unless the start of the capture shows offloaded (unfilled) checksums; counted when it stops.</summary>
+    Auto,
+    Always,
+    Never,
 }
 
 public sealed record FlowOptions

@@ -50,7 +50,7 @@ public class TcpStreamReassemblerTests
         Send(r, 6, "world");
         Send(r, 11, "!");
         Assert.Equal("", o.ToString());
-        Assert.Equal(6, m.UsedBytes);
+        Assert.Equal(TcpStreamReassembler.PageCost, m.UsedBytes); // one page, overhead included
         Send(r, 0, "hello ");
         Assert.Equal("hello world!", o.ToString());
         Assert.Equal(0, m.UsedBytes);
@@ -186,11 +186,13 @@ public class TcpStreamReassemblerTests
     [Fact]
     public void Per_direction_buffer_limit_forces_past_a_hole()
     {
-        var (r, o, c, _) = Create(new ReassemblyOptions { MaxOutOfOrderBytesPerDirection = 10 });
+        var (r, o, c, _) = Create(new ReassemblyOptions { MaxOutOfOrderBytesPerDirection = TcpStreamReassembler.PageCost });
+        var page = TcpStreamReassembler.PageSize;
         Send(r, 0, "ab");
-        Send(r, 4, "0123456789");  // hole at 2..3
-        Send(r, 14, "xyz");        // no room: the hole is given up on
-        Assert.Equal("ab##0123456789xyz", o.ToString());
+        Send(r, 4, "0123456789");  // hole at 2..3, one page buffered
+        Send(r, page + 4, "xyz");  // needs a second page: no room, the hole is given up on
+        Assert.Equal("ab##0123456789", o.ToString());
+        Assert.Equal(1, c.Events[ReassemblyEvent.BufferLimitReached]);
         Assert.Equal(2, c.GapBytes[ReassemblyGap.BufferLimit]);
     }
 
