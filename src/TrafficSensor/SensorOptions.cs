@@ -94,9 +94,15 @@ public sealed record ReassemblyOptions
 {
     /// <summary>Bytes per direction delivered to the HTTP parser; the rest is counted and skipped. 0: unlimited.</summary>
     public long MaxDepthPerDirection { get; init; } = 64L << 20;
-    /// <summary>Out-of-order bytes buffered per direction before the stream is forced past the hole.</summary>
+    /// <summary>
+    /// Out-of-order memory (pages of 4 KiB with their bitmaps, <c>TcpStreamReassembler.PageCost</c>
+    /// bytes each) one direction may hold before the stream is forced past the oldest hole.
+    /// </summary>
     public int MaxOutOfOrderBytesPerDirection { get; init; } = 1 << 20;
-    /// <summary>Out-of-order bytes buffered by all flows of one worker together.</summary>
+    /// <summary>
+    /// Out-of-order buffers of all flows of all workers together, per-page overhead included (each
+    /// worker gets an equal share, so the cap holds for any worker count).
+    /// </summary>
     public long MemoryCapBytes { get; init; } = 256L << 20;
     /// <summary>A segment further than this ahead of the next expected byte is treated as out of window.</summary>
     public uint MaxWindowBytes { get; init; } = 16u << 20;

@@ -32,7 +32,8 @@ internal sealed class FlowWorker
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        ReassemblyMemory = new MemoryBudget(options.Reassembly.MemoryCapBytes);
+        // The cap is for all workers together: each gets its share, so it holds for any worker count.
+        ReassemblyMemory = new MemoryBudget(options.Reassembly.MemoryCapBytes / Math.Max(1, options.Pipeline.Workers));
         InspectMemory = new MemoryBudget(options.Http.MaxInspectMemoryBytes);
         _flows = new FlowTable<FlowSession>(options.Flows, OnFlowEnd);
     }
