@@ -14,9 +14,18 @@ public static class InternetChecksum
     /// <summary>Adds the bytes of <paramref name="data"/> to a running native-order sum.</summary>
     public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
     {
-        var words = MemoryMarshal.Cast<byte, uint>(data);
-        foreach (var word in words) sum += word;
-        var tail = data[(words.Length * 4)..];
+        // Eight bytes at a time into two accumulators: each 64-bit word adds its two 32-bit halves,
+        // which cannot overflow 64 bits for any frame (2^32 words).
+        var words = MemoryMarshal.Cast<byte, ulong>(data);
+        ulong low = 0, high = 0;
+        foreach (var word in words)
+        {
+            low += (uint)word;
+            high += word >> 32;
+        }
+        sum += low + high;
+        var tail = data[(words.Length * 8)..];
+        if (tail.Length >= 4) { sum += MemoryMarshal.Read<uint>(tail); tail = tail[4..]; }
         if (tail.Length >= 2) { sum += MemoryMarshal.Read<ushort>(tail); tail = tail[2..]; }
         if (tail.Length == 1) sum += BitConverter.IsLittleEndian ? tail[0] : (ulong)tail[0] << 8;
         return sum;

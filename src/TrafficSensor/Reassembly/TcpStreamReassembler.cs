@@ -207,6 +207,7 @@ public sealed class TcpStreamReassembler
             Gap(first - _nextOffset, ReassemblyGap.Lost, timestampMicros);
             DeliverPending(timestampMicros);
         }
+        if (_finOffset is { } finOffset && _nextOffset >= finOffset && !_ended) End(timestampMicros);
     }
 
     /// <summary>The flow ended: delivers what is buffered (with gaps for holes) and closes the stream.</summary>
@@ -560,7 +561,7 @@ public sealed class TcpStreamReassembler
 
     // ------------------------------------------------------------ retransmissions
 
-    private readonly record struct RecentSegment(long Start, int Length, int Hash);
+    private readonly record struct RecentSegment(long Start, int Length, long Hash);
 
     private void Remember(long start, ReadOnlySpan<byte> payload)
     {
@@ -586,11 +587,29 @@ public sealed class TcpStreamReassembler
         }
     }
 
-    private static int Hash(ReadOnlySpan<byte> data)
+    private static readonly ulong HashSeed = (ulong)Random.Shared.NextInt64() | 1;
+
+    /// <summary>
+    /// A fast 64-bit fingerprint (four independent multiply-xor lanes, seeded per process so a sender
+    /// cannot prepare collisions offline): a hint that two copies differ, on the hot path of every segment.
+    /// </summary>
+    private static long Hash(ReadOnlySpan<byte> data)
     {
-        var hash = new HashCode();
-        hash.AddBytes(data);
-        return hash.ToHashCode();
+        const ulong prime = 0x9E3779B97F4A7C15UL;
+        var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(data);
+        ulong a = HashSeed, b = HashSeed ^ 0xC2B2AE3D27D4EB4FUL, c = HashSeed ^ 0x165667B19E3779F9UL, d = HashSeed ^ 0x27D4EB2F165667C5UL;
+        var i = 0;
+        for (; i + 4 <= words.Length; i += 4)
+        {
+            a = (a ^ words[i]) * prime;
+            b = (b ^ words[i + 1]) * prime;
+            c = (c ^ words[i + 2]) * prime;
+            d = (d ^ words[i + 3]) * prime;
+        }
+        for (; i < words.Length; i++) a = (a ^ words[i]) * prime;
+        foreach (var tail in data[(words.Length * 8)..]) b = (b ^ tail) * prime;
+        var h = a ^ BitOperations.RotateLeft(b, 17) ^ BitOperations.RotateLeft(c, 31) ^ BitOperations.RotateLeft(d, 47) ^ (ulong)data.Length;
+        return (long)((h ^ (h >> 29)) * prime);
     }
 
     // ------------------------------------------------------------ delivery
