@@ -193,7 +193,7 @@ public sealed class TcpConnection
             known = true;
             if (s.Sequence == receiver.LastAck) return true;
         }
-        if (stream.SenderNextSequence is { } next)
+        if (stream.TrustedSenderNextSequence is { } next)
         {
             known = true;
             if (s.Sequence == next) return true;

@@ -177,6 +177,7 @@ public sealed class TcpStreamReassembler
         _midstream = false;
         _nextSequence = acknowledgment;
         _highestSeen = 0;
+        _highestTrusted = 0;
         _finOffset = null;
     }
 
@@ -230,23 +231,27 @@ public sealed class TcpStreamReassembler
     /// The sequence number this direction's sender will use next (after its highest data and FIN seen):
     /// what an honest RST from it carries. Null before the stream is anchored.
     /// </summary>
-    public uint? SenderNextSequence
+    public uint? SenderNextSequence => NextAfter(_highestSeen);
+
+    /// <summary>As <see cref="SenderNextSequence"/>, counting only copies taken as trusted: what an RST must match.</summary>
+    public uint? TrustedSenderNextSequence => NextAfter(_highestTrusted);
+
+    private uint? NextAfter(long highest)
     {
-        get
-        {
-            if (!_started) return null;
-            var end = Math.Max(_highestSeen, _nextOffset);
-            if (_finOffset is { } fin && fin + 1 > end) end = fin + 1;
-            return _nextSequence + (uint)(end - _nextOffset);
-        }
+        if (!_started) return null;
+        var end = Math.Max(highest, _nextOffset);
+        if (_finOffset is { } fin && fin + 1 > end) end = fin + 1;
+        return _nextSequence + (uint)(end - _nextOffset);
     }
 
-    private long _highestSeen; // stream offset after the highest byte seen from this sender
+    private long _highestSeen;    // stream offset after the highest byte seen from this sender, held copies included
+    private long _highestTrusted; // the same, trusted copies only (a decoy must not move where an RST is expected)
 
     private void AcceptData(long start, ReadOnlySpan<byte> payload, int wireLength, long timestampMicros, bool suspect)
     {
         var end = start + payload.Length;
         if (start + wireLength > _highestSeen) _highestSeen = start + wireLength; // a held copy still shows what was sent
+        if (!suspect && start + wireLength > _highestTrusted) _highestTrusted = start + wireLength;
         if (end <= _nextOffset)
         {
             // Bytes from before the point a midstream pickup started are not retransmissions of ours.

@@ -15,6 +15,7 @@ namespace TrafficSensor.Tests.Flows;
 /// What a flow and a buffered segment really cost, measured on the managed heap (the figures in the
 /// README's "Hostile input and bounded memory" and docs/performance.md come from these runs).
 /// </summary>
+[Collection(MemoryMeasurement.Name)]
 public class FlowMemoryTests(ITestOutputHelper output)
 {
     private const int Flows = 5_000;
@@ -89,4 +90,11 @@ public class FlowMemoryTests(ITestOutputHelper output)
         Assert.Equal(11L * TcpStreamReassembler.PageCost, dense.UsedBytes); // bytes 1..40960 span pages 0..10
         output.WriteLine($"page cost {TcpStreamReassembler.PageCost} B for {TcpStreamReassembler.PageSize} B of data");
     }
+}
+
+/// <summary>Heap measurements run alone: a test allocating on another thread would be counted too.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MemoryMeasurement
+{
+    public const string Name = "memory measurement";
 }

@@ -88,6 +88,15 @@ public class TcpConnectionTests
     }
 
     [Fact]
+    public void A_held_decoy_does_not_move_where_an_rst_is_expected()
+    {
+        var h = new Harness();
+        h.FromClient(h.ClientNext, h.ServerNext, PshAck, "GET /decoy", ttl: 2); // never reaches the server
+        Assert.Equal(TcpSegmentOutcome.Ignored, h.FromClient(h.ClientNext + 10, 0, TcpFlags.Rst, ""));
+        Assert.Equal(TcpSegmentOutcome.Reset, h.FromClient(h.ClientNext, 0, TcpFlags.Rst, ""));
+    }
+
+    [Fact]
     public void An_rst_refusing_a_syn_is_accepted()
     {
         var client = new StreamRecorder();
