@@ -11,7 +11,7 @@ rule standing for the router hop where their TTL runs out.
 
 Usage: make-corpus.py [CASE...]   (default: every case; needs python3-scapy, php-cli, tcpdump, iptables)
 """
-import json, os, queue, signal, subprocess, sys, tempfile, threading, time
+import json, os, queue, shutil, signal, subprocess, sys, tempfile, time
 
 from scapy.all import Ether, IP, TCP, Raw, conf, send, sendp, AsyncSniffer, L3RawSocket  # noqa: E402
 
@@ -262,6 +262,8 @@ def main():
     finally:
         server.terminate()
         server.wait()
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
