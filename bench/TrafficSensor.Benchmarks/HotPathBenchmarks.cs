@@ -9,7 +9,8 @@ using TrafficSensor.Decoding;
 using TrafficSensor.Http;
 using TrafficSensor.Reassembly;
 
-BenchmarkSwitcher.FromAssembly(typeof(DecoderBenchmarks).Assembly).Run(args);
+if (args is ["out-of-order", ..]) OutOfOrderMeasurement.Run(args[1..]);
+else BenchmarkSwitcher.FromAssembly(typeof(DecoderBenchmarks).Assembly).Run(args);
 
 /// <summary>Per-frame cost of decoding Ethernet/IPv4/TCP and Ethernet/VLAN/IPv6/TCP frames.</summary>
 [MemoryDiagnoser]

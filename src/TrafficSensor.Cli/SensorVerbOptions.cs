@@ -67,7 +67,7 @@ public abstract class SensorVerbOptions
     [Option("max-flows", HelpText = "Flows tracked by all workers together (each holds its share) before the most idle is evicted (default 262144).")]
     public int? MaxFlows { get; set; }
 
-    [Option("memcap-mb", HelpText = "Out-of-order reassembly memory per worker, MiB (default 256).")]
+    [Option("memcap-mb", HelpText = "Out-of-order reassembly memory of all workers together, MiB (default 256).")]
     public int? MemcapMb { get; set; }
 
     [Option("depth-mb", HelpText = "Stream bytes per direction handed to the HTTP parser, MiB; 0 = unlimited (default 64).")]

@@ -51,6 +51,26 @@ public sealed record DecodingOptions
     public FragmentOverlapPolicy FragmentOverlap { get; init; } = FragmentOverlapPolicy.Linux;
     /// <summary>Tunnels inside tunnels are unwrapped up to this depth.</summary>
     public int MaxEncapsulationDepth { get; init; } = 4;
+    /// <summary>
+    /// Whether IP and TCP checksums are verified. A receiver discards a packet with a bad checksum, so
+    /// such a packet (a classic insertion decoy) must not speak for the connection.
+    /// </summary>
+    public ChecksumValidation ChecksumValidation { get; init; } = ChecksumValidation.Auto;
+    /// <summary>
+    /// Automatic mode: verification stops for the rest of the input when, within this many first
+    /// verified packets, more than a tenth (and at least <see cref="ChecksumAutoMinBad"/>) fail —
+    /// the signature of a capture taken on a host that offloads checksums to its NIC.
+    /// </summary>
+    public int ChecksumAutoSamplePackets { get; init; } = 1000;
+    public int ChecksumAutoMinBad { get; init; } = 8;
+}
+
+public enum ChecksumValidation
+{
+    /// <summary>Verify, unless the start of the capture shows offloaded (unfilled) checksums; counted when it stops.</summary>
+    Auto,
+    Always,
+    Never,
 }
 
 /// <summary>How overlapping IP fragments are read; overlap is an evasion trick, so every policy counts it.</summary>
@@ -92,9 +112,15 @@ public sealed record ReassemblyOptions
 {
     /// <summary>Bytes per direction delivered to the HTTP parser; the rest is counted and skipped. 0: unlimited.</summary>
     public long MaxDepthPerDirection { get; init; } = 64L << 20;
-    /// <summary>Out-of-order bytes buffered per direction before the stream is forced past the hole.</summary>
+    /// <summary>
+    /// Out-of-order memory (pages of 4 KiB with their bitmaps, <c>TcpStreamReassembler.PageCost</c>
+    /// bytes each) one direction may hold before the stream is forced past the oldest hole.
+    /// </summary>
     public int MaxOutOfOrderBytesPerDirection { get; init; } = 1 << 20;
-    /// <summary>Out-of-order bytes buffered by all flows of one worker together.</summary>
+    /// <summary>
+    /// Out-of-order buffers of all flows of all workers together, per-page overhead included (each
+    /// worker gets an equal share, so the cap holds for any worker count).
+    /// </summary>
     public long MemoryCapBytes { get; init; } = 256L << 20;
     /// <summary>A segment further than this ahead of the next expected byte is treated as out of window.</summary>
     public uint MaxWindowBytes { get; init; } = 16u << 20;

@@ -34,12 +34,40 @@ public ref struct DecodedPacket
     public uint Acknowledgment;
     public TcpFlags Flags;
     public ushort Window;
+    /// <summary>TCP window scale option (RFC 7323) of a SYN; -1 when absent.</summary>
+    public sbyte WindowScale;
+    /// <summary>TCP urgent pointer (meaningful with <see cref="TcpFlags.Urg"/>).</summary>
+    public ushort UrgentPointer;
+    /// <summary>IPv4 TTL or IPv6 hop limit of the innermost IP header.</summary>
+    public byte Ttl;
+    /// <summary>Whether the IP header or TCP checksum was verified, and how it came out.</summary>
+    public ChecksumStatus Checksum;
     /// <summary>Payload bytes present in the capture.</summary>
     public ReadOnlySpan<byte> Payload;
     /// <summary>Payload length according to the IP header: larger than <c>Payload.Length</c> when the snaplen cut the packet.</summary>
     public int PayloadWireLength;
     /// <summary>How many tunnel headers (GRE, ERSPAN, VXLAN) were removed.</summary>
     public byte EncapsulationDepth;
+}
+
+public enum ChecksumStatus : byte
+{
+    /// <summary>Not checked: validation is off, the packet was cut by the snaplen, or offload left its lengths unset.</summary>
+    NotVerified,
+    Valid,
+    /// <summary>A receiver would discard this packet: its IPv4 header checksum is wrong.</summary>
+    BadIp,
+    /// <summary>A receiver would discard this packet: its TCP checksum is wrong.</summary>
+    BadTcp,
+}
+
+/// <summary>Checksum verification outcomes of one decoder, by reason.</summary>
+public enum ChecksumEvent
+{
+    BadIpChecksum,
+    BadTcpChecksum,
+    /// <summary>Automatic mode saw too many bad checksums early in the capture (offloaded checksums) and stopped verifying.</summary>
+    ValidationDisabled,
 }
 
 public enum DecodeOutcome

@@ -25,12 +25,27 @@ public sealed class PacketDecoder
 
     private readonly IpDefragmenter _defragmenter;
     private readonly int _maxEncapsulationDepth;
+    private readonly DecodingOptions _options;
+
+    // Checksum verification: decided in capture order on the reading thread, so every worker count
+    // and every run of the same input sees the same decisions.
+    private bool _verifyChecksums;
+    private long _checksumsSampled;
+    private long _checksumsBadInSample;
+    private ulong _pseudoHeaderSum;   // of the innermost IP header, for the TCP checksum
+    private bool _ipHeaderBad;
 
     public PacketDecoder(DecodingOptions options)
     {
+        _options = options;
         _defragmenter = new IpDefragmenter(options, Errors);
         _maxEncapsulationDepth = options.MaxEncapsulationDepth;
+        _verifyChecksums = options.ChecksumValidation != ChecksumValidation.Never;
     }
+
+    /// <summary>Bad checksums seen (the packets still go on, marked) and whether automatic mode gave up verifying.</summary>
+    public ReasonCounters<ChecksumEvent> Checksums { get; } = new();
+    public bool VerifyingChecksums => _verifyChecksums;
 
     public ReasonCounters<DecodeError> Errors { get; } = new();
     public ReasonCounters<IgnoredProtocol> Ignored { get; } = new();
@@ -143,8 +158,13 @@ public sealed class PacketDecoder
 
         packet.IpVersion = 4;
         packet.Protocol = data[9];
+        packet.Ttl = data[8];
         packet.Source = IpAddress.FromV4(data[12..]);
         packet.Destination = IpAddress.FromV4(data[16..]);
+        // Offload (TSO) leaves the total length 0 and the checksums unfilled: nothing to verify then.
+        var verifiable = _verifyChecksums && BinaryPrimitives.ReadUInt16BigEndian(data[2..]) != 0;
+        _ipHeaderBad = verifiable && !InternetChecksum.IsValid(InternetChecksum.Add(0, data[..headerLength]));
+        _pseudoHeaderSum = verifiable ? InternetChecksum.Add(0, data.Slice(12, 8)) : 0;
 
         // Trim Ethernet padding; a frame shorter than the IP length was cut by the snaplen.
         var available = Math.Min(totalLength, data.Length);
@@ -157,6 +177,12 @@ public sealed class PacketDecoder
         if (moreFragments || fragmentOffset != 0)
         {
             if (payload.Length < payloadWireLength) return Fail(DecodeError.IpLengthBeyondFrame);
+            if (_ipHeaderBad)
+            {
+                // The receiver's IP layer discards it before reassembly: so does the sensor.
+                CountChecksum(bad: true, ChecksumEvent.BadIpChecksum);
+                return DecodeOutcome.Error;
+            }
             var id = BinaryPrimitives.ReadUInt16BigEndian(data[4..]);
             if (!_defragmenter.Add(packet.TimestampMicros, packet.Source, packet.Destination, id, packet.Protocol, 0,
                     fragmentOffset, moreFragments, payload, out var datagram, out _))
@@ -173,8 +199,11 @@ public sealed class PacketDecoder
         int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(data[4..]);
         if (payloadLength == 0) payloadLength = data.Length - 40; // jumbogram or offload
         packet.IpVersion = 6;
+        packet.Ttl = data[7];
         packet.Source = IpAddress.FromV6(data[8..]);
         packet.Destination = IpAddress.FromV6(data[24..]);
+        _ipHeaderBad = false; // IPv6 has no header checksum
+        _pseudoHeaderSum = _verifyChecksums && BinaryPrimitives.ReadUInt16BigEndian(data[4..]) != 0 ? InternetChecksum.Add(0, data.Slice(8, 32)) : 0;
 
         var next = data[6];
         var available = Math.Min(40 + payloadLength, data.Length);
@@ -256,9 +285,59 @@ public sealed class PacketDecoder
         packet.Acknowledgment = BinaryPrimitives.ReadUInt32BigEndian(data[8..]);
         packet.Flags = (TcpFlags)data[13];
         packet.Window = BinaryPrimitives.ReadUInt16BigEndian(data[14..]);
+        packet.UrgentPointer = BinaryPrimitives.ReadUInt16BigEndian(data[18..]);
+        packet.WindowScale = (packet.Flags & TcpFlags.Syn) != 0 ? ReadWindowScale(data[20..headerLength]) : (sbyte)-1;
         packet.Payload = data[headerLength..];
         packet.PayloadWireLength = Math.Max(packet.Payload.Length, wireLength - headerLength);
+        packet.Checksum = VerifyTcpChecksum(data, wireLength, packet.IpVersion);
         return DecodeOutcome.Tcp;
+    }
+
+    private ChecksumStatus VerifyTcpChecksum(ReadOnlySpan<byte> segment, int wireLength, byte ipVersion)
+    {
+        if (!_verifyChecksums || _pseudoHeaderSum == 0) return ChecksumStatus.NotVerified;
+        if (_ipHeaderBad) return CountChecksum(bad: true, ChecksumEvent.BadIpChecksum);
+        if (segment.Length < wireLength) return ChecksumStatus.NotVerified; // cut by the snaplen
+        var sum = _pseudoHeaderSum;
+        sum = InternetChecksum.AddNetwork16(sum, 6);
+        if (ipVersion == 6) sum = InternetChecksum.AddNetwork16(sum, (ushort)(segment.Length >> 16));
+        sum = InternetChecksum.AddNetwork16(sum, (ushort)segment.Length);
+        sum = InternetChecksum.Add(sum, segment);
+        return CountChecksum(!InternetChecksum.IsValid(sum), ChecksumEvent.BadTcpChecksum);
+    }
+
+    private ChecksumStatus CountChecksum(bool bad, ChecksumEvent reason)
+    {
+        if (bad) Checksums.Add(reason);
+        if (_options.ChecksumValidation == ChecksumValidation.Auto && _checksumsSampled < _options.ChecksumAutoSamplePackets)
+        {
+            _checksumsSampled++;
+            if (bad) _checksumsBadInSample++;
+            // Suricata's rule of thumb: more than a tenth bad among the first packets means offload, not attack.
+            if (_checksumsBadInSample >= _options.ChecksumAutoMinBad && _checksumsBadInSample * 10 > _checksumsSampled)
+            {
+                _verifyChecksums = false;
+                _checksumsSampled = long.MaxValue;
+                Checksums.Add(ChecksumEvent.ValidationDisabled);
+            }
+        }
+        if (!bad) return ChecksumStatus.Valid;
+        return reason == ChecksumEvent.BadIpChecksum ? ChecksumStatus.BadIp : ChecksumStatus.BadTcp;
+    }
+
+    /// <summary>The shift count of a window scale option (kind 3), or -1 when the options carry none.</summary>
+    private static sbyte ReadWindowScale(ReadOnlySpan<byte> options)
+    {
+        while (!options.IsEmpty)
+        {
+            var kind = options[0];
+            if (kind == 0) break;
+            if (kind == 1) { options = options[1..]; continue; }
+            if (options.Length < 2 || options[1] < 2 || options[1] > options.Length) break;
+            if (kind == 3 && options[1] == 3) return (sbyte)Math.Min(options[2], (byte)14); // RFC 7323: larger counts mean 14
+            options = options[options[1]..];
+        }
+        return -1;
     }
 
     private DecodeOutcome DecodeUdp(ReadOnlySpan<byte> data, ref DecodedPacket packet)

@@ -61,14 +61,33 @@ public sealed class FlowTable<TSession> where TSession : class
         if (syn && ack) flow.SetClient(!fromLow, ClientEvidence.Handshake);
         if (flow.State == TcpState.Embryonic && ((ack && !syn) || payloadLength > 0)) flow.State = TcpState.Established;
         if ((flags & TcpFlags.Rst) != 0) flow.State = TcpState.Closed;
-        if ((flags & TcpFlags.Fin) != 0)
-        {
-            if (fromLow) flow.FinFromLow = true; else flow.FinFromHigh = true;
-            if (flow.State != TcpState.Closed) flow.State = flow.FinFromLow && flow.FinFromHigh ? TcpState.Closed : TcpState.Closing;
-        }
+        if ((flags & TcpFlags.Fin) != 0) ApplyFin(flow, fromLow);
 
         Touch(flow);
         return flow;
+    }
+
+    /// <summary>
+    /// A FIN the receiver accepted. Callers that judge segments first (a forged FIN or RST must not
+    /// end a flow) track the packet without FIN/RST and report them here once accepted.
+    /// </summary>
+    public void Finished(Flow<TSession> flow, bool fromLow)
+    {
+        ApplyFin(flow, fromLow);
+        Touch(flow);
+    }
+
+    /// <summary>An RST the receiver accepted: the flow is closed.</summary>
+    public void Reset(Flow<TSession> flow)
+    {
+        flow.State = TcpState.Closed;
+        Touch(flow);
+    }
+
+    private static void ApplyFin(Flow<TSession> flow, bool fromLow)
+    {
+        if (fromLow) flow.FinFromLow = true; else flow.FinFromHigh = true;
+        if (flow.State != TcpState.Closed) flow.State = flow.FinFromLow && flow.FinFromHigh ? TcpState.Closed : TcpState.Closing;
     }
 
     /// <summary>Ends every flow idle for longer than its class's timeout at packet time <paramref name="nowMicros"/>.</summary>

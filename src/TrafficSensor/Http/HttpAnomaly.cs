@@ -50,6 +50,21 @@ public enum HttpAnomaly
     TruncatedHead,
     /// <summary>filename and filename* (RFC 6266) of a multipart part name different files.</summary>
     AmbiguousFileName,
+    // TCP-level choices made for this transaction's bytes (TrafficSensor.Reassembly.TcpAnomalies),
+    // attached by the pipeline; the HTTP parser never sets these.
+    TcpBadChecksum,
+    TcpRstIgnored,
+    TcpFinIgnored,
+    TcpDataOutsideWindow,
+    TcpSynDataIgnored,
+    TcpSynNotAcknowledged,
+    TcpTtlInconsistent,
+    TcpInvalidAck,
+    TcpOverlapDifferentData,
+    TcpInconsistentCopyDiscarded,
+    TcpUnconfirmedCopyUsed,
+    TcpRetransmissionDifferentData,
+    TcpUrgentData,
 }
 
 /// <summary>A set of <see cref="HttpAnomaly"/> values as a bit mask (allocation-free).</summary>

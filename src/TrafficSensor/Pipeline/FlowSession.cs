@@ -20,13 +20,12 @@ internal sealed class FlowSession : IHttpTransactionSink
         var key = flow.Key;
         var serverKnownForHttp = servers.Contains(key.LowAddress, key.LowPort) || servers.Contains(key.HighAddress, key.HighPort);
         Http = new HttpConnection(worker.Options.Http, worker.InspectMemory, worker.Http, this, serverKnownForHttp);
-        FromLow = new TcpStreamReassembler(Http.FromLow, worker.Options.Reassembly, worker.ReassemblyMemory, worker.Reassembly);
-        FromHigh = new TcpStreamReassembler(Http.FromHigh, worker.Options.Reassembly, worker.ReassemblyMemory, worker.Reassembly);
+        Tcp = new TcpConnection(Http.FromLow, Http.FromHigh, worker.Options.Reassembly, worker.ReassemblyMemory, worker.Reassembly,
+            worker.Options.Decoding.ChecksumValidation);
     }
 
     public HttpConnection Http { get; }
-    public TcpStreamReassembler FromLow { get; }
-    public TcpStreamReassembler FromHigh { get; }
+    public TcpConnection Tcp { get; }
 
     public void OnTransaction(HttpTransaction transaction)
     {
@@ -36,13 +35,29 @@ internal sealed class FlowSession : IHttpTransactionSink
             var key = _flow.Key;
             if (transaction.ClientIsLow) _servers.Add(key.HighAddress, key.HighPort); else _servers.Add(key.LowAddress, key.LowPort);
         }
+        AttachTcpAnomalies(transaction);
         _worker.Complete(TransactionRecord.Create(_flow, transaction));
     }
 
     public void Close(long timestampMicros)
     {
-        FromLow.Flush(timestampMicros);
-        FromHigh.Flush(timestampMicros);
+        Tcp.Flush(timestampMicros);
         Http.Close(timestampMicros);
+    }
+
+    /// <summary>
+    /// TCP choices made since the previous transaction was written go on this one: they were made
+    /// while its bytes were in flight (the decoy came before the request it tried to hide).
+    /// </summary>
+    private void AttachTcpAnomalies(HttpTransaction transaction)
+    {
+        var tcp = Tcp.TakeAnomalies();
+        for (var bit = 0; tcp != TcpAnomalies.None && bit < 32; bit++)
+        {
+            var flag = (TcpAnomalies)(1 << bit);
+            if ((tcp & flag) == 0) continue;
+            tcp &= ~flag;
+            transaction.Anomalies.Add(HttpAnomaly.TcpBadChecksum + bit);
+        }
     }
 }

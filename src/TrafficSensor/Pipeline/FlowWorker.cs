@@ -40,7 +40,8 @@ internal sealed class FlowWorker
         _recycle = recycle;
         _analysis = analysis;
         _queue = new BlockingBatchQueue<PacketBatch>(Math.Max(1, options.Pipeline.QueueBatches));
-        ReassemblyMemory = new MemoryBudget(options.Reassembly.MemoryCapBytes);
+        // The cap is for all workers together: each gets its share, so it holds for any worker count.
+        ReassemblyMemory = new MemoryBudget(options.Reassembly.MemoryCapBytes / Math.Max(1, options.Pipeline.Workers));
         InspectMemory = new MemoryBudget(options.Http.MaxInspectMemoryBytes);
         // MaxFlows bounds the flows of all workers together, so memory does not grow with --workers.
         var workers = Math.Max(1, options.Pipeline.Workers);
@@ -110,7 +111,8 @@ internal sealed class FlowWorker
     private void Process(ref PacketWork p)
     {
         _packetIndex = p.Index;
-        var flow = _flows.Track(p.Key, p.FromLow, p.Flags, p.PayloadLength, p.TimestampMicros);
+        // FIN and RST change the flow's state only once the connection accepted them (a forged one must not end it).
+        var flow = _flows.Track(p.Key, p.FromLow, p.Flags & ~(TcpFlags.Fin | TcpFlags.Rst), p.PayloadLength, p.TimestampMicros);
         var session = flow.Session ??= new FlowSession(flow, this, _servers);
         if (session.Http.Finished)
         {
@@ -118,15 +120,10 @@ internal sealed class FlowWorker
             return;
         }
 
-        var (sender, receiver) = p.FromLow ? (session.FromLow, session.FromHigh) : (session.FromHigh, session.FromLow);
-        sender.OnSegment(p.Sequence, p.Flags, p.Payload.AsSpan(0, p.PayloadLength), p.WireLength, p.TimestampMicros);
-        if ((p.Flags & TcpFlags.Ack) != 0) receiver.OnPeerAck(p.Acknowledgment, p.TimestampMicros);
-        if ((p.Flags & TcpFlags.Rst) != 0)
-        {
-            // After a reset nothing more will come in order: deliver what is buffered now.
-            session.FromLow.Flush(p.TimestampMicros);
-            session.FromHigh.Flush(p.TimestampMicros);
-        }
+        var segment = new TcpSegmentInfo(p.Sequence, p.Acknowledgment, p.Flags, p.Window, p.WindowScale, p.Ttl, p.UrgentPointer, p.Checksum, p.WireLength);
+        var outcome = session.Tcp.OnSegment(p.FromLow, segment, p.Payload.AsSpan(0, p.PayloadLength), p.TimestampMicros);
+        if (outcome == TcpSegmentOutcome.Fin) _flows.Finished(flow, p.FromLow);
+        else if (outcome == TcpSegmentOutcome.Reset) _flows.Reset(flow);
     }
 
     private void OnFlowEnd(Flow<FlowSession> flow, FlowEndReason reason)

@@ -18,6 +18,12 @@ internal struct PacketWork
     public byte[]? Payload;
     public int PayloadLength;
     public int WireLength;
+    // For judging the segment as the receiver would (TrafficSensor.Reassembly.TcpConnection).
+    public ushort Window;
+    public sbyte WindowScale;
+    public byte Ttl;
+    public ushort UrgentPointer;
+    public ChecksumStatus Checksum;
 }
 
 /// <summary>
@@ -49,6 +55,11 @@ internal sealed class PacketBatch(int capacity)
         item.TimestampMicros = packet.TimestampMicros;
         item.PayloadLength = packet.Payload.Length;
         item.WireLength = packet.PayloadWireLength;
+        item.Window = packet.Window;
+        item.WindowScale = packet.WindowScale;
+        item.Ttl = packet.Ttl;
+        item.UrgentPointer = packet.UrgentPointer;
+        item.Checksum = packet.Checksum;
         if (packet.Payload.Length > 0)
         {
             item.Payload = ArrayPool<byte>.Shared.Rent(packet.Payload.Length);

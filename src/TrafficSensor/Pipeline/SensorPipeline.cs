@@ -190,6 +190,7 @@ public sealed class SensorPipeline
             FirstPacketTime = frames > 0 ? EveJsonWriter.FormatTimestamp(d!.FirstTimestampMicros) : null,
             LastPacketTime = frames > 0 ? EveJsonWriter.FormatTimestamp(d!.LastTimestampMicros) : null,
             DecodeErrors = d?.Decoder.Errors.NonZero() ?? new Dictionary<string, long>(),
+            Checksums = d?.Decoder.Checksums.NonZero() ?? new Dictionary<string, long>(),
             IgnoredPackets = d?.Decoder.Ignored.NonZero() ?? new Dictionary<string, long>(),
             FragmentedDatagramsReassembled = d?.Decoder.FragmentsReassembled ?? 0,
             FlowsActive = flowsActive,

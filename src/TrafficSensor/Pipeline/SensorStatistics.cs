@@ -22,6 +22,8 @@ public sealed record SensorStatistics
     public string? FirstPacketTime { get; init; }
     public string? LastPacketTime { get; init; }
     public required IReadOnlyDictionary<string, long> DecodeErrors { get; init; }
+    /// <summary>Bad IP/TCP checksums seen, and <c>validation_disabled</c> when automatic mode stopped verifying (offload).</summary>
+    public IReadOnlyDictionary<string, long> Checksums { get; init; } = new Dictionary<string, long>();
     public required IReadOnlyDictionary<string, long> IgnoredPackets { get; init; }
     public long FragmentedDatagramsReassembled { get; init; }
     public long FlowsCreated { get; init; }

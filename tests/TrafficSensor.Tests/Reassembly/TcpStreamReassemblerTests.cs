@@ -50,7 +50,7 @@ public class TcpStreamReassemblerTests
         Send(r, 6, "world");
         Send(r, 11, "!");
         Assert.Equal("", o.ToString());
-        Assert.Equal(6, m.UsedBytes);
+        Assert.Equal(TcpStreamReassembler.PageCost, m.UsedBytes); // one page, overhead included
         Send(r, 0, "hello ");
         Assert.Equal("hello world!", o.ToString());
         Assert.Equal(0, m.UsedBytes);
@@ -186,11 +186,13 @@ public class TcpStreamReassemblerTests
     [Fact]
     public void Per_direction_buffer_limit_forces_past_a_hole()
     {
-        var (r, o, c, _) = Create(new ReassemblyOptions { MaxOutOfOrderBytesPerDirection = 10 });
+        var (r, o, c, _) = Create(new ReassemblyOptions { MaxOutOfOrderBytesPerDirection = TcpStreamReassembler.PageCost });
+        var page = TcpStreamReassembler.PageSize;
         Send(r, 0, "ab");
-        Send(r, 4, "0123456789");  // hole at 2..3
-        Send(r, 14, "xyz");        // no room: the hole is given up on
-        Assert.Equal("ab##0123456789xyz", o.ToString());
+        Send(r, 4, "0123456789");  // hole at 2..3, one page buffered
+        Send(r, page + 4, "xyz");  // needs a second page: no room, the hole is given up on
+        Assert.Equal("ab##0123456789", o.ToString());
+        Assert.Equal(1, c.Events[ReassemblyEvent.BufferLimitReached]);
         Assert.Equal(2, c.GapBytes[ReassemblyGap.BufferLimit]);
     }
 
@@ -216,5 +218,43 @@ public class TcpStreamReassemblerTests
             Assert.Equal(Encoding.Latin1.GetString(data), o.ToString());
             Assert.Equal(0, m.UsedBytes);
         }, iter: 500);
+    }
+}
+
+public class TcpStreamReassemblerScaleTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_million_one_byte_out_of_order_segments_are_delivered_whole_within_the_limits(bool reverse)
+    {
+        // Issue 10: this took 11 minutes with a sorted list (quadratic); pages make it linear. No timing
+        // here (a busy machine must not fail the suite): the benchmark measures speed.
+        const int n = 1_000_000;
+        var options = new ReassemblyOptions { MaxOutOfOrderBytesPerDirection = 2 << 20 };
+        var memory = new MemoryBudget(options.MemoryCapBytes);
+        var counters = new ReassemblyCounters();
+        var sink = new CountingSink();
+        var r = new TcpStreamReassembler(sink, options, memory, counters);
+        r.OnSegment(0, TcpFlags.Syn, default, 0, 0);
+        ReadOnlySpan<byte> one = [(byte)'x'];
+        if (reverse) for (var i = n - 1; i >= 0; i--) r.OnSegment(1 + (uint)i, TcpFlags.Ack, one, 1, 0);
+        else
+        {
+            for (var i = 1; i < n; i++) r.OnSegment(1 + (uint)i, TcpFlags.Ack, one, 1, 0);
+            r.OnSegment(1, TcpFlags.Ack, one, 1, 0);
+        }
+        Assert.Equal(n, sink.Bytes);
+        Assert.Equal(0, sink.Gaps);
+        Assert.InRange(memory.PeakBytes, n, options.MaxOutOfOrderBytesPerDirection);
+        Assert.Equal(0, memory.UsedBytes);
+    }
+
+    private sealed class CountingSink : ITcpStreamSink
+    {
+        public long Bytes, Gaps;
+        public void OnData(ReadOnlySpan<byte> data, long ts) => Bytes += data.Length;
+        public void OnGap(long length, long ts) => Gaps += length;
+        public void OnEnd(long ts) { }
     }
 }
