@@ -20,9 +20,6 @@ public enum AlertKind
 /// <summary>Files an alerting transaction under an <see cref="AlertKind"/> from its features and the family it resembles.</summary>
 public static class AlertKinds
 {
-    /// <summary>Distinct refused paths after which a client is sweeping the server rather than browsing it.</summary>
-    public const int ScannerErrorPaths = 8;
-
     private static readonly string[] TunnelFamilies = ["regeorg", "suo5", "neo-regeorg", "tunnel"];
 
     private static readonly int[] DirectEvidence = new[]
@@ -37,8 +34,8 @@ public static class AlertKinds
         if (Has("uploads_server_code")) return AlertKind.CodeUpload;
         if (Has("unknown_cookie_name") && !Has("script_extension")) return AlertKind.BackdoorModule;
         var evidence = DirectEvidence.Any(i => f[i] > 0);
-        // Counted as log(1 + paths): the client has been refused on at least ScannerErrorPaths distinct paths.
-        if (!evidence && Has("status_4xx") && f[FeatureSchema.IndexOf("client_error_paths")] >= MathF.Log(1 + ScannerErrorPaths)) return AlertKind.Scanner;
+        // The client has been refused on more distinct paths than a browsing user ever is.
+        if (!evidence && Has("client_error_paths")) return AlertKind.Scanner;
         // A tunnel relays bytes, it does not run commands: it needs the resemblance and a tunnel's shape
         // (bodiless or raw-binary POSTs, a control header, steady polling).
         if (!evidence && resembles is not null && TunnelFamilies.Any(t => resembles.StartsWith(t, StringComparison.OrdinalIgnoreCase))

@@ -43,7 +43,7 @@ public static class ReasonText
             "unknown_parameters" => $"{N(v)} parameter names no other client of this server uses",
             "unusual_headers" => $"{N(v)} request headers that neither browsers nor other clients of this server send",
             "method_other" => "a method no other client of this server uses",
-            "client_error_paths" => $"this client was refused on {N(Math.Round(Math.Exp(v) - 1))} different paths of this server",
+            "client_error_paths" => $"this client was refused on {N(Math.Round(Math.Exp(v) - 1) + Features.FeatureExtractor.ClientErrorPathAllowance)} different paths of this server (guessing paths)",
             "session_interval_regularity" => "the client polls this path at regular intervals with small answers (tunnel or heartbeat)",
             "session_requests_log" => $"{N(Math.Round(Math.Exp(v) - 1))} earlier requests of this client to this path",
             "empty_post" => "a POST without a body",

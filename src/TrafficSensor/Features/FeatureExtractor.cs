@@ -24,7 +24,11 @@ public sealed class FeatureExtractor(BehaviourState state)
         "powershell", "type ", "dir ", "find /", "id;", "pwd;",
     ];
 
-    private static readonly string[] ExactCommands = ["id", "pwd", "ls", "dir", "env", "ver", "set", "whoami", "hostname", "ipconfig", "ifconfig", "netstat", "uname"];
+    /// <summary>
+    /// Whole values that are commands. Not "id", "set", "dir", "env" or "ver": applications use them as
+    /// values (`?sort=id` made 312 false alerts on a helpdesk); `?cmd=id` still shows by its answer.
+    /// </summary>
+    private static readonly string[] ExactCommands = ["pwd", "ls", "whoami", "hostname", "ipconfig", "ifconfig", "netstat", "uname", "systeminfo", "tasklist", "finger"];
 
     /// <summary>What chains commands on a shell line.</summary>
     private static readonly string[] ShellSeparators = [";", "&&", "||", "|", "&", "\n", "\n"];
@@ -220,7 +224,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         // application's own script there (phpMyAdmin's js/messages.php) is requested by all its users.
         Set(f, "script_in_asset_directory", scriptInAssets && p.SeenFromOtherClients == 0 ? 1 : 0);
         Set(f, "unknown_parameters", p.ServerWarm ? p.UnknownParameters : 0);
-        Set(f, "client_error_paths", Math.Log(1 + p.ClientErrorPaths));
+        // Beyond a few refused paths (a broken link, a missing favicon) a client is guessing: a scanner or a
+        // stager looking for where its shell landed.
+        Set(f, "client_error_paths", Math.Log(1 + Math.Max(0, p.ClientErrorPaths - ClientErrorPathAllowance)));
         Set(f, "session_requests_log", Math.Log(1 + s.Requests));
         // Evidence accumulates over a session: after a command came back, the same client's tiny
         // "echo" or heartbeat on the same script belongs to the same story.
@@ -232,6 +238,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "session_interval_regularity", polling ? 1 / (1 + s.IntervalCv) : 0);
         return v;
     }
+
+    /// <summary>Distinct refused paths a client may have on a server before it counts as guessing.</summary>
+    public const int ClientErrorPathAllowance = 5;
 
     /// <summary>Features that are evidence of a web shell on their own, whatever the application.</summary>
     /// <remarks>Only the features that hold on any site: one false reading here would otherwise follow a

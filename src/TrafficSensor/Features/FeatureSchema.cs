@@ -37,13 +37,14 @@ public static class FeatureSchema
     /// Features that are evidence of a web shell on any site: server code or commands in the request,
     /// command output or framed answers in the response, a script in an asset directory, a cookie only
     /// the attacker sends. Absent from benign traffic whatever the application, so even one occurrence
-    /// counts. The other features describe traffic (lengths, methods, content types, headers) and vary
+    /// counts (a client refused on more paths than a browsing user ever is: a scanner). The other features describe traffic (lengths, methods, content types, headers) and vary
     /// from one application to the next: a value the training sites never had is not evidence by itself.
     /// </summary>
     public static readonly string[] EvidenceNames =
     [
         "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment",
         "unknown_cookie_name", "response_binary", "script_in_asset_directory", "extension_type_mismatch", "session_evidence", "parser_anomalies",
+        "client_error_paths",
     ];
 
     public static bool IsEvidence(int index) => Array.IndexOf(EvidenceNames, Names[index]) >= 0;

@@ -99,10 +99,11 @@ public class AlertKindTests
         Assert.Equal(AlertKind.CodeUpload, AlertKinds.Of(With(("uploads_server_code", 1), ("script_extension", 1)), "cmd"));
         Assert.Equal(AlertKind.BackdoorModule, AlertKinds.Of(With(("unknown_cookie_name", 1), ("command_tokens", 1)), "iis-module"));
         Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("unknown_cookie_name", 1), ("script_extension", 1)), "chopper"));
-        var sweep = MathF.Log(1 + AlertKinds.ScannerErrorPaths);
+        var sweep = MathF.Log(1 + 3); // refused on three paths more than a browsing user
+        Assert.Equal(AlertKind.Scanner, AlertKinds.Of(With(("client_error_paths", sweep)), "cmd"));
         Assert.Equal(AlertKind.Scanner, AlertKinds.Of(With(("status_4xx", 1), ("client_error_paths", sweep)), "cmd"));
         Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("status_4xx", 1), ("client_error_paths", sweep), ("command_tokens", 1)), "cmd")); // a probe that carries a command is the shell's
-        Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("status_4xx", 1), ("client_error_paths", MathF.Log(3))), "cmd")); // two refusals are not a sweep
+        Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("status_4xx", 1)), "cmd")); // a refusal alone is not a sweep
         Assert.Equal(AlertKind.Tunnel, AlertKinds.Of(With(("empty_post", 1)), "regeorg"));
         Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("script_in_asset_directory", 1)), "regeorg")); // near a tunnel, but no tunnel shape
     }
