@@ -58,6 +58,51 @@ internal static class HttpStartLine
     /// </summary>
     public static int FindResyncPoint(ReadOnlySpan<byte> data, bool request, bool atLineStart)
     {
+        var atLine = FindResyncPointAtLineStart(data, request, atLineStart);
+        if (!request) return atLine;
+        // A form body ends without a line feed, so after a hole the next request line may follow the
+        // lost request's body directly, and the reassembler may hand over what followed the hole as
+        // one block: a whole request line with a version anywhere is a resync point too (as tshark finds).
+        var anywhere = FindRequestLineAnywhere(atLine < 0 ? data : data[..atLine]);
+        return anywhere >= 0 ? anywhere : atLine;
+    }
+
+    /// <summary>The first "METHOD /target HTTP/1.x" line of a known method anywhere in <paramref name="data"/>, or -1.</summary>
+    private static int FindRequestLineAnywhere(ReadOnlySpan<byte> data)
+    {
+        var best = -1;
+        foreach (var method in KnownMethods)
+        {
+            var limit = best < 0 ? data.Length : best;
+            for (var from = 0; from < limit;)
+            {
+                var i = data[from..limit].IndexOf(method);
+                if (i < 0) break;
+                i += from;
+                var rest = data[i..];
+                if (rest.Length > method.Length + 1 && rest[method.Length] == (byte)' ' && rest[method.Length + 1] == (byte)'/')
+                {
+                    var lf = rest.IndexOf((byte)'\n');
+                    if (lf > 0)
+                    {
+                        var line = rest[..lf];
+                        if (line[^1] == (byte)'\r') line = line[..^1];
+                        var probe = new HttpMessage();
+                        if (TryParseRequest(line, probe) && probe.Protocol.StartsWith("HTTP/1.", StringComparison.Ordinal))
+                        {
+                            best = i;
+                            break;
+                        }
+                    }
+                }
+                from = i + 1;
+            }
+        }
+        return best;
+    }
+
+    private static int FindResyncPointAtLineStart(ReadOnlySpan<byte> data, bool request, bool atLineStart)
+    {
         var position = atLineStart ? 0 : -1;
         while (true)
         {

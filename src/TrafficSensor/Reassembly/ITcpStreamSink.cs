@@ -62,6 +62,8 @@ public enum ReassemblyEvent
     BufferLimitReached,
     /// <summary>A packet with a bad IP or TCP checksum was not taken as what the receiver got.</summary>
     BadChecksumIgnored,
+    /// <summary>A bad checksum from a sender that never sent a right one: its NIC fills them in (offload), the data is taken.</summary>
+    ChecksumOffloadAssumed,
     /// <summary>An RST the receiver would have ignored (sequence number not the expected one, bad checksum, other TTL).</summary>
     RstIgnored,
     /// <summary>A FIN the receiver would not have taken (bad checksum, other TTL, outside the window).</summary>

@@ -68,6 +68,8 @@ public sealed class TcpConnection
         public byte Ttl;                 // of the SYN the peer acknowledged (or the first packet); 0 unknown
         public sbyte WindowScale;        // from its SYN: -1 none; meaningful when SawSyn
         public bool SawSyn;
+        /// <summary>It has sent a segment whose checksums were right: it computes them, so a wrong one from it is not offload.</summary>
+        public bool ComputesChecksums;
         public bool HasAck;
         public uint LastAck;             // its latest acknowledgement: its RCV.NXT
         public bool HasRightEdge;
@@ -93,7 +95,17 @@ public sealed class TcpConnection
         var suspect = false;
         var ackTrusted = ack;
 
-        if (s.Checksum is ChecksumStatus.BadIp or ChecksumStatus.BadTcp)
+        if (s.Checksum == ChecksumStatus.Valid) sender.ComputesChecksums = true;
+        // Automatic mode: a sender that has never sent a right checksum is a host whose NIC fills them in
+        // (captured on that host, or a request-only capture of it): its segments are what the receiver
+        // got. A decoy with a wrong checksum among a sender's right ones is what automatic mode is for.
+        var badChecksum = s.Checksum is ChecksumStatus.BadIp or ChecksumStatus.BadTcp;
+        if (badChecksum && !_dropBadChecksums && !sender.ComputesChecksums && !rst)
+        {
+            _counters.Events.Add(ReassemblyEvent.ChecksumOffloadAssumed);
+            badChecksum = false;
+        }
+        if (badChecksum)
         {
             Flag(TcpAnomalies.BadChecksum, ReassemblyEvent.BadChecksumIgnored);
             if (_dropBadChecksums || rst)

@@ -124,8 +124,9 @@ public sealed class AlertRoutingTests : IDisposable
             """);
         _stack.WaitForTargets(prometheusPort, 2);
 
-        // Fresh sensors export their alert counters at 0 before any alert: 2 severities x 2 sensors.
-        _stack.WaitFor("the alert counters of both sensors at 0", () => _stack.Query(prometheusPort, "count(trafficsensor_alerts_total == 0)") == 4);
+        // Fresh sensors export their alert counters at 0 before any alert: every category and severity, on both sensors.
+        var series = 2 * TrafficSensor.Output.AlertClassification.Categories.Count * TrafficSensor.Output.AlertClassification.Severities.Count;
+        _stack.WaitFor("the alert counters of both sensors at 0", () => _stack.Query(prometheusPort, "count(trafficsensor_alerts_total == 0)") == series);
         foreach (var site in sites) LiveStack.BrowseSite(site);
 
         // --- the first alert of sensor 0: one request to the shell (more only if the model lets one pass)

@@ -106,7 +106,7 @@ public sealed class LiveSensorTests : IDisposable
             Assert.Equal("alert", root.GetProperty("event_type").GetString());
             Assert.StartsWith("/uploads/cmd.php", root.GetProperty("http").GetProperty("url").GetString()); // the web shell, never a benign page
             var alert = root.GetProperty("alert");
-            Assert.Equal("T1505.003 Web Shell", alert.GetProperty("category").GetString());
+            Assert.StartsWith("T1505.003 Web Shell", alert.GetProperty("category").GetString());
             var files = alert.GetProperty("capture_files").EnumerateArray().Select(f => f.GetString()!).ToList();
             Assert.NotEmpty(files);
             Assert.All(files, f => Assert.StartsWith(recording, f));

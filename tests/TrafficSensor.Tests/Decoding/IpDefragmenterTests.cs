@@ -34,6 +34,9 @@ public class IpDefragmenterTests
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(shifted.AsSpan(2), (ushort)shifted.Length);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(shifted.AsSpan(6), 0x2000 | 2);
         shifted.AsSpan(20).Fill((byte)'B');
+        // A real decoy carries a valid header checksum (a bad one is discarded before reassembly).
+        shifted[10] = shifted[11] = 0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(shifted.AsSpan(10), Checksum(shifted.AsSpan(0, 20)));
         return (fragments[0], shifted, fragments[1], genuine);
     }
 

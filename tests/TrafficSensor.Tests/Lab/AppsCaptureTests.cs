@@ -67,7 +67,9 @@ public class AppsCaptureTests
         // answers never came (browsers cancel requests when they navigate; clients are stopped at
         // the end) and, on a loaded machine, packets the kernel dropped: allowed there, but few.
         var unanswered = records.Count(r => r.Transaction.Response is null);
-        if (labelsPath.Contains(Path.Combine("apps", "samples")))
+        // (The svc-* samples are cut per client address, a long poll may be cut before its answer:
+        // AppsSvcSampleTests checks them against tshark instead.)
+        if (labelsPath.Contains(Path.Combine("apps", "samples")) && !Path.GetFileName(labelsPath).StartsWith("svc-", StringComparison.Ordinal))
         {
             Assert.Equal(0, stats.ReassemblyGapBytes.Values.Sum());
             Assert.Equal(0, unanswered);

@@ -200,7 +200,7 @@ public static class PacketFactory
         return Checksum(pseudo.AsSpan(0, pseudo.Length - 1));
     }
 
-    private static ushort Checksum(ReadOnlySpan<byte> data)
+    public static ushort Checksum(ReadOnlySpan<byte> data)
     {
         uint sum = 0;
         for (var i = 0; i + 1 < data.Length; i += 2) sum += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
