@@ -125,7 +125,7 @@ internal static class LiveCommand
         using var reopen = new LogReopenHook(outputs, o.Quiet);
 
         var models = new ModelSlot(outputs.Model);
-        var pipeline = new SensorPipeline(options, outputs.Output, models);
+        var pipeline = new SensorPipeline(options, outputs.Output, models) { Resume = LearnedStateFile.Load(o.State, o.Quiet) };
         using var reload = ModelReloadOnHangup.Register(models, o.Model, outputs.Metrics);
         outputs.Attach(pipeline, () => capture.IsRunning);
 
@@ -153,6 +153,7 @@ internal static class LiveCommand
         status?.Dispose();
         outputs.CloseLogs();
         recorder?.Dispose();
+        LearnedStateFile.Save(o.State, pipeline);
 
         if (recorder?.Error is { } recordError) Console.Warn(recordError);
         if (o.Stats is not null) StatsJson.Write(o.Stats, stats);

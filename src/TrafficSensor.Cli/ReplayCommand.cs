@@ -49,7 +49,7 @@ internal static class ReplayCommand
         using var _ = outputs;
         using var reopen = new LogReopenHook(outputs, o.Quiet);
 
-        var pipeline = new SensorPipeline(o.ToSensorOptions(), outputs.Output, outputs.Model);
+        var pipeline = new SensorPipeline(o.ToSensorOptions(), outputs.Output, outputs.Model) { Resume = LearnedStateFile.Load(o.State, o.Quiet) };
         outputs.Attach(pipeline, () => false);
         using var cancel = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -64,6 +64,7 @@ internal static class ReplayCommand
             return Console.Fail(e.Message, ExitCodes.Environment);
         }
         outputs.CloseLogs();
+        LearnedStateFile.Save(o.State, pipeline);
         if (outputs.Evidence is { } evidenceWriter && outputs.Threads is { } threads)
         {
             try

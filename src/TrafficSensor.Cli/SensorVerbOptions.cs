@@ -58,6 +58,9 @@ public abstract class SensorVerbOptions
     [Option("no-model", HelpText = "Do not score transactions: reconstruct and log them only.")]
     public bool NoModel { get; set; }
 
+    [Option("state", HelpText = "Learned-state file: what the sensor learned about the network (paths, sessions, names, each site's normal) is read from FILE at the start, if it exists, and written back at the end, so a restart does not start from nothing.")]
+    public string? State { get; set; }
+
     [Option("stats", HelpText = "Write the run statistics as JSON to FILE at the end of the run ('-': one line on stdout, when stdout carries nothing else).")]
     public string? Stats { get; set; }
 

@@ -217,6 +217,70 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         return errors.Paths.Count;
     }
 
+    /// <summary>Everything learned, as plain data for <see cref="LearnedState"/> (called when no transaction is being observed).</summary>
+    internal BehaviourSnapshot Export()
+    {
+        lock (_lock)
+        {
+            return new BehaviourSnapshot(
+                _paths.Select(kv => new PathEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Key.Item3, kv.Value.LastSeenMicros, kv.Value.Requests, kv.Value.Posts,
+                    kv.Value.Linked, kv.Value.Clients.Select(c => c.ToString()).ToArray(), kv.Value.SizeMean, kv.Value.SizeM2)).ToList(),
+                _sessions.Select(kv => new SessionEntry(kv.Key.Item1.ToString(), kv.Key.Item2.ToString(), kv.Key.Item3, kv.Key.Item4, kv.Value.LastSeenMicros,
+                    kv.Value.Requests, kv.Value.IntervalMean, kv.Value.IntervalM2, kv.Value.Evidence)).ToList(),
+                _serverRequests.Select(kv => new ServerEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Value)).ToList(),
+                _vocabulary.Select(kv => new VocabularyEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Key.Item3,
+                    kv.Value.Select(n => new NameEntry(n.Key, n.Value.FirstClient.ToString(), n.Value.SetByServer, n.Value.ManyClients)).ToArray())).ToList(),
+                _clientErrors.Select(kv => new ClientErrorEntry(kv.Key.Item1.ToString(), kv.Key.Item2.ToString(), kv.Key.Item3, kv.Value.LastSeenMicros,
+                    kv.Value.Paths.ToArray())).ToList());
+        }
+    }
+
+    /// <summary>Restores what <see cref="Export"/> wrote; the caps of this instance still hold (extra entries are not taken).</summary>
+    internal void Import(BehaviourSnapshot snapshot)
+    {
+        lock (_lock)
+        {
+            foreach (var e in snapshot.Paths.Take(maxPaths))
+            {
+                var p = new PathStats { LastSeenMicros = e.LastSeenMicros, Requests = e.Requests, Posts = e.Posts, Linked = e.Linked, SizeMean = e.SizeMean, SizeM2 = e.SizeM2 };
+                foreach (var c in e.Clients.Take(MaxClientsTracked)) p.Clients.Add(IpAddress.Parse(c));
+                _paths[(IpAddress.Parse(e.Server), e.Port, e.Path)] = p;
+            }
+            foreach (var e in snapshot.Sessions.Take(maxSessions))
+                _sessions[(IpAddress.Parse(e.Client), IpAddress.Parse(e.Server), e.Port, e.Path)] = new SessionStats
+                    { LastSeenMicros = e.LastSeenMicros, Requests = e.Requests, IntervalMean = e.IntervalMean, IntervalM2 = e.IntervalM2, Evidence = e.Evidence };
+            foreach (var e in snapshot.Servers.Take(maxPaths)) _serverRequests[(IpAddress.Parse(e.Server), e.Port)] = e.Requests;
+            foreach (var e in snapshot.Vocabulary.Take(maxPaths))
+            {
+                var names = new Dictionary<string, NameUse>(StringComparer.Ordinal);
+                foreach (var n in e.Names.Take(MaxNamesPerServer))
+                {
+                    if (_names[(int)e.Kind] >= MaxNames) break;
+                    names[n.Name] = new NameUse(IpAddress.Parse(n.FirstClient)) { SetByServer = n.SetByServer, ManyClients = n.ManyClients };
+                    _names[(int)e.Kind]++;
+                }
+                _vocabulary[(IpAddress.Parse(e.Server), e.Port, e.Kind)] = names;
+            }
+            foreach (var e in snapshot.ClientErrors.Take(maxSessions))
+            {
+                var errors = new ClientErrors { LastSeenMicros = e.LastSeenMicros };
+                foreach (var h in e.Paths.Take(MaxErrorPathsTracked)) errors.Paths.Add(h);
+                _clientErrors[(IpAddress.Parse(e.Client), IpAddress.Parse(e.Server), e.Port)] = errors;
+            }
+        }
+    }
+
+    internal sealed record BehaviourSnapshot(List<PathEntry> Paths, List<SessionEntry> Sessions, List<ServerEntry> Servers,
+        List<VocabularyEntry> Vocabulary, List<ClientErrorEntry> ClientErrors);
+    internal sealed record PathEntry(string Server, ushort Port, string Path, long LastSeenMicros, long Requests, long Posts, bool Linked,
+        string[] Clients, double SizeMean, double SizeM2);
+    internal sealed record SessionEntry(string Client, string Server, ushort Port, string Path, long LastSeenMicros, long Requests,
+        double IntervalMean, double IntervalM2, int Evidence);
+    internal sealed record ServerEntry(string Server, ushort Port, long Requests);
+    internal sealed record VocabularyEntry(string Server, ushort Port, NameKind Kind, NameEntry[] Names);
+    internal sealed record NameEntry(string Name, string FirstClient, bool SetByServer, bool ManyClients);
+    internal sealed record ClientErrorEntry(string Client, string Server, ushort Port, long LastSeenMicros, int[] Paths);
+
     private void EvictOldest<TKey, TValue>(Dictionary<TKey, TValue> map, Func<TValue, long> lastSeen) where TKey : notnull
     {
         // Drop the least recently seen tenth in one pass, so eviction costs O(1) amortised per insert.

@@ -106,6 +106,42 @@ public sealed class ServerBaselines(int maxServers = 16_384, int maxPaths = 16_3
         }
     }
 
+    /// <summary>Everything learned, as plain data for <see cref="LearnedState"/>.</summary>
+    internal BaselinesSnapshot Export()
+    {
+        lock (_lock)
+        {
+            return new BaselinesSnapshot(
+                _servers.Select(kv => new ServerCentre(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Value.Count, kv.Value.Mean.ToArray(), kv.Value.CompressedMean.ToArray())).ToList(),
+                _paths.Select(kv => new PathCentreEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Key.Item3, kv.Value.Count, kv.Value.CompressedMean.ToArray())).ToList());
+        }
+    }
+
+    /// <summary>Restores what <see cref="Export"/> wrote, within this instance's caps.</summary>
+    internal void Import(BaselinesSnapshot snapshot)
+    {
+        lock (_lock)
+        {
+            foreach (var e in snapshot.Servers.Take(maxServers))
+            {
+                var b = new Baseline { Count = e.Count };
+                e.Mean.AsSpan(0, Math.Min(e.Mean.Length, b.Mean.Length)).CopyTo(b.Mean);
+                e.CompressedMean.AsSpan(0, Math.Min(e.CompressedMean.Length, b.CompressedMean.Length)).CopyTo(b.CompressedMean);
+                _servers[(IpAddress.Parse(e.Server), e.Port)] = b;
+            }
+            foreach (var e in snapshot.Paths.Take(maxPaths))
+            {
+                var c = new PathCentre { Count = e.Count };
+                e.CompressedMean.AsSpan(0, Math.Min(e.CompressedMean.Length, c.CompressedMean.Length)).CopyTo(c.CompressedMean);
+                _paths[(IpAddress.Parse(e.Server), e.Port, e.Path)] = c;
+            }
+        }
+    }
+
+    internal sealed record BaselinesSnapshot(List<ServerCentre> Servers, List<PathCentreEntry> Paths);
+    internal sealed record ServerCentre(string Server, ushort Port, long Count, double[] Mean, double[] CompressedMean);
+    internal sealed record PathCentreEntry(string Server, ushort Port, string Path, long Count, float[] CompressedMean);
+
     /// <summary>The server's mean of one feature and how many transactions it rests on; (0, 0) when unknown.</summary>
     public (double Mean, long Count) Normal(IpAddress server, ushort port, int feature)
     {

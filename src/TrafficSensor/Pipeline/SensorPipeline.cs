@@ -57,6 +57,9 @@ public sealed class SensorPipeline
     /// <summary>Per-path and per-session state of the last run (for reports).</summary>
     public BehaviourState? Behaviour { get; private set; }
 
+    /// <summary>What an earlier run learned about the network (loaded from --state), to go on from.</summary>
+    public LearnedState? Resume { get; init; }
+
     /// <summary>Per-server feature means that explain alerts (when a model scores).</summary>
     public ServerBaselines? Baselines { get; private set; }
 
@@ -114,8 +117,9 @@ public sealed class SensorPipeline
         var servers = new HttpServerRegistry(1 << 16);
         // Owned by the analysis thread (the reports read only their sizes).
         var scoring = _models.Current is not null;
-        Behaviour = scoring || _collectFeatures ? new BehaviourState() : null;
-        Baselines = scoring ? new ServerBaselines() : null;
+        // A sensor resumed from a learned-state file (--state) goes on from what it knew.
+        Behaviour = scoring || _collectFeatures ? Resume?.Behaviour ?? new BehaviourState() : null;
+        Baselines = scoring ? Resume?.Baselines ?? new ServerBaselines() : null;
         var analyzer = Behaviour is null ? null : new TransactionAnalyzer(new FeatureExtractor(Behaviour), scoring ? _models : null, Baselines);
         var workerCount = Math.Max(1, _options.Pipeline.Workers);
         var analysis = new AnalysisWorker(workerCount, analyzer, _output, _options.Pipeline.MaxPendingTransactions);

@@ -113,4 +113,23 @@ public sealed class ConfigurationCliTests : IDisposable
         Assert.Equal(1, code3);
         Assert.Contains("missing required option --interface", err3);
     }
+
+    [Fact]
+    public void A_state_file_carries_what_was_learned_into_the_next_run()
+    {
+        var state = Path.Combine(_dir, "learned.state");
+        var (code, _, err) = Run("replay", "--state", state, "-t", Path.Combine(_dir, "first.json"), "-a", Path.Combine(_dir, "first-alerts.json"), CmdShellCapture);
+        Assert.True(code == 0, err);
+        Assert.True(new FileInfo(state).Length > 0);
+        Assert.DoesNotContain("resuming from", err);
+
+        var (code2, _, err2) = Run("replay", "--state", state, "-t", Path.Combine(_dir, "second.json"), "-a", Path.Combine(_dir, "second-alerts.json"), CmdShellCapture);
+        Assert.True(code2 == 0, err2);
+        Assert.Contains($"resuming from {state}", err2);
+
+        File.WriteAllText(state, "not a state file");
+        var (code3, _, err3) = Run("replay", "--state", state, "-t", Path.Combine(_dir, "third.json"), "-a", Path.Combine(_dir, "third-alerts.json"), CmdShellCapture);
+        Assert.True(code3 == 0, err3); // said, and started afresh
+        Assert.Contains("is not a usable learned-state file", err3);
+    }
 }
