@@ -14,7 +14,9 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static readonly byte[][] CodeTokens = Tokens(
         "eval(", "assert(", "base64_decode", "system(", "shell_exec", "passthru", "proc_open", "popen(", "runtime.getruntime",
         "processbuilder", "cmd.exe", "/bin/sh", "str_rot13", "gzinflate", "gzuncompress", "create_function", "@ini_set",
-        "set_time_limit", "hex2bin", "$_post[", "$_request[", "defineclass", "classloader", "wscript.shell", "powershell");
+        "set_time_limit", "hex2bin", "$_post[", "$_request[", "defineclass", "classloader", "wscript.shell", "powershell",
+        // A SQL injection that writes a file (sqlmap's file stager): the way a web shell lands without an uploader.
+        "into outfile", "into dumpfile", "0x3c3f706870");
 
     /// <summary>Commands a web-shell operator starts a command line with (lower case, compared at a word start).</summary>
     private static readonly string[] CommandStarts =

@@ -251,3 +251,16 @@ public class SiteLearnedFeatureTests
         Assert.Equal(expected, v["response_hidden_comment"]);
     }
 }
+
+public class StagerFeatureTests
+{
+    [Fact]
+    public void A_sql_injection_that_writes_a_php_file_is_server_code_in_the_request()
+    {
+        const string target = "/item.php?id=1%20LIMIT%200,1%20INTO%20OUTFILE%20%27/var/www/html/tmpuhgbz.php%27%20LINES%20TERMINATED%20BY%200x3c3f7068700a";
+        var v = new FeatureExtractor(new BehaviourState()).Extract(
+            Assert.Single(new HttpHarness().Client($"GET {target} HTTP/1.1\r\nHost: h\r\nUser-Agent: sqlmap/1.7\r\n\r\n").Server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").Close()),
+            IpAddress.Parse("10.66.0.9"), IpAddress.Parse("10.0.0.80"), 80);
+        Assert.True(v["code_tokens"] >= 2);
+    }
+}
