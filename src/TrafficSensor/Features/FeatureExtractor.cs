@@ -138,11 +138,13 @@ public sealed class FeatureExtractor(BehaviourState state)
         // Nonces, CSRF tokens and session ids are tens of characters; the code and data a web shell
         // carries in base64 or hex are hundreds to thousands.
         Set(f, "longest_encoded_run", Math.Log(1 + Math.Max(TextStatistics.LongestEncodedRun(requestSample), TextStatistics.LongestEncodedRun(Encoding.ASCII.GetBytes(query)))));
-        var decoded = DecodedRequestText(tx, target);
+        // Each parameter value decoded once: as sent, from base64, and from base64 after AntSword's two-character prefix.
+        var readings = new List<(string Value, string? Base64, string? Shifted)>(tx.Parameters.Count);
+        foreach (var x in tx.Parameters) readings.Add((x.Value, TryBase64(x.Value), x.Value.Length > 2 ? TryBase64(x.Value[2..]) : null));
+        var decoded = DecodedRequestText(tx, target, readings);
         Set(f, "code_tokens", TextStatistics.CountTokens(decoded, CodeTokens));
-        // Parameter values (as sent, base64-decoded, and after AntSword's two-character prefix) that are command lines.
-        Set(f, "command_tokens", tx.Parameters.Count(x => IsCommandLine(HttpParameters.PercentDecode(x.Value)) || IsCommandLine(TryBase64(x.Value))
-            || (x.Value.Length > 2 && IsCommandLine(TryBase64(x.Value[2..])))));
+        // Parameter values (in any of those readings) that are command lines.
+        Set(f, "command_tokens", readings.Count(r => IsCommandLine(HttpParameters.PercentDecode(r.Value)) || IsCommandLine(r.Base64) || IsCommandLine(r.Shifted)));
         Set(f, "request_binary_share", requestIsMultipart ? 0 : requestBinaryShare);
 
         // Structural
@@ -320,14 +322,14 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static byte[][] Tokens(params string[] tokens) => tokens.Select(Encoding.ASCII.GetBytes).ToArray();
 
     /// <summary>The request as the server's code would see it: decoded target, parameter values (and their base64 decoding), raw body.</summary>
-    private static byte[] DecodedRequestText(HttpTransaction tx, string target)
+    private static byte[] DecodedRequestText(HttpTransaction tx, string target, List<(string Value, string? Base64, string? Shifted)> readings)
     {
         var sb = new StringBuilder(HttpParameters.PercentDecode(target));
-        foreach (var p in tx.Parameters)
+        foreach (var (value, b64, shifted) in readings)
         {
-            sb.Append('\n').Append(p.Value);
-            if (TryBase64(p.Value) is { } b64) sb.Append('\n').Append(b64);
-            if (p.Value.Length > 2 && TryBase64(p.Value[2..]) is { } shifted) sb.Append('\n').Append(shifted); // AntSword's two-character prefix
+            sb.Append('\n').Append(value);
+            if (b64 is not null) sb.Append('\n').Append(b64);
+            if (shifted is not null) sb.Append('\n').Append(shifted);
         }
         var bytes = Encoding.UTF8.GetBytes(sb.ToString());
         var body = tx.Request?.Body ?? [];
