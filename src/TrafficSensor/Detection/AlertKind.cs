@@ -22,18 +22,13 @@ public static class AlertKinds
 {
     private static readonly string[] TunnelFamilies = ["regeorg", "suo5", "neo-regeorg", "tunnel"];
 
-    private static readonly int[] DirectEvidence = new[]
-    {
-        "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment", "unknown_cookie_name",
-    }.Select(FeatureSchema.IndexOf).ToArray();
-
     public static AlertKind Of(FeatureVector features, string? resembles)
     {
         var f = features.Values;
         bool Has(string name) => f[FeatureSchema.IndexOf(name)] > 0;
         if (Has("uploads_server_code")) return AlertKind.CodeUpload;
         if (Has("unknown_cookie_name") && !Has("script_extension")) return AlertKind.BackdoorModule;
-        var evidence = DirectEvidence.Any(i => f[i] > 0);
+        var evidence = FeatureSchema.AnyOf(f, FeatureSchema.DirectEvidence);
         // The client has been refused on more distinct paths than a browsing user ever is.
         if (!evidence && Has("client_error_paths")) return AlertKind.Scanner;
         // A tunnel relays bytes, it does not run commands: it needs the resemblance and a tunnel's shape
@@ -44,5 +39,5 @@ public static class AlertKinds
     }
 
     /// <summary>Whether the transaction carries evidence of a web shell that holds on any site.</summary>
-    public static bool HasDirectEvidence(FeatureVector features) => DirectEvidence.Any(i => features.Values[i] > 0);
+    public static bool HasDirectEvidence(FeatureVector features) => FeatureSchema.AnyOf(features.Values, FeatureSchema.DirectEvidence);
 }

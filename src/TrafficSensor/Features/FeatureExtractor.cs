@@ -235,7 +235,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         // Evidence accumulates over a session: after a command came back, the same client's tiny
         // "echo" or heartbeat on the same script belongs to the same story.
         Set(f, "session_evidence", Math.Log(1 + s.Evidence));
-        if (IsDirectEvidence(f)) state.AddSessionEvidence(client, server, serverPort, path);
+        if (FeatureSchema.AnyOf(f, FeatureSchema.SessionEvidence)) state.AddSessionEvidence(client, server, serverPort, path);
         // Tunnel polling (reGeorg, Neo-reGeorg, suo5) is regular, moves little data and POSTs; feed
         // readers, health checks and people on a routine are regular too, with GETs or large answers.
         var polling = method == "POST" && responseLength <= 2048 && !double.IsNaN(s.IntervalCv);
@@ -246,24 +246,11 @@ public sealed class FeatureExtractor(BehaviourState state)
     /// <summary>Distinct refused paths a client may have on a server before it counts as guessing.</summary>
     public const int ClientErrorPathAllowance = 5;
 
-    /// <summary>Features that are evidence of a web shell on their own, whatever the application.</summary>
-    /// <remarks>Only the features that hold on any site: one false reading here would otherwise follow a
-    /// benign session for the rest of its life (measured: a script-set cookie made 227 false alerts on one site).</remarks>
-    private static readonly int[] DirectEvidence = new[] { "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed",
-        "response_hidden_comment", "response_binary" }.Select(FeatureSchema.IndexOf).ToArray();
-
     /// <summary>Whether any of the named cookies' values decodes from base64 to text (a command, a path).</summary>
     private static bool CarriesEncodedText(HttpTransaction tx, IReadOnlyList<string> names)
     {
         foreach (var p in tx.Parameters)
             if (p.Source == ParameterSource.Cookie && p.Value.Length >= 4 && names.Contains(p.Name) && TryBase64(p.Value) is not null) return true;
-        return false;
-    }
-
-    private static bool IsDirectEvidence(float[] f)
-    {
-        foreach (var i in DirectEvidence)
-            if (f[i] > 0) return true;
         return false;
     }
 
