@@ -159,6 +159,8 @@ internal static class OutputPaths
         if (transactionsPath is not null) named.Add(("--transactions", transactionsPath));
         if (alertsPath is not null) named.Add(("--alerts", alertsPath));
         if (o.Stats is not null) named.Add(("--stats", o.Stats));
+        if (o.State == "-") return "--state needs a FILE (it is read back at the next start)";
+        if (o.State is not null) named.Add(("--state", o.State));
 
         var stdout = named.Where(n => n.Path == "-").ToList();
         if (stdout.Count > 1)

@@ -131,5 +131,11 @@ public sealed class ConfigurationCliTests : IDisposable
         var (code3, _, err3) = Run("replay", "--state", state, "-t", Path.Combine(_dir, "third.json"), "-a", Path.Combine(_dir, "third-alerts.json"), CmdShellCapture);
         Assert.True(code3 == 0, err3); // said, and started afresh
         Assert.Contains("is not a usable learned-state file", err3);
+
+        // Checked before the run like every output: never a capture, never stdout.
+        var (code4, _, err4) = Run("replay", "--state", CmdShellCapture, "-t", Path.Combine(_dir, "fourth.json"), CmdShellCapture);
+        Assert.Equal(1, code4);
+        Assert.Contains("is one of the inputs", err4);
+        Assert.Equal(1, Run("replay", "--state", "-", "-t", Path.Combine(_dir, "fifth.json"), CmdShellCapture).Code);
     }
 }
