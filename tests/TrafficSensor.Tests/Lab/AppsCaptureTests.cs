@@ -25,20 +25,13 @@ public class AppsCaptureTests
         return data;
     }
 
-    private sealed record Label(string SrcIp, int SrcPort, string DestIp, int DestPort, string HttpMethod, string Url, string Family, string Phase, string App);
-
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private static List<Label> Read(string labels) =>
-        File.ReadLines(labels).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<Label>(l, Json)!).ToList();
-
     [Fact]
     public void Samples_cover_the_php_sites_browsers_and_machine_clients()
     {
-        var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(Read).ToList();
+        var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(LabelledCaptures.Read).ToList();
         Assert.All(labels, l => Assert.Equal("benign", l.Family));
         Assert.DoesNotContain(labels, l => l.App == "unknown" || l.Phase == "unknown");
-        var apps = labels.Select(l => l.App).Distinct().ToList();
+        var apps = labels.Select(l => l.App!).Distinct().ToList();
         Assert.Superset(new HashSet<string> { "dokuwiki", "mediawiki", "phpmyadmin", "wordpress", "webdav" }, apps.ToHashSet());
         // Each application is served from its own address; browsers share theirs across applications.
         Assert.All(labels.GroupBy(l => l.App), g => Assert.Single(g.Select(l => l.DestIp).Distinct()));
@@ -53,13 +46,10 @@ public class AppsCaptureTests
     public void Every_labelled_request_is_in_the_capture_and_vice_versa(string labelsPath)
     {
         var pcap = labelsPath.Replace(".labels.jsonl", ".pcap");
-        var labels = Read(labelsPath);
+        var labels = LabelledCaptures.Read(labelsPath);
         var (records, stats) = SensorRun.Files([pcap]);
-        static string Key(string ip, int port, string dip, int dport, string? method, string? url) => $"{ip}:{port} {dip}:{dport} {method} {url}";
-        var expected = labels.Select(l => Key(l.SrcIp, l.SrcPort, l.DestIp, l.DestPort, l.HttpMethod, l.Url)).Order().ToList();
-        var actual = records.Where(r => r.Transaction.Request is not null)
-            .Select(r => Key(r.ClientAddress.ToString(), r.ClientPort, r.ServerAddress.ToString(), r.ServerPort, r.Transaction.Request!.Method, r.Transaction.Request.Target))
-            .Order().ToList();
+        var expected = LabelledCaptures.Requests(labels);
+        var actual = LabelledCaptures.Requests(records);
         Assert.NotEmpty(expected);
         Assert.Equal(expected, actual);
         Assert.Empty(stats.DecodeErrors);

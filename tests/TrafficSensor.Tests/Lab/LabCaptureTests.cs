@@ -25,17 +25,10 @@ public class LabCaptureTests
         return data;
     }
 
-    private sealed record Label(string SrcIp, int SrcPort, string DestIp, int DestPort, string HttpMethod, string Url, string Family, string Phase, string? Variant = null, string? App = null);
-
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private static List<Label> Read(string labels) =>
-        File.ReadLines(labels).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<Label>(l, Json)!).ToList();
-
     [Fact]
     public void Samples_cover_every_family_and_every_stack()
     {
-        var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(Read).ToList();
+        var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(LabelledCaptures.Read).ToList();
         Assert.Equal(
             ["antsword", "behinder", "benign", "chopper", "cmd", "godzilla", "iis-module", "regeorg", "scanner", "suo5", "weevely", "wso"],
             labels.Select(l => l.Family).Distinct().Order());
@@ -45,7 +38,7 @@ public class LabCaptureTests
     [Fact]
     public void Samples_cover_every_variant_and_label_it_consistently()
     {
-        var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(Read).Where(l => l.Variant is not null).ToList();
+        var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(LabelledCaptures.Read).Where(l => l.Variant is not null).ToList();
         string[] added =
         [
             "antsword/aspx", "antsword/multipart", "behinder/aspx", "behinder/php", "cmd/image-upload", "cmd/stager",
@@ -63,13 +56,10 @@ public class LabCaptureTests
     public void Every_labelled_request_is_in_the_capture_and_vice_versa(string labelsPath)
     {
         var pcap = labelsPath.Replace(".labels.jsonl", ".pcap");
-        var labels = Read(labelsPath);
+        var labels = LabelledCaptures.Read(labelsPath);
         var (records, stats) = SensorRun.Files([pcap]);
-        static string Key(string ip, int port, string dip, int dport, string? method, string? url) => $"{ip}:{port} {dip}:{dport} {method} {url}";
-        var expected = labels.Select(l => Key(l.SrcIp, l.SrcPort, l.DestIp, l.DestPort, l.HttpMethod, l.Url)).Order().ToList();
-        var actual = records.Where(r => r.Transaction.Request is not null)
-            .Select(r => Key(r.ClientAddress.ToString(), r.ClientPort, r.ServerAddress.ToString(), r.ServerPort, r.Transaction.Request!.Method, r.Transaction.Request.Target))
-            .Order().ToList();
+        var expected = LabelledCaptures.Requests(labels);
+        var actual = LabelledCaptures.Requests(records);
         Assert.NotEmpty(expected);
         Assert.Equal(expected, actual);
         Assert.Empty(stats.DecodeErrors);
