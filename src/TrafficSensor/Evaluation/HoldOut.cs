@@ -40,16 +40,9 @@ public static class HoldOut
         double benignTestShare = 0.25, Action<string>? progress = null)
     {
         var labelled = data.Where(d => d.Label is not null).ToList();
-        Func<Label, string> groupOf = kind switch
-        {
-            HoldOutKind.App => l => l.App,
-            HoldOutKind.Variant => l => l.Variant,
-            _ => l => l.Family,
-        };
-        var groups = labelled.Where(d => kind == HoldOutKind.App ? d.Label!.IsBenign : !d.Label!.IsBenign)
-            .Select(d => groupOf(d.Label!)).Distinct().Order(StringComparer.Ordinal).ToList();
+        var groupOf = GroupOf(kind);
         var results = new List<HoldOutResult>();
-        foreach (var group in groups)
+        foreach (var group in Groups(labelled, kind))
         {
             progress?.Invoke(group);
             List<LabelledTransaction> train, test;
@@ -80,7 +73,7 @@ public static class HoldOut
         var groupOf = GroupOf(kind);
         var labelled = test.Where(d => d.Label is not null).ToList();
         var results = new List<HoldOutResult>();
-        foreach (var group in labelled.Where(d => kind == HoldOutKind.App ? d.Label!.IsBenign : !d.Label!.IsBenign).Select(d => groupOf(d.Label!)).Distinct().Order(StringComparer.Ordinal))
+        foreach (var group in Groups(labelled, kind))
         {
             var model = Train(training.Where(d => d.Label is null || groupOf(d.Label) != group).ToList(), $"without-{group}", targetFalsePositiveRate, seed);
             // Every test transaction is judged (the servers learn from all of them), the figures count the group's.
@@ -132,6 +125,14 @@ public static class HoldOut
             else benign.Add(examples[i]);
         }
         return AnomalyModel.Train(benign, name, targetFalsePositiveRate, seed, attacks.Count > 0 ? attacks : null);
+    }
+
+    /// <summary>The groups to hold out: applications of the benign traffic, or variants/families of the attacks.</summary>
+    private static List<string> Groups(List<LabelledTransaction> labelled, HoldOutKind kind)
+    {
+        var groupOf = GroupOf(kind);
+        return labelled.Where(d => kind == HoldOutKind.App ? d.Label!.IsBenign : !d.Label!.IsBenign)
+            .Select(d => groupOf(d.Label!)).Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
     private static Func<Label, string> GroupOf(HoldOutKind kind) => kind switch
