@@ -32,6 +32,9 @@ public sealed class LabelSet
 
     public int Count { get; private set; }
 
+    /// <summary>Every label not yet taken.</summary>
+    public IEnumerable<Label> Remaining => _byKey.Values.SelectMany(q => q);
+
     /// <exception cref="FormatException">A file is missing or a line is not a label (the message names file and line).</exception>
     public static LabelSet Load(IEnumerable<string> paths)
     {
