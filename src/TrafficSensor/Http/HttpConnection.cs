@@ -43,7 +43,14 @@ public sealed class HttpConnection : IHttpParserOwner
 
     public HttpCounters Counters { get; }
 
-    /// <summary>The session that took the connection over after an upgrade (<see cref="IHttpTransactionSink.OnProtocolSwitch"/>), if any.</summary>
+    /// <summary>
+    /// Extension point for protocol upgrades: asked for a session of the named protocol ("http2" after
+    /// <c>101</c> with <c>Upgrade: h2c</c>) that takes the rest of both streams. Null, or a null answer
+    /// (the protocol is not registered), leaves the connection a tunnel whose bytes are counted, not parsed.
+    /// </summary>
+    public Func<string, IAppSession?>? SwitchProtocol { get; init; }
+
+    /// <summary>The session that took the connection over after an upgrade, if any.</summary>
     public IAppSession? Upgraded { get; private set; }
 
     /// <summary>Feed the stream sent by the flow key's low endpoint.</summary>
@@ -197,7 +204,7 @@ public sealed class HttpConnection : IHttpParserOwner
         {
             // The connection now carries another protocol in both directions: parsed by that protocol's
             // session when one takes it (h2c), else only counted.
-            var upgraded = UpgradeProtocol(message) is { } name ? _sink.OnProtocolSwitch(name) : null;
+            var upgraded = UpgradeProtocol(message) is { } name ? SwitchProtocol?.Invoke(name) : null;
             Upgraded = upgraded;
             _fromLow.SwitchToTunnel(upgraded?.FromLow);
             _fromHigh.SwitchToTunnel(upgraded?.FromHigh);

@@ -23,7 +23,10 @@ public sealed class HttpSession : IAppSession, IHttpTransactionSink
         var key = context.Flow.Key;
         var serverKnownForHttp = servers.Contains(key.LowAddress, key.LowPort) || servers.Contains(key.HighAddress, key.HighPort);
         var counters = context.Counters as HttpCounters ?? new HttpCounters();
-        Connection = new HttpConnection(context.Options.Http, context.InspectMemory, counters, this, serverKnownForHttp);
+        Connection = new HttpConnection(context.Options.Http, context.InspectMemory, counters, this, serverKnownForHttp)
+        {
+            SwitchProtocol = name => context.CreateInner(name),
+        };
     }
 
     public HttpConnection Connection { get; }
@@ -45,9 +48,6 @@ public sealed class HttpSession : IAppSession, IHttpTransactionSink
         AttachTcpAnomalies(transaction);
         _context.Records.Emit(TransactionRecord.Create(flow.Facts(transaction.ClientIsLow), transaction));
     }
-
-    /// <summary>The h2c upgrade hook: the registry's session of that protocol, on the same connection and record sink.</summary>
-    public IAppSession? OnProtocolSwitch(string protocol) => _context.CreateInner(protocol);
 
     /// <summary>
     /// TCP choices made since the previous transaction was written go on this one: they were made

@@ -111,12 +111,4 @@ public sealed class HttpTransaction
 public interface IHttpTransactionSink
 {
     void OnTransaction(HttpTransaction transaction);
-
-    /// <summary>
-    /// Extension point for protocol upgrades: the connection switched to <paramref name="protocol"/>
-    /// (the registry's "http2" after <c>101</c> with <c>Upgrade: h2c</c>); a session returned takes the
-    /// rest of both streams. Null (the default, or the protocol is not registered) leaves the
-    /// connection a tunnel whose bytes are counted, not parsed.
-    /// </summary>
-    Protocols.IAppSession? OnProtocolSwitch(string protocol) => null;
 }
