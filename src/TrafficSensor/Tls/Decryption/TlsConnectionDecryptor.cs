@@ -64,7 +64,7 @@ public sealed class TlsConnectionDecryptor : IDisposable
     public TlsDecryptFailure? LastFailure { get; private set; }
 
     /// <summary>Records held while their keys are missing.</summary>
-    public int PendingRecords => _held.Count;
+    public int PendingRecords => _held.Count(h => h.Bytes is not null);
 
     /// <summary>Bytes of the records held.</summary>
     public int PendingBytes => _heldBytes;
@@ -150,16 +150,27 @@ public sealed class TlsConnectionDecryptor : IDisposable
         fromClient = false;
         innerContentType = 0;
         outcome = TlsDecryptOutcome.AwaitingKeys;
-        if (_held.Count == 0) return false;
-        var held = _held.Peek();
-        var step = Open(held.FromClient, held.Type, held.Bytes.AsSpan(0, held.Length), plaintext, out innerContentType, out var failure);
-        if (step == Step.KeysMissing) return false;
-        _held.Dequeue();
-        Release(held);
-        fromClient = held.FromClient;
-        LastFailure = null;
-        outcome = step == Step.Opened ? TlsDecryptOutcome.Decrypted : Fail(failure);
-        return true;
+        while (_held.TryPeek(out var held))
+        {
+            if (held.Bytes is null)
+            {
+                // A record of this direction was dropped here: the ones after it cannot be numbered.
+                _held.Dequeue();
+                var direction = held.FromClient ? _client : _server;
+                direction.Desynchronized = true;
+                direction.DropPending = false;
+                continue;
+            }
+            var step = Open(held.FromClient, held.Type, held.Bytes.AsSpan(0, held.Length), plaintext, out innerContentType, out var failure);
+            if (step == Step.KeysMissing) return false;
+            _held.Dequeue();
+            Release(held);
+            fromClient = held.FromClient;
+            LastFailure = null;
+            outcome = step == Step.Opened ? TlsDecryptOutcome.Decrypted : Fail(failure);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>Lets go of held records (counted as NoKeys: their keys never came) and of the ciphers.</summary>
@@ -169,7 +180,7 @@ public sealed class TlsConnectionDecryptor : IDisposable
         _disposed = true;
         while (_held.TryDequeue(out var held))
         {
-            _counters.Failures.Add(TlsDecryptFailure.NoKeys);
+            if (held.Bytes is not null) _counters.Failures.Add(TlsDecryptFailure.NoKeys);
             Release(held);
         }
         _client.Protection?.Dispose();
@@ -192,7 +203,7 @@ public sealed class TlsConnectionDecryptor : IDisposable
             // clear come back as they are. Application data is never sent in the clear.
             if (recordType == ApplicationDataType)
             {
-                failure = TlsDecryptFailure.BadRecord;
+                failure = _serverRandom is null ? TlsDecryptFailure.NoHandshake : TlsDecryptFailure.BadRecord;
                 return Step.Failed;
             }
             if (!(tls13 && recordType == ChangeCipherSpecType)) plaintext.Write(fragment);
@@ -327,8 +338,15 @@ public sealed class TlsConnectionDecryptor : IDisposable
     {
         if (_disposed || _heldBytes + fragment.Length > _maxPendingBytes || !(_budget?.TryReserve(fragment.Length) ?? true))
         {
-            // Dropped: the direction's sequence numbers are lost with it.
-            (fromClient ? _client : _server).Desynchronized = true;
+            // Dropped: the direction's later records cannot be numbered. Its records held before this one still can,
+            // so a marker in the queue gives the direction up when it is reached (one marker per drop run).
+            var direction = fromClient ? _client : _server;
+            if (_held.Count == 0) direction.Desynchronized = true;
+            else if (!direction.DropPending)
+            {
+                direction.DropPending = true;
+                _held.Enqueue(new HeldRecord(fromClient, 0, null, 0));
+            }
             return Fail(TlsDecryptFailure.BufferFull);
         }
         var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, fragment.Length));
@@ -341,6 +359,7 @@ public sealed class TlsConnectionDecryptor : IDisposable
 
     private void Release(HeldRecord held)
     {
+        if (held.Bytes is null) return;
         _heldBytes -= held.Length;
         _budget?.Release(held.Length);
         ArrayPool<byte>.Shared.Return(held.Bytes);
@@ -353,7 +372,8 @@ public sealed class TlsConnectionDecryptor : IDisposable
         return TlsDecryptOutcome.Failed;
     }
 
-    private readonly record struct HeldRecord(bool FromClient, byte Type, byte[] Bytes, int Length);
+    /// <summary>A record waiting for its keys (rented bytes), or with null bytes the place where a record of the direction was dropped.</summary>
+    private readonly record struct HeldRecord(bool FromClient, byte Type, byte[]? Bytes, int Length);
 
     /// <summary>The read state of one direction.</summary>
     private sealed class Direction
@@ -367,6 +387,8 @@ public sealed class TlsConnectionDecryptor : IDisposable
         public byte[]? Secret;
         public TlsRecordProtection? Protection;
         public bool Desynchronized;
+        /// <summary>A drop marker of this direction is in the held queue.</summary>
+        public bool DropPending;
         public int ConsecutiveFailures;
         public bool OpenedInEpoch;
         public bool FinishedSeen;
