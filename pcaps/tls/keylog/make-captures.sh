@@ -3,7 +3,7 @@
 # its own loopback address 127.0.72.N port 443, with the client's NSS key log (SSLKEYLOGFILE for curl,
 # -keylogfile for openssl s_client) and tshark's decryption of it as the independent expectation.
 # Needs root (tcpdump, port 443), openssl, curl, tcpdump and tshark. Run from anywhere:
-#   pcaps/tls/keylog/make-captures.sh
+#   pcaps/tls/keylog/make-captures.sh [NAME...]      (no NAME: every capture)
 set -euo pipefail
 cd "$(dirname "$0")"
 work=$(mktemp -d /tmp/tdec-captures.XXXXXX)
@@ -32,10 +32,13 @@ cases=(
   "tls13-aes256-gcm-sha384|127.0.72.32||--tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384"
   "tls13-chacha20-poly1305-sha256|127.0.72.33||--tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256"
   "tls13-keyupdate|127.0.72.34||s_client:-tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256"
+  "tls13-aes128-ccm-sha256|127.0.72.35|-ciphersuites TLS_AES_128_CCM_SHA256|--tlsv1.3 --tls13-ciphers TLS_AES_128_CCM_SHA256"
+  "tls13-aes128-ccm8-sha256|127.0.72.36|-ciphersuites TLS_AES_128_CCM_8_SHA256|--tlsv1.3 --tls13-ciphers TLS_AES_128_CCM_8_SHA256"
 )
 
 for entry in "${cases[@]}"; do
   IFS='|' read -r name address server_options client <<<"$entry"
+  if (($# > 0)) && [[ " $* " != *" $name "* ]]; then continue; fi
   rm -f "$name.pcap" "$name.keys" "$name.tshark.txt"
   # shellcheck disable=SC2086
   (cd "$work/www" && exec openssl s_server -quiet -accept "$address:443" -cert "$work/cert.pem" -key "$work/key.pem" \

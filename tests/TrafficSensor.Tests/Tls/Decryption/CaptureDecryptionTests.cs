@@ -29,7 +29,7 @@ public sealed class CaptureDecryptionTests
             "tls12-ecdhe-rsa-aes128-sha-etm", "tls12-ecdhe-rsa-aes128-sha-noetm", "tls12-aes256-sha256-etm", "tls12-aes256-sha256-noetm",
             "tls12-ecdhe-rsa-aes256-sha384-etm", "tls12-ecdhe-rsa-aes256-sha384-noetm", "tls11-ecdhe-rsa-aes128-sha-noetm",
             "tls10-ecdhe-rsa-aes256-sha-noetm", "tls13-aes128-gcm-sha256", "tls13-aes256-gcm-sha384", "tls13-chacha20-poly1305-sha256",
-            "tls13-keyupdate",
+            "tls13-keyupdate", "tls13-aes128-ccm-sha256", "tls13-aes128-ccm8-sha256",
         ];
         Assert.Subset(names, expected.ToHashSet());
     }
