@@ -64,7 +64,7 @@ public sealed class TlsConnectionDecryptor : IDisposable
     public TlsDecryptFailure? LastFailure { get; private set; }
 
     /// <summary>Records held while their keys are missing.</summary>
-    public int PendingRecords => _held.Count(h => h.Bytes is not null);
+    public int PendingRecords { get; private set; }
 
     /// <summary>Bytes of the records held.</summary>
     public int PendingBytes => _heldBytes;
@@ -173,7 +173,10 @@ public sealed class TlsConnectionDecryptor : IDisposable
         return false;
     }
 
-    /// <summary>Lets go of held records (counted as NoKeys: their keys never came) and of the ciphers.</summary>
+    /// <summary>
+    /// Lets go of held records (counted as NoKeys: their keys never came) and of the ciphers. At the
+    /// connection's end, call <see cref="TryTakePending"/> first: keys may have come since the last record.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
@@ -353,6 +356,7 @@ public sealed class TlsConnectionDecryptor : IDisposable
         fragment.CopyTo(bytes);
         _held.Enqueue(new HeldRecord(fromClient, recordType, bytes, fragment.Length));
         _heldBytes += fragment.Length;
+        PendingRecords++;
         _counters.HeldRecords++;
         return TlsDecryptOutcome.AwaitingKeys;
     }
@@ -360,6 +364,7 @@ public sealed class TlsConnectionDecryptor : IDisposable
     private void Release(HeldRecord held)
     {
         if (held.Bytes is null) return;
+        PendingRecords--;
         _heldBytes -= held.Length;
         _budget?.Release(held.Length);
         ArrayPool<byte>.Shared.Return(held.Bytes);
