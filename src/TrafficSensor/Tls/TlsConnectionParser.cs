@@ -72,6 +72,11 @@ public sealed class TlsConnectionParser
     public TlsCertificateInfo? ServerCertificate { get; private set; }
     public TlsCertificateInfo? ClientCertificate { get; private set; }
     public bool IsHandshakeDone { get; private set; }
+
+    /// <summary>The protocol the server chose: its ServerHello's ALPN (TLS ≤ 1.2), or its decrypted EncryptedExtensions' (TLS 1.3).</summary>
+    public string? ServerAlpn => ServerHello?.Alpn ?? EncryptedExtensionsAlpn;
+
+    internal string? EncryptedExtensionsAlpn { get; private set; }
     public long ProtectedRecordsFromClient { get; private set; }
     public long ProtectedRecordsFromServer { get; private set; }
 
@@ -180,7 +185,7 @@ public sealed class TlsConnectionParser
         }
 
         bool ITlsHandshakeHandler.WantsMessage(byte handshakeType) =>
-            handshakeType is TlsWire.ClientHelloType or TlsWire.ServerHelloType or TlsWire.CertificateType;
+            handshakeType is TlsWire.ClientHelloType or TlsWire.ServerHelloType or TlsWire.CertificateType or TlsWire.EncryptedExtensionsType;
 
         void ITlsHandshakeHandler.OnMessage(byte handshakeType, ReadOnlySpan<byte> body, long timestampMicros)
         {
@@ -194,6 +199,10 @@ public sealed class TlsConnectionParser
                     if (_c._serverHellos >= _c._options.MaxHellos) { _c._counters.Events.Add(TlsParseEvent.TooManyHellos); return; }
                     _c._serverHellos++;
                     if (TlsServerHello.Parse(body, _c._counters) is { } sh) AcceptServerHello(sh);
+                    break;
+                case TlsWire.EncryptedExtensionsType:
+                    // TLS 1.3 (decrypted): the server's ALPN choice is here, not in its ServerHello.
+                    _c.EncryptedExtensionsAlpn ??= TlsServerHello.ParseAlpnFromExtensions(body, _c._counters);
                     break;
                 case TlsWire.CertificateType:
                     var isClient = _c.IsClient(this);

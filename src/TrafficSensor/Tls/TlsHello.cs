@@ -170,7 +170,7 @@ public sealed class TlsClientHello
 }
 
 /// <summary>A parsed ServerHello (or HelloRetryRequest, which has its shape).</summary>
-public sealed class TlsServerHello
+public sealed partial class TlsServerHello
 {
     public ushort LegacyVersion { get; private init; }
     public byte[] Random { get; private init; } = [];
@@ -232,6 +232,27 @@ public sealed class TlsServerHello
             }
         }
         return hello;
+    }
+}
+
+public sealed partial class TlsServerHello
+{
+    /// <summary>The ALPN protocol in an EncryptedExtensions body (an extensions vector); null when none or malformed (counted).</summary>
+    public static string? ParseAlpnFromExtensions(ReadOnlySpan<byte> body, TlsCounters counters)
+    {
+        var r = new TlsSpanReader(body);
+        if (!r.TryVector(2, out var extensions)) { counters.Events.Add(TlsParseEvent.MalformedExtension); return null; }
+        var er = new TlsSpanReader(extensions);
+        while (er.Remaining > 0)
+        {
+            if (!er.TryU16(out var type) || !er.TryVector(2, out var data)) { counters.Events.Add(TlsParseEvent.MalformedExtension); return null; }
+            if (type != TlsWire.ExtAlpn) continue;
+            var dr = new TlsSpanReader(data);
+            if (dr.TryVector(2, out var list) && new TlsSpanReader(list) is var lr && lr.TryVector(1, out var name)) return TlsText.Decode(name);
+            counters.Events.Add(TlsParseEvent.MalformedExtension);
+            return null;
+        }
+        return null;
     }
 }
 

@@ -13,6 +13,7 @@ public static class TlsWire
 
     public const byte ClientHelloType = 1;
     public const byte ServerHelloType = 2;
+    public const byte EncryptedExtensionsType = 8;
     public const byte CertificateType = 11;
     public const byte ServerHelloDoneType = 14;
 
