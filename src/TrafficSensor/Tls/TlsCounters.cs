@@ -28,14 +28,10 @@ public enum TlsParseEvent
     ListTruncated,
     /// <summary>A ClientHello from the side taken for the server (or a ServerHello from the client).</summary>
     HelloFromWrongSide,
-    /// <summary>Application data before the handshake finished, in clear, or other records out of place.</summary>
-    UnexpectedRecord,
-    /// <summary>A handshake message split across records of another content type (RFC 8446 5.1 forbids it).</summary>
-    InterleavedHandshake,
 }
 
 /// <summary>TLS counters of one flow worker (owned by the worker's thread, summed for reports and metrics).</summary>
-public sealed class TlsCounters
+public sealed class TlsCounters : Protocols.IProtocolCounters
 {
     /// <summary>The versions connections are counted by: a fixed set, whatever the traffic sends.</summary>
     private static readonly (ushort Version, string Name)[] Versions =
@@ -67,6 +63,28 @@ public sealed class TlsCounters
     {
         var i = Array.FindIndex(Versions, v => v.Version == version);
         _connections[i < 0 ? Versions.Length : i]++;
+    }
+
+    void Protocols.IProtocolCounters.Add(Protocols.IProtocolCounters other)
+    {
+        if (other is TlsCounters tls) Add(tls);
+    }
+
+    /// <summary>
+    /// Fixed names for --stats and the metrics (<c>trafficsensor_app_events_total{app_proto="tls", event}</c>):
+    /// connections by version, records and their bytes, what the parser dropped and why, decryption results.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, long>> Figures()
+    {
+        foreach (var (name, value) in ConnectionsByVersion()) yield return new("connections_" + name, value);
+        yield return new("records", Records);
+        yield return new("record_bytes", RecordBytes);
+        foreach (var reason in Enum.GetValues<TlsParseEvent>()) yield return new(ReasonCounters<TlsParseEvent>.NameOf(reason), Events[reason]);
+        yield return new("decrypted_records", Decryption.DecryptedRecords);
+        yield return new("decrypted_bytes", Decryption.DecryptedBytes);
+        yield return new("held_records", Decryption.HeldRecords);
+        foreach (var reason in Enum.GetValues<Decryption.TlsDecryptFailure>())
+            yield return new("decrypt_failed_" + ReasonCounters<Decryption.TlsDecryptFailure>.NameOf(reason), Decryption.Failures[reason]);
     }
 
     public void Add(TlsCounters other)
