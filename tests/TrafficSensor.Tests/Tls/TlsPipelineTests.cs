@@ -58,3 +58,51 @@ public class TlsPipelineTests
         }
     }
 }
+
+/// <summary>
+/// Every TLS capture in the repository (pcaps/tls: these handshakes, the key-log and lab captures of
+/// the other HTTPS work) read without keys: each connection's SNI and JA3 equal tshark's reading of
+/// its first ClientHello, and its JA3S that of its ServerHello (HelloRetryRequests aside).
+/// </summary>
+public class TlsRepositoryCapturesTests
+{
+    public static TheoryData<string> Captures()
+    {
+        var data = new TheoryData<string>();
+        foreach (var f in Directory.GetFiles(Path.Combine(TestPaths.ProjectPcaps, "tls"), "*.pcap*", SearchOption.AllDirectories).Order())
+            data.Add(Path.GetRelativePath(TestPaths.ProjectPcaps, f));
+        return data;
+    }
+
+    private sealed class AllRecords : ITransactionOutput
+    {
+        public readonly ConcurrentQueue<AppRecord> Records = new();
+        public void Write(TransactionRecord record) => Records.Enqueue(record);
+        public void Write(AppRecord record) => Records.Enqueue(record);
+        public void Flush() { }
+    }
+
+    [Theory]
+    [MemberData(nameof(Captures))]
+    public void Sni_ja3_and_ja3s_of_every_connection_equal_tsharks(string capture)
+    {
+        var path = Path.Combine(TestPaths.ProjectPcaps, capture);
+        var (code, output, error) = ExternalTool.Run("tshark", ["-n", "-r", path, "-Y", "tls.handshake.type == 1 || (tls.handshake.type == 2 && !tls.handshake.extensions_key_share_selected_group)",
+            "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f",
+            "-e", "tcp.stream", "-e", "tls.handshake.type", "-e", "tls.handshake.extensions_server_name", "-e", "tls.handshake.ja3", "-e", "tls.handshake.ja3s"]);
+        Assert.True(code == 0, error);
+        var clients = new Dictionary<string, string>();
+        var servers = new Dictionary<string, string>();
+        foreach (var f in output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')))
+        {
+            if (f[1].Split(',')[0] == "1") clients.TryAdd(f[0], $"{f[2]} {f[3]}");
+            else servers.TryAdd(f[0], f[4]);
+        }
+
+        var records = new AllRecords();
+        new SensorPipeline(new SensorOptions(), records).Replay([path]);
+        var ours = records.Records.OfType<TlsRecord>().ToList();
+        Assert.Equal(clients.Values.Order(), ours.Select(r => $"{r.Metadata.Sni} {r.Metadata.Ja3?.Hash}").Order());
+        Assert.Equal(servers.Values.Order(), ours.Where(r => r.Metadata.Ja3S is not null).Select(r => r.Metadata.Ja3S!.Hash).Order());
+    }
+}
