@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using TrafficSensor.Http;
+using TrafficSensor.Protocols;
 using TrafficSensor.Reassembly;
 
 namespace TrafficSensor.Http2;
@@ -16,7 +17,7 @@ namespace TrafficSensor.Http2;
 /// protocol violation is counted (<see cref="Http2Counters"/>); nothing a peer sends can throw or
 /// grow memory beyond the options. Owned by the flow worker's thread.
 /// </summary>
-public sealed class Http2Connection
+public sealed class Http2Connection : IAppSession, IHttpUpgradeTarget
 {
     private readonly HttpOptions _http;
     private readonly Http2Options _options;
@@ -34,10 +35,10 @@ public sealed class Http2Connection
     private uint _lastClientStream;
     private bool _closed;
 
-    /// <param name="clientIsLow">Which endpoint is the client when known (ALPN, a probe); null: the side sending the preface.</param>
-    /// <param name="upgradeRequest">h2c by Upgrade: the HTTP/1.1 request the server answered with 101; it becomes stream 1's request.</param>
+    /// <param name="httpCounters">HTTP's counters: HTTP/2 transactions count among all HTTP transactions, and their anomalies too.</param>
+    /// <param name="clientIsLow">Which endpoint is the client when known; null: the side sending the preface.</param>
     public Http2Connection(HttpOptions http, Http2Options options, MemoryBudget inspectBudget, HttpCounters httpCounters,
-        Http2Counters counters, IHttpTransactionSink sink, bool? clientIsLow = null, HttpMessage? upgradeRequest = null)
+        Http2Counters counters, IHttpTransactionSink sink, bool? clientIsLow = null)
     {
         _http = http;
         _options = options;
@@ -48,7 +49,18 @@ public sealed class Http2Connection
         _fromLow = new Http2FrameReader(this, counters, options, fromLow: true, isClient: clientIsLow);
         _fromHigh = new Http2FrameReader(this, counters, options, fromLow: false, isClient: clientIsLow is null ? null : !clientIsLow);
         counters.Connections++;
-        if (upgradeRequest is not null && clientIsLow is not null) StartFromUpgrade(upgradeRequest, clientIsLow.Value);
+    }
+
+    /// <summary>
+    /// h2c by Upgrade (RFC 7540 §3.2): the HTTP/1.1 request the server answered with 101 is stream 1,
+    /// whose response comes as HTTP/2; the request's side is the client.
+    /// </summary>
+    public void OnUpgrade(HttpTransaction upgrade)
+    {
+        if (upgrade.Request is null || _streamsCreated > 0) return;
+        _fromLow.AssignRole(upgrade.ClientIsLow);
+        _fromHigh.AssignRole(!upgrade.ClientIsLow);
+        StartFromUpgrade(upgrade.Request, upgrade.ClientIsLow);
     }
 
     /// <summary>Feed the stream sent by the flow key's low endpoint.</summary>
@@ -717,8 +729,7 @@ public sealed class Http2Connection
 
     private void StartFromUpgrade(HttpMessage upgradeRequest, bool clientIsLow)
     {
-        // RFC 7540 §3.2: the HTTP/1.1 request is stream 1 (its response comes as HTTP/2); HTTP2-Settings
-        // carries the client's SETTINGS payload in base64url.
+        // HTTP2-Settings carries the client's SETTINGS payload in base64url.
         var request = new HttpMessage
         {
             TimestampMicros = upgradeRequest.TimestampMicros,

@@ -109,6 +109,13 @@ internal sealed class Http2FrameReader : ITcpStreamSink
         _state = State.Ended;
     }
 
+    /// <summary>The side became known before any byte of this direction (an upgrade): the server's starts with frames.</summary>
+    public void AssignRole(bool isClient)
+    {
+        IsClient = isClient;
+        if (!isClient && _state == State.Preface && _prefaceMatched == 0) _state = State.FrameHeader;
+    }
+
     /// <summary>The connection stopped following this direction (for instance, it is not HTTP/2 after all).</summary>
     public void Stop()
     {

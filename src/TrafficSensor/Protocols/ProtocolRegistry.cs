@@ -20,6 +20,7 @@ public sealed class ProtocolRegistry
     public static ProtocolRegistry CreateDefault()
     {
         var registry = new ProtocolRegistry();
+        registry.Add(new Http2.Http2Protocol());
         registry.Add(new HttpProtocol());
         return registry;
     }
