@@ -12,6 +12,7 @@ public sealed record SensorOptions
     public FlowOptions Flows { get; init; } = new();
     public ReassemblyOptions Reassembly { get; init; } = new();
     public HttpOptions Http { get; init; } = new();
+    public Http2.Http2Options Http2 { get; init; } = new();
     public PipelineOptions Pipeline { get; init; } = new();
     public Output.EveOptions Eve { get; init; } = new();
     public Tls.Decryption.TlsOptions Tls { get; init; } = new();

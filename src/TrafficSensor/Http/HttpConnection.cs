@@ -206,6 +206,7 @@ public sealed class HttpConnection : IHttpParserOwner
             // session when one takes it (h2c), else only counted.
             var upgraded = UpgradeProtocol(message) is { } name ? SwitchProtocol?.Invoke(name) : null;
             Upgraded = upgraded;
+            (upgraded as IHttpUpgradeTarget)?.OnUpgrade(tx);
             _fromLow.SwitchToTunnel(upgraded?.FromLow);
             _fromHigh.SwitchToTunnel(upgraded?.FromHigh);
         }
@@ -277,4 +278,11 @@ public sealed class HttpConnection : IHttpParserOwner
         var last = transferEncoding.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
         return last is not null && last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
     }
+}
+
+/// <summary>A session that takes a connection over after <c>101 Switching Protocols</c> and wants the request that asked for it (h2c: it is stream 1).</summary>
+public interface IHttpUpgradeTarget
+{
+    /// <summary>Called once, before any byte after the switch, with the upgrade's transaction (request and 101 response).</summary>
+    void OnUpgrade(HttpTransaction upgrade);
 }

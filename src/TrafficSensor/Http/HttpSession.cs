@@ -45,7 +45,7 @@ public sealed class HttpSession : IAppSession, IHttpTransactionSink
             var key = flow.Key;
             if (transaction.ClientIsLow) _servers.Add(key.HighAddress, key.HighPort); else _servers.Add(key.LowAddress, key.LowPort);
         }
-        AttachTcpAnomalies(transaction);
+        AttachTcpAnomalies(_context.Flow, transaction);
         _context.Records.Emit(TransactionRecord.Create(flow.Facts(transaction.ClientIsLow), transaction));
     }
 
@@ -53,9 +53,9 @@ public sealed class HttpSession : IAppSession, IHttpTransactionSink
     /// TCP choices made since the previous transaction was written go on this one: they were made
     /// while its bytes were in flight (the decoy came before the request it tried to hide).
     /// </summary>
-    private void AttachTcpAnomalies(HttpTransaction transaction)
+    internal static void AttachTcpAnomalies(IAppFlow flow, HttpTransaction transaction)
     {
-        var tcp = _context.Flow.TakeTcpAnomalies();
+        var tcp = flow.TakeTcpAnomalies();
         for (var bit = 0; tcp != TcpAnomalies.None && bit < 32; bit++)
         {
             var flag = (TcpAnomalies)(1 << bit);

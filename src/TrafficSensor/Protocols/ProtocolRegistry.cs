@@ -21,6 +21,7 @@ public sealed class ProtocolRegistry
     {
         var registry = new ProtocolRegistry();
         registry.Add(new Tls.TlsProtocol());
+        registry.Add(new Http2.Http2Protocol());
         registry.Add(new HttpProtocol());
         return registry;
     }

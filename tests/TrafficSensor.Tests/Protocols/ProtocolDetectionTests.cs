@@ -287,7 +287,7 @@ public class ProtocolDetectionTests
         // Registered after HTTP, HTTP takes it (order is priority; the port is only a tie-breaker).
         static ProtocolRegistry HttpFirst()
         {
-            var registry = ProtocolRegistry.CreateDefault();
+            var registry = new ProtocolRegistry().Add(new HttpProtocol());
             registry.Add(new LineProtocol("preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
             return registry;
         }
@@ -329,7 +329,7 @@ public class ProtocolDetectionTests
 
         static ProtocolRegistry WithFakeHttp2()
         {
-            var registry = ProtocolRegistry.CreateDefault();
+            var registry = new ProtocolRegistry().Add(new HttpProtocol());
             registry.Add(new LineProtocol("http2", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")); // stands in for the real HTTP/2 session
             return registry;
         }
@@ -341,7 +341,7 @@ public class ProtocolDetectionTests
         Assert.Equal(0, stats.HttpNotParsedBytes);
 
         // Without an "http2" protocol the upgraded connection stays a tunnel: counted, not parsed.
-        var (tunnel, tunnelStats) = Run(packets);
+        var (tunnel, tunnelStats) = Run(packets, () => new ProtocolRegistry().Add(new HttpProtocol()));
         Assert.Equal(["http"], tunnel.Select(r => r.AppProto));
         Assert.Equal("SRV1\n".Length + "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".Length + "SRV2\n".Length, tunnelStats.HttpNotParsedBytes);
     }

@@ -1,0 +1,52 @@
+using TrafficSensor.Protocols;
+
+namespace TrafficSensor.Http2;
+
+/// <summary>
+/// HTTP/2 counters of one worker (owned by its thread; summed for reports and metrics, where they are
+/// <c>trafficsensor_app_events_total{app_proto="http2", event=...}</c>).
+/// </summary>
+public sealed class Http2Counters : IProtocolCounters
+{
+    public long Connections { get; internal set; }
+    public long Streams { get; internal set; }
+    public long Transactions { get; internal set; }
+    public long StreamsReset { get; internal set; }
+    public long GoAways { get; internal set; }
+    /// <summary>Bytes of HTTP/2 connections the sensor could not follow (after a lost frame boundary or a missing preface).</summary>
+    public long NotParsedBytes { get; internal set; }
+    public ReasonCounters<Http2FrameType> Frames { get; } = new();
+    public ReasonCounters<Http2Anomaly> Anomalies { get; } = new();
+
+    void IProtocolCounters.Add(IProtocolCounters other)
+    {
+        if (other is Http2Counters http2) Add(http2);
+    }
+
+    /// <summary>Fixed names: totals, frames by type (frames_headers, ...) and anomalies by reason (anomaly_continuation_flood, ...).</summary>
+    public IEnumerable<KeyValuePair<string, long>> Figures()
+    {
+        yield return new("connections", Connections);
+        yield return new("streams", Streams);
+        yield return new("transactions", Transactions);
+        yield return new("streams_reset", StreamsReset);
+        yield return new("goaways", GoAways);
+        yield return new("not_parsed_bytes", NotParsedBytes);
+        foreach (var type in Enum.GetValues<Http2FrameType>())
+            yield return new("frames_" + ReasonCounters<Http2FrameType>.NameOf(type), Frames[type]);
+        foreach (var anomaly in Enum.GetValues<Http2Anomaly>())
+            yield return new("anomaly_" + ReasonCounters<Http2Anomaly>.NameOf(anomaly), Anomalies[anomaly]);
+    }
+
+    public void Add(Http2Counters other)
+    {
+        Connections += other.Connections;
+        Streams += other.Streams;
+        Transactions += other.Transactions;
+        StreamsReset += other.StreamsReset;
+        GoAways += other.GoAways;
+        NotParsedBytes += other.NotParsedBytes;
+        Frames.Add(other.Frames);
+        Anomalies.Add(other.Anomalies);
+    }
+}

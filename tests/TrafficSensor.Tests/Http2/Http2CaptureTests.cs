@@ -1,0 +1,148 @@
+using System.Text.Json;
+using TrafficSensor.Http2;
+using TrafficSensor.Output;
+using TrafficSensor.Tests.TestSupport;
+
+namespace TrafficSensor.Tests.Http2;
+
+/// <summary>
+/// Real h2c captures (pcaps/h2, made by make-h2-captures.sh from nginx and Apache mod_http2 with curl and
+/// nghttp) through the whole pipeline, against tshark's reading of the same packets: the same streams
+/// with the same method, path, authority, final status and body lengths (DATA bytes less padding).
+/// </summary>
+public class Http2CaptureTests
+{
+    private static string Capture(string name) => Path.Combine(TestPaths.ProjectPcaps, "h2", name);
+
+    [Theory]
+    [InlineData("h2-nginx-prior.pcap", 18273)]
+    [InlineData("h2-apache.pcap", 18274)]
+    public void Every_stream_equals_tsharks(string name, int serverPort)
+    {
+        var pcap = Capture(name);
+        var (records, stats) = SensorRun.Files([pcap]);
+        var sensor = records.Where(r => r.AppProto == Http2Protocol.ProtocolName).Select(Describe).Order().ToList();
+        var oracle = TsharkStreams(pcap, serverPort).Order().ToList();
+        Assert.NotEmpty(oracle);
+        Assert.Equal(oracle, sensor);
+        Assert.Equal(sensor.Count, stats.AppRecords.GetValueOrDefault("http2"));
+    }
+
+    [Fact]
+    public void Nginx_capture_exercises_multiplexing_padding_continuation_and_bodies()
+    {
+        var (records, _) = SensorRun.Files([Capture("h2-nginx-prior.pcap")]);
+        var h2 = records.Where(r => r.AppProto == "http2").ToList();
+        // nghttp's five multiplexed streams on one connection, each its own transaction (tx_id in order).
+        var multiplexed = h2.Where(r => r.Transaction.Request!.Target!.Contains("?m=")).ToList();
+        Assert.Equal(5, multiplexed.Count);
+        Assert.Single(multiplexed.Select(r => r.FlowId).Distinct());
+        Assert.Equal(404, multiplexed.Single(r => r.Transaction.Request!.Target == "/missing?m=5").Transaction.Response!.Status);
+        // gzip'd CSS decoded by the ContentDecoder, a urlencoded POST's parameters, a 100 KB body.
+        var css = h2.First(r => r.Transaction.Request!.Target == "/static/site.css");
+        Assert.StartsWith(".rule1 {", System.Text.Encoding.ASCII.GetString(css.Transaction.Response!.Body!));
+        var save = h2.Single(r => r.Transaction.Request!.Target == "/api.php?action=save");
+        Assert.Contains(save.Transaction.Parameters, p => p.Name == "comment" && p.Value == "hello world");
+        Assert.Contains(save.Transaction.Parameters, p => p.Name == "theme" && p.Value == "dark");
+        Assert.Equal(100_005, h2.Single(r => r.Transaction.Request!.Target == "/api.php?action=big").Transaction.Request!.BodyLength);
+        Assert.Contains(h2.Single(r => r.Transaction.Request!.Target == "/cmd.php").Transaction.Parameters, p => p.Name == "cmd" && p.Value == "cat /etc/passwd");
+        Assert.All(h2, r => Assert.Equal("127.0.73.1", r.Transaction.Hostname));
+        Assert.All(h2, r => Assert.True(r.Transaction.AllAnomalies.IsEmpty, Describe(r) + string.Join(",", r.Transaction.AllAnomalies.Names())));
+    }
+
+    [Fact]
+    public void Apache_h2c_upgrade_keeps_the_http1_request_as_stream_one()
+    {
+        var (records, _) = SensorRun.Files([Capture("h2-apache.pcap")]);
+        var upgraded = records.Where(r => r.Transaction.Request?.Target == "/api.php?upgrade=1&lang=en").ToList();
+        // The HTTP/1.1 record of the 101, then the same request answered over HTTP/2 on stream 1.
+        Assert.Equal(["http 101", "http2 200"], upgraded.Select(r => $"{r.AppProto} {r.Transaction.Response?.Status}"));
+        Assert.Equal("HTTP/1.1", upgraded[1].Transaction.Request!.Protocol);
+        Assert.Equal("HTTP/2", upgraded[1].Transaction.Response!.Protocol);
+        Assert.Equal(upgraded[0].FlowId, upgraded[1].FlowId);
+        // A POST is not upgraded by curl: plain HTTP/1.1.
+        Assert.Equal("http", records.Single(r => r.Transaction.Request?.Target == "/cmd.php?upgrade=post").AppProto);
+    }
+
+    private static string Describe(TransactionRecord r)
+    {
+        var t = r.Transaction;
+        return $"{t.Request?.Method} {t.Request?.Target} {t.Request?.Header("host")} {t.Response?.Status} {t.Request?.BodyLength ?? 0} {t.Response?.BodyLength ?? 0}";
+    }
+
+    /// <summary>Streams as tshark reads them: decoded as HTTP/2 on the server port (prior knowledge) and by its own h2c upgrade detection.</summary>
+    private static IEnumerable<string> TsharkStreams(string pcap, int serverPort)
+    {
+        var streams = new Dictionary<(string Tcp, string Id), Stream>();
+        var upgrades = new Dictionary<string, (string Method, string Uri, string Host)>();
+        foreach (var decodeAs in new[] { true, false })
+        {
+            var args = new List<string> { "-n", "-r", pcap, "-Y", "http2 || http", "-T", "json", "-J", "tcp http2 http" };
+            if (decodeAs) args.AddRange(["-d", $"tcp.port=={serverPort},http2"]);
+            var (code, json, err) = ExternalTool.Run("tshark", args);
+            Assert.True(code == 0, err);
+            var seen = new HashSet<(string, string)>();
+            foreach (var packet in JsonDocument.Parse(json).RootElement.EnumerateArray())
+            {
+                var layers = packet.GetProperty("_source").GetProperty("layers");
+                var tcp = layers.GetProperty("tcp");
+                var connection = tcp.GetProperty("tcp.stream").GetString()!;
+                var fromClient = tcp.GetProperty("tcp.srcport").GetString() != serverPort.ToString();
+                if (!decodeAs && layers.TryGetProperty("http", out var http) && http.TryGetProperty("http.upgrade", out _) && fromClient)
+                {
+                    var line = http.EnumerateObject().First().Name.Split(' ');
+                    upgrades[connection] = (line[0], line[1], http.GetProperty("http.host").GetString()!);
+                }
+                foreach (var frame in Named(layers, "http2").SelectMany(x => Named(x, "http2.stream")))
+                {
+                    if (!frame.TryGetProperty("http2.type", out var typeText)) continue;
+                    var type = int.Parse(typeText.GetString()!);
+                    var id = frame.GetProperty("http2.streamid").GetString()!;
+                    if (id == "0" || type is not (0 or 1)) continue;
+                    var key = (connection, id);
+                    // Each reading keeps the connections it decoded (prior knowledge with -d, upgrades without).
+                    if (streams.ContainsKey(key) && !seen.Contains(key)) continue;
+                    seen.Add(key);
+                    var stream = streams.TryGetValue(key, out var known) ? known : streams[key] = new Stream();
+                    if (type == 0)
+                    {
+                        var flags = Convert.ToInt32(frame.GetProperty("http2.flags").GetString(), 16);
+                        var length = int.Parse(frame.GetProperty("http2.length").GetString()!);
+                        var pad = (flags & 0x8) != 0 ? 1 + int.Parse(frame.GetProperty("http2.pad_length").GetString()!) : 0;
+                        if (fromClient) stream.RequestBody += length - pad; else stream.ResponseBody += length - pad;
+                        continue;
+                    }
+                    foreach (var header in Named(frame, "http2.header"))
+                    {
+                        var n = header.GetProperty("http2.header.name").GetString();
+                        var v = header.GetProperty("http2.header.value").GetString();
+                        switch (n)
+                        {
+                            case ":method": stream.Method ??= v; break;
+                            case ":path": stream.Path ??= v; break;
+                            case ":authority": stream.Authority ??= v; break;
+                            case ":status" when stream.Status is null && v![0] != '1': stream.Status = v; break;
+                        }
+                    }
+                }
+            }
+        }
+        foreach (var ((connection, id), s) in streams)
+        {
+            if (s.Method is null && id == "1" && upgrades.TryGetValue(connection, out var upgrade))
+                (s.Method, s.Path, s.Authority) = upgrade;
+            if (s.Method is null && s.Status is null) continue; // a connection tshark misread (an upgrade decoded as prior knowledge)
+            yield return $"{s.Method} {s.Path} {s.Authority} {s.Status} {s.RequestBody} {s.ResponseBody}";
+        }
+    }
+
+    /// <summary>tshark's JSON repeats a key for each occurrence of a field (and sometimes makes an array): every value of that key.</summary>
+    private static IEnumerable<JsonElement> Named(JsonElement e, string name) =>
+        e.EnumerateObject().Where(p => p.Name == name).SelectMany(p => p.Value.ValueKind == JsonValueKind.Array ? p.Value.EnumerateArray().ToList() : [p.Value]);
+
+    private sealed class Stream
+    {
+        public string? Method, Path, Authority, Status;
+        public long RequestBody, ResponseBody;
+    }
+}
