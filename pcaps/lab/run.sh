@@ -46,13 +46,15 @@
 #   127.0.60.1:7001  the WebLogic-like ERP, a second Tomcat service (likewise)
 #   127.0.100.x      benign browsers, 127.0.101.x machine clients, 127.0.66.x operators
 # TLS (--tls): throwaway self-signed certificates made by openssl for the run (RSA 2048; the shop's
-# ECDSA P-256), deleted with the work directory. nginx terminates TLS for DokuWiki itself
-# (127.0.10.1:443); an Apache httpd front (event MPM, mod_ssl, mod_http2, mod_proxy_http) terminates
-# it for the others and proxies to the same backends: 127.0.20.1:8443 (Tomcat), 127.0.30.1:443
-# (shop), 127.0.40.1:443 (gallery), 127.0.50.1:443 (portal), 127.0.60.1:7002 (ERP). Key logs: the
-# lab's .NET clients write $SSLKEYLOGFILE (the System.Net.EnableSslKeyLogging switch is on in
-# trafficsensor-lab's runtimeconfig) and the Apache front writes its own (mod_ssl honours
-# SSLKEYLOGFILE); NAME.keys is their union. Only the TLS ports are captured.
+# ECDSA P-256), deleted with the work directory. Three TLS stacks: nginx terminates TLS for DokuWiki
+# itself (127.0.10.1:443); an Apache httpd front (event MPM, mod_ssl, mod_http2, mod_proxy_http)
+# terminates it for Tomcat (127.0.20.1:8443), the shop (127.0.30.1:443) and the gallery
+# (127.0.40.1:443) and proxies to the same backends; the IIS-like portal's Kestrel (127.0.50.1:443,
+# OpenSSL through .NET) and the WebLogic-like ERP's Tomcat JSSE connector (127.0.60.1:7002, Java's
+# TLS) terminate their own. Key logs: the lab's .NET clients write $SSLKEYLOGFILE (the
+# System.Net.EnableSslKeyLogging switch is on in trafficsensor-lab's runtimeconfig), so do the
+# Apache front (mod_ssl honours SSLKEYLOGFILE) and the portal; NAME.keys is their union. Only the
+# TLS ports are captured.
 # The web shells are the project's emulators (pcaps/lab/www): they answer each family's real
 # request format but run only allow-listed harmless commands in a sandbox directory. Every process
 # is stopped by PID, the namespace deleted and the work directory (shells included) removed on exit.
@@ -93,21 +95,26 @@ name=${name:-lab-$seed}
 # ChaCha20, no SHA-1 or RSA-key-exchange suite) for the servers' choice to exist.
 no_etm=0 client_extra=""
 case "$tls_suite" in
-    default) ciphers12="" ciphers13="" ;;
-    gcm) ciphers12="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256" ciphers13="TLS_AES_128_GCM_SHA256" ;;
-    aes256) ciphers12="ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384" ciphers13="TLS_AES_256_GCM_SHA384" ;;
+    default) ciphers12="" ciphers13="" suites_iana="" ;;
+    gcm) ciphers12="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256" ciphers13="TLS_AES_128_GCM_SHA256"
+        suites_iana="TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" ;;
+    aes256) ciphers12="ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384" ciphers13="TLS_AES_256_GCM_SHA384"
+        suites_iana="TLS_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" ;;
     chacha) ciphers12="ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305" ciphers13="TLS_CHACHA20_POLY1305_SHA256"
-        client_extra="TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" ;;
-    cbc) ciphers12="ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384" ciphers13="" ;;
+        client_extra="TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+        suites_iana="TLS_CHACHA20_POLY1305_SHA256,TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" ;;
+    cbc) ciphers12="ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384" ciphers13=""
+        suites_iana="TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" ;;
     cbc-sha1) ciphers12="AES128-SHA:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-SHA:AES256-SHA" ciphers13="" no_etm=1
-        client_extra="TLS_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,TLS_RSA_WITH_AES_256_CBC_SHA" ;;
+        client_extra="TLS_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,TLS_RSA_WITH_AES_256_CBC_SHA"
+        suites_iana="TLS_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,TLS_RSA_WITH_AES_256_CBC_SHA" ;;
     *) echo "run.sh: unknown --tls-suite $tls_suite" >&2; exit 1 ;;
 esac
 [[ "$tls_suite" != cbc* || "$tls_versions" == 1.2 ]] || { echo "run.sh: --tls-suite $tls_suite needs --tls-versions 1.2" >&2; exit 1; }
 case "$tls_versions" in
-    1.2) nginx_protocols="TLSv1.2" apache_protocols="-all +TLSv1.2" ;;
-    1.3) nginx_protocols="TLSv1.3" apache_protocols="-all +TLSv1.3" ;;
-    1.2,1.3|1.3,1.2) nginx_protocols="TLSv1.2 TLSv1.3" apache_protocols="-all +TLSv1.2 +TLSv1.3" ;;
+    1.2) nginx_protocols="TLSv1.2" apache_protocols="-all +TLSv1.2" tomcat_protocols="TLSv1.2" ;;
+    1.3) nginx_protocols="TLSv1.3" apache_protocols="-all +TLSv1.3" tomcat_protocols="TLSv1.3" ;;
+    1.2,1.3|1.3,1.2) nginx_protocols="TLSv1.2 TLSv1.3" apache_protocols="-all +TLSv1.2 +TLSv1.3" tomcat_protocols="TLSv1.2,TLSv1.3" ;;
     *) echo "run.sh: unknown --tls-versions $tls_versions" >&2; exit 1 ;;
 esac
 [ "$(id -u)" = 0 ] || { echo "run.sh: must run as root (network namespace, tcpdump, packages)" >&2; exit 1; }
@@ -242,6 +249,8 @@ if ((tls)); then
             -subj "/C=XX/O=TrafficSensor lab (throwaway)/CN=$site" -addext "subjectAltName=DNS:$site" 2> /dev/null
     done
     chmod 755 "$certs"; chmod 644 "$certs"/*.crt; chmod 640 "$certs"/*.key; chgrp www-data "$certs"/*.key
+    # the servers that terminate TLS themselves read their own key: Kestrel as nobody, Tomcat as tomcat
+    chown nobody "$certs/portal.lab.example.key"; chown tomcat "$certs/erp.lab.example.key"
     tls_directives() {   # $1: nginx or apache
         if [ "$1" = nginx ]; then
             printf '        ssl_protocols %s;\n        ssl_prefer_server_ciphers on;\n' "$nginx_protocols"
@@ -308,8 +317,17 @@ mkdir -p "$tc/webapps/examples/WEB-INF/lab"
 cp "$here/www/jsp/LabShell.jspf" "$tc/webapps/examples/WEB-INF/lab/"
 cp "$here/www/jsp/upload.jsp" "$tc/webapps/examples/jsp/upload.jsp"
 erp_service=""
+erp_tls=""
+# WebLogic terminates TLS itself on 7002: Tomcat's JSSE connector (Java's TLS stack), h2 by ALPN.
+((tls)) && erp_tls="
+    <Connector port=\"7002\" address=\"127.0.60.1\" protocol=\"org.apache.coyote.http11.Http11NioProtocol\" SSLEnabled=\"true\" scheme=\"https\" secure=\"true\" connectionTimeout=\"20000\" keepAliveTimeout=\"30000\">
+      <UpgradeProtocol className=\"org.apache.coyote.http2.Http2Protocol\" />
+      <SSLHostConfig protocols=\"$tomcat_protocols\" honorCipherOrder=\"true\"${suites_iana:+ ciphers=\"$suites_iana\"}>
+        <Certificate certificateFile=\"$certs/erp.lab.example.crt\" certificateKeyFile=\"$certs/erp.lab.example.key\" type=\"RSA\" />
+      </SSLHostConfig>
+    </Connector>"
 needs weblogic && erp_service='  <Service name="Erp">
-    <Connector port="7001" address="127.0.60.1" protocol="HTTP/1.1" connectionTimeout="20000" keepAliveTimeout="30000" />
+    <Connector port="7001" address="127.0.60.1" protocol="HTTP/1.1" connectionTimeout="20000" keepAliveTimeout="30000" />'"$erp_tls"'
     <Engine name="Erp" defaultHost="localhost">
       <Host name="localhost" appBase="webapps-erp" unpackWARs="false" autoDeploy="false" />
     </Engine>
@@ -389,7 +407,7 @@ CONF
 fi
 
 # ------------------------------------------------------------------ TLS: the Apache httpd front
-# Terminates TLS (HTTP/1.1 and h2) for every server but the wiki and proxies to the same backends.
+# Terminates TLS (HTTP/1.1 and h2) for Tomcat, the shop and the gallery and proxies to the same backends.
 if ((tls)); then
     mkdir -p "$work/front-run"
     touch "$work/front.keys"; chown www-data "$work/front.keys"; chmod 600 "$work/front.keys"
@@ -440,8 +458,6 @@ CONF
 tomcat 127.0.20.1 8443 http://127.0.20.1:8080 apps.lab.example
 shop 127.0.30.1 443 http://127.0.30.1:80 shop.lab.example
 apache-php 127.0.40.1 443 http://127.0.40.1:80 gallery.lab.example
-iis 127.0.50.1 443 http://127.0.50.1:80 portal.lab.example
-weblogic 127.0.60.1 7002 http://127.0.60.1:7001 erp.lab.example
 SITES
     } > "$work/front.conf"
 fi
@@ -463,8 +479,16 @@ if needs apache-php; then
     ready_urls+=(http://127.0.40.1/)
 fi
 if needs iis; then
-    "${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 setpriv --reuid nobody --regid nogroup --clear-groups \
-        "${lab[@]}" serve-iis --address 127.0.50.1 --port 80 --sandbox "$sandbox" > "$work/iis.out" 2>&1 & pids+=($!)
+    # IIS terminates TLS itself: over HTTPS the portal's Kestrel does (OpenSSL through .NET), writing its own key log.
+    iis_tls=() iis_env=()
+    if ((tls)); then
+        iis_env=(SSLKEYLOGFILE="$work/portal.keys")
+        iis_tls=(--https-port 443 --cert "$certs/portal.lab.example.crt" --key "$certs/portal.lab.example.key" --tls-versions "$tls_versions")
+        [ -n "$suites_iana" ] && iis_tls+=(--tls-suites "$suites_iana")
+        touch "$work/portal.keys"; chown nobody "$work/portal.keys"; chmod 600 "$work/portal.keys"
+    fi
+    "${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 "${iis_env[@]}" setpriv --reuid nobody --regid nogroup --clear-groups \
+        "${lab[@]}" serve-iis --address 127.0.50.1 --port 80 --sandbox "$sandbox" "${iis_tls[@]}" > "$work/iis.out" 2>&1 & pids+=($!)
     ready_urls+=(http://127.0.50.1/default.aspx)
 fi
 needs weblogic && ready_urls+=(http://127.0.60.1:7001/erp/)
@@ -517,7 +541,7 @@ if ((tls)); then
     # connections in the capture only (readiness probes and mid-session openings are not in it).
     keys=$out/$name.keys
     tshark -n -r "$pcap" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.random > "$work/randoms"
-    cat "$work/client.keys" "$work/front.keys" 2> /dev/null \
+    cat "$work/client.keys" "$work/front.keys" "$work/portal.keys" 2> /dev/null \
         | awk 'NR == FNR { want[$1] = 1; next } NF == 3 && ($2 in want) && !seen[$0]++' "$work/randoms" - > "$keys"
     python3 "$repo/pcaps/tls/lab/expect.py" "$pcap" "$keys" > "$out/$name.expect.jsonl"
     log "$(grep -c '"type":"tls"' "$out/$name.expect.jsonl") TLS connections, $(grep -c '"type":"http"' "$out/$name.expect.jsonl") decrypted transactions; wrote $keys and $out/$name.expect.jsonl"

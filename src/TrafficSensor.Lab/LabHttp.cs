@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -217,6 +219,39 @@ public static class LabCipherSuites
         var added = extra.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(n => Enum.TryParse<TlsCipherSuite>(n, out var suite) ? suite : throw new ArgumentException($"unknown TLS cipher suite {n}"));
         return new CipherSuitesPolicy(DotnetDefault.Concat(added).Distinct());
+    }
+}
+
+/// <summary>A lab server's own HTTPS endpoint (Kestrel terminating TLS): port, throwaway PEM certificate, versions and suites.</summary>
+public sealed record LabHttpsEndpoint(int Port, X509Certificate2 Certificate, SslProtocols Protocols, CipherSuitesPolicy? Suites)
+{
+    public static LabHttpsEndpoint Create(int port, string certificatePem, string keyPem, string versions, string? suites)
+    {
+        if (OperatingSystem.IsWindows()) throw new ArgumentException("the lab's own HTTPS endpoints run on Linux only");
+        var protocols = SslProtocols.None;
+        foreach (var v in versions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            protocols |= v switch { "1.2" => SslProtocols.Tls12, "1.3" => SslProtocols.Tls13, _ => throw new ArgumentException($"unknown TLS version {v}") };
+        CipherSuitesPolicy? policy = null;
+        if (!string.IsNullOrWhiteSpace(suites))
+            policy = new CipherSuitesPolicy(suites.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(n => Enum.TryParse<TlsCipherSuite>(n, out var s) ? s : throw new ArgumentException($"unknown TLS cipher suite {n}")));
+        return new LabHttpsEndpoint(port, X509Certificate2.CreateFromPemFile(certificatePem, keyPem), protocols, policy);
+    }
+
+    /// <summary>Makes a Kestrel listener this endpoint: TLS with ALPN h2 and http/1.1.</summary>
+    public void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
+    {
+        listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+        var suites = Suites;
+        listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = Certificate,
+            SslProtocols = Protocols,
+            OnAuthenticate = (_, options) =>
+            {
+                if (!OperatingSystem.IsWindows()) options.CipherSuitesPolicy = suites;
+            },
+        });
     }
 }
 

@@ -19,7 +19,13 @@ static async Task<int> ServeShop(ServeShopOptions o)
 
 static async Task<int> ServeIis(ServeIisOptions o)
 {
-    await IisServer.RunAsync(o.Address, o.Port, o.Sandbox);
+    LabHttpsEndpoint? https = null;
+    if (o.HttpsPort > 0)
+    {
+        try { https = LabHttpsEndpoint.Create(o.HttpsPort, o.Certificate, o.Key, o.TlsVersions, o.TlsSuites); }
+        catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 1; }
+    }
+    await IisServer.RunAsync(o.Address, o.Port, o.Sandbox, https);
     return 0;
 }
 
@@ -242,6 +248,11 @@ sealed class ServeIisOptions
     [Option("address", Default = "127.0.50.1")] public string Address { get; set; } = "";
     [Option("port", Default = 80)] public int Port { get; set; }
     [Option("sandbox", Required = true, HelpText = "Directory the emulators' allow-listed commands run in.")] public string Sandbox { get; set; } = "";
+    [Option("https-port", Default = 0, HelpText = "Also serve HTTPS (HTTP/1.1 and h2) on this port, Kestrel terminating TLS.")] public int HttpsPort { get; set; }
+    [Option("cert", HelpText = "PEM certificate for --https-port.")] public string Certificate { get; set; } = "";
+    [Option("key", HelpText = "PEM private key for --https-port.")] public string Key { get; set; } = "";
+    [Option("tls-versions", Default = "1.2,1.3", HelpText = "TLS versions accepted: 1.2, 1.3 or 1.2,1.3.")] public string TlsVersions { get; set; } = "";
+    [Option("tls-suites", HelpText = "TLS cipher suites accepted (IANA names, comma-separated); default: .NET's.")] public string? TlsSuites { get; set; }
 }
 
 [Verb("apps", HelpText = "Print the servers a run with these options needs.")]

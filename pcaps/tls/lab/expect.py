@@ -7,7 +7,8 @@ One JSON object per line, sorted (TLS connections by TCP stream, then HTTP trans
 HTTP/2 stream id and request frame); the format is documented in pcaps/tls/lab/README.md. With a
 key log tshark decrypts (-o tls.keylog_file:KEYLOG) and the HTTP/1.1 and HTTP/2 transactions are
 listed; without one only the TLS handshakes are. Everything comes from tshark itself: this script
-only pairs and orders its rows, so the file is an independent oracle for the sensor.
+only pairs and orders its rows, so the file is an independent oracle for the sensor. tshark's
+output is read as UTF-8; bytes that are not (binary bodies, hostile headers) become U+FFFD.
 """
 import json
 import subprocess
@@ -22,7 +23,7 @@ def tshark(pcap, keys, display_filter, fields):
     args += ["-Y", display_filter, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=/s"]
     for f in fields:
         args += ["-e", f]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(args, check=True, capture_output=True, text=True, errors="replace").stdout
     return [[v.split(" ") if v else [] for v in line.split("\t")] for line in out.splitlines() if line]
 
 
@@ -31,7 +32,7 @@ def tshark_json(pcap, keys, display_filter):
     if keys:
         args += ["-o", "tls.keylog_file:" + keys]
     args += ["-Y", display_filter, "-T", "json", "-J", "frame ip tcp http2"]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(args, check=True, capture_output=True, text=True, errors="replace").stdout
     return json.loads(out, object_pairs_hook=keep_repeated) if out.strip() else []
 
 
