@@ -541,7 +541,7 @@ if ((tls)); then
     # connections in the capture only (readiness probes and mid-session openings are not in it).
     keys=$out/$name.keys
     tshark -n -r "$pcap" -Y 'tls.handshake.type == 1' -T fields -e tls.handshake.random > "$work/randoms"
-    cat "$work/client.keys" "$work/front.keys" "$work/portal.keys" 2> /dev/null \
+    for f in client front portal; do if [ -e "$work/$f.keys" ]; then cat "$work/$f.keys"; fi; done \
         | awk 'NR == FNR { want[$1] = 1; next } NF == 3 && ($2 in want) && !seen[$0]++' "$work/randoms" - > "$keys"
     python3 "$repo/pcaps/tls/lab/expect.py" "$pcap" "$keys" > "$out/$name.expect.jsonl"
     log "$(grep -c '"type":"tls"' "$out/$name.expect.jsonl") TLS connections, $(grep -c '"type":"http"' "$out/$name.expect.jsonl") decrypted transactions; wrote $keys and $out/$name.expect.jsonl"

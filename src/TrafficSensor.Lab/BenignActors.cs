@@ -46,6 +46,7 @@ public sealed class LabContext(LabServer wiki, LabServer tomcat, LabServer shop,
     {
         if (!MidSession || !client.Unlabelled) return;
         await Gate.SetupDone();
+        client.CloseConnections();
         client.Unlabelled = false;
         await Task.Delay(client.ResumeDelay);
     }

@@ -58,7 +58,8 @@ public sealed record LabResponse(int Status, HttpResponseHeaders Headers, HttpCo
 /// </summary>
 public sealed class LabClient : IDisposable
 {
-    private readonly HttpClient _http;
+    // Replaced (never concurrently: an operator sends one request at a time) when its connections must end.
+    private HttpClient _http;
     private readonly LabelWriter _labels;
     private readonly MixStats? _stats;
     // One connection per server at a time, so each server's current source port is the one a request uses.
@@ -76,6 +77,12 @@ public sealed class LabClient : IDisposable
         Source = source;
         UserAgent = userAgent;
         _labels = labels;
+        _http = CreateHttpClient();
+    }
+
+    private HttpClient CreateHttpClient()
+    {
+        var source = Source;
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 1,
@@ -84,7 +91,7 @@ public sealed class LabClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
             // The lab's servers present self-signed throwaway certificates (made by run.sh for the run).
-            SslOptions = { RemoteCertificateValidationCallback = static (_, _, _, _) => true, CipherSuitesPolicy = cipherSuites },
+            SslOptions = { RemoteCertificateValidationCallback = static (_, _, _, _) => true, CipherSuitesPolicy = CipherSuites },
             ConnectCallback = async (context, cancel) =>
             {
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -94,7 +101,18 @@ public sealed class LabClient : IDisposable
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>
+    /// Closes this client's connections: HTTP/2 ignores Connection: close, so a mid-session
+    /// opening's connection would otherwise carry on into the capture without its handshake.
+    /// </summary>
+    public void CloseConnections()
+    {
+        var old = _http;
+        _http = CreateHttpClient();
+        old.Dispose();
     }
 
     public IPAddress Source { get; }
