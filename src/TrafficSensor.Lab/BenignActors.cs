@@ -46,6 +46,7 @@ public sealed class LabContext(LabServer wiki, LabServer tomcat, LabServer shop,
     {
         if (!MidSession || !client.Unlabelled) return;
         await Gate.SetupDone();
+        client.CloseConnections();
         client.Unlabelled = false;
         await Task.Delay(client.ResumeDelay);
     }
@@ -122,14 +123,14 @@ public static class BenignActors
         while (DateTime.UtcNow < ctx.Deadline)
         {
             var page = pages[random.Next(pages.Length)];
-            var referer = $"http://{wiki.Host}/doku.php?id=start";
+            var referer = $"{wiki.Origin}/doku.php?id=start";
             await client.SendAsync(wiki, HttpMethod.Get, $"/doku.php?id={page}", Family, "browse", headers: BrowserHeaders(referer), close: closeEach);
             foreach (var asset in new[] { "/lib/exe/css.php?t=dokuwiki&tseed=7a8b", "/lib/exe/js.php?t=dokuwiki&tseed=7a8b", "/lib/tpl/dokuwiki/images/logo.png", "/lib/images/license/button/cc-by-sa.png" })
             {
                 if (random.Next(3) == 0) continue;
                 var cached = random.Next(2) == 0;
                 await client.SendAsync(wiki, HttpMethod.Get, asset, Family, "asset",
-                    headers: BrowserHeaders($"http://{wiki.Host}/doku.php?id={page}", html: false)
+                    headers: BrowserHeaders($"{wiki.Origin}/doku.php?id={page}", html: false)
                         .Concat(cached ? [("If-Modified-Since", "Wed, 01 Jan 2031 00:00:00 GMT")] : Array.Empty<(string, string)>()), close: closeEach);
             }
             var action = random.Next(10);
@@ -153,13 +154,13 @@ public static class BenignActors
             await client.SendAsync(wiki, HttpMethod.Get, "/doku.php?id=start&do=login", Family, "login", headers: BrowserHeaders());
             await client.SendAsync(wiki, HttpMethod.Post, "/doku.php?id=start&do=login", Family, "login",
                 new FormUrlEncodedContent([new("sectok", ""), new("id", "start"), new("do", "login"), new("u", "alice"), new("p", "lab-alice-pw"), new("r", "1")]),
-                BrowserHeaders($"http://{wiki.Host}/doku.php?id=start&do=login"));
+                BrowserHeaders($"{wiki.Origin}/doku.php?id=start&do=login"));
         }
         await client.SendAsync(wiki, HttpMethod.Get, $"/doku.php?id={page}&do=edit", Family, "edit", headers: BrowserHeaders());
         var text = $"====== {page} ======\n\nUpdated by the lab at {DateTime.UtcNow:O}.\n\n  * item {random.Next(100)}\n  * see [[start]]\n";
         await client.SendAsync(wiki, HttpMethod.Post, "/doku.php", Family, "edit",
             new FormUrlEncodedContent([new("sectok", ""), new("id", page), new("rev", "0"), new("prefix", "."), new("suffix", ""), new("wikitext", text), new("summary", "lab edit"), new("do[save]", "Save")]),
-            BrowserHeaders($"http://{wiki.Host}/doku.php?id={page}&do=edit"));
+            BrowserHeaders($"{wiki.Origin}/doku.php?id={page}&do=edit"));
         if (random.Next(3) == 0)
         {
             var upload = FormParts.Create($"----WebKitFormBoundary{random.Next():x8}");
@@ -169,7 +170,7 @@ public static class BenignActors
             part.Headers.ContentType = new MediaTypeHeaderValue("image/png");
             FormParts.Add(upload, part, "qqfile", $"diagram{random.Next(100)}.png");
             await client.SendAsync(wiki, HttpMethod.Post, $"/lib/exe/ajax.php?tab_files=files&tab_details=view&do=media&ns=ops&sectok=&mediaid=&call=mediaupload&qqfile=diagram.png&ow=false", Family, "upload", upload,
-                BrowserHeaders($"http://{wiki.Host}/doku.php?id={page}&do=media", html: false).Append(("X-Requested-With", "XMLHttpRequest")));
+                BrowserHeaders($"{wiki.Origin}/doku.php?id={page}&do=media", html: false).Append(("X-Requested-With", "XMLHttpRequest")));
         }
     }
 
@@ -187,7 +188,7 @@ public static class BenignActors
         {
             var action = random.Next(10);
             if (action < 6)
-                await client.SendAsync(t, HttpMethod.Get, gets[random.Next(gets.Length)], Family, "browse", headers: BrowserHeaders($"http://{t.Host}/examples/"));
+                await client.SendAsync(t, HttpMethod.Get, gets[random.Next(gets.Length)], Family, "browse", headers: BrowserHeaders($"{t.Origin}/examples/"));
             else if (action == 6)
                 await client.SendAsync(t, HttpMethod.Get, $"/examples/servlets/servlet/RequestParamExample?firstname={Names[random.Next(Names.Length)]}&lastname=Smith", Family, "form", headers: BrowserHeaders());
             else if (action == 7)
@@ -213,18 +214,18 @@ public static class BenignActors
             await client.SendAsync(s, HttpMethod.Get, "/", Family, "browse", headers: BrowserHeaders());
             foreach (var asset in new[] { "/static/site.css", "/static/app.js", "/static/logo.png" })
                 await client.SendAsync(s, HttpMethod.Get, asset, Family, "asset",
-                    headers: BrowserHeaders($"http://{s.Host}/", html: false).Concat(random.Next(2) == 0 ? [("If-None-Match", "\"v42\"")] : Array.Empty<(string, string)>()));
-            await client.SendAsync(s, HttpMethod.Get, $"/products?page={random.Next(1, 6)}", Family, "browse", headers: BrowserHeaders($"http://{s.Host}/"));
+                    headers: BrowserHeaders($"{s.Origin}/", html: false).Concat(random.Next(2) == 0 ? [("If-None-Match", "\"v42\"")] : Array.Empty<(string, string)>()));
+            await client.SendAsync(s, HttpMethod.Get, $"/products?page={random.Next(1, 6)}", Family, "browse", headers: BrowserHeaders($"{s.Origin}/"));
             var id = random.Next(1, 60);
-            await client.SendAsync(s, HttpMethod.Get, $"/products/{id}", Family, "browse", headers: BrowserHeaders($"http://{s.Host}/products"));
+            await client.SendAsync(s, HttpMethod.Get, $"/products/{id}", Family, "browse", headers: BrowserHeaders($"{s.Origin}/products"));
             await client.SendAsync(s, HttpMethod.Get, $"/api/products?page=1&q=Product+{id % 10}", Family, "api", headers: [("Accept", "application/json"), ("X-Requested-With", "XMLHttpRequest")]);
             if (random.Next(2) == 0)
                 await client.SendAsync(s, HttpMethod.Post, "/api/cart", Family, "api", new StringContent($"{{\"id\":{id},\"qty\":1}}", Encoding.UTF8, "application/json"), [("Accept", "application/json")]);
             if (random.Next(5) == 0)
             {
                 var login = await client.SendAsync(s, HttpMethod.Post, "/login", Family, "login",
-                    new FormUrlEncodedContent([new("user", Names[random.Next(Names.Length)]), new("password", random.Next(4) == 0 ? "wrong" : "secret")]), BrowserHeaders($"http://{s.Host}/login"));
-                if (login.Status == 302) await client.SendAsync(s, HttpMethod.Get, "/account", Family, "browse", headers: BrowserHeaders($"http://{s.Host}/login"));
+                    new FormUrlEncodedContent([new("user", Names[random.Next(Names.Length)]), new("password", random.Next(4) == 0 ? "wrong" : "secret")]), BrowserHeaders($"{s.Origin}/login"));
+                if (login.Status == 302) await client.SendAsync(s, HttpMethod.Get, "/account", Family, "browse", headers: BrowserHeaders($"{s.Origin}/login"));
             }
             if (random.Next(6) == 0) await client.SendAsync(s, HttpMethod.Get, "/files/report.pdf", Family, "download", headers: BrowserHeaders(html: false));
             if (random.Next(10) == 0)
@@ -235,7 +236,7 @@ public static class BenignActors
                 var part = new ByteArrayContent(avatar);
                 part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
                 FormParts.Add(form, part, "avatar", "me.jpg");
-                await client.SendAsync(s, HttpMethod.Post, "/account/avatar", Family, "upload", form, BrowserHeaders($"http://{s.Host}/account"));
+                await client.SendAsync(s, HttpMethod.Post, "/account/avatar", Family, "upload", form, BrowserHeaders($"{s.Origin}/account"));
             }
             await ctx.Think(random, 7);
         }

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -26,12 +27,18 @@ public static class IisServer
     private static readonly Regex AntSwordMarker = new("Response\\.Write\\(\"([0-9a-f]+)\"\\)", RegexOptions.NonBacktracking);
     private static readonly Regex GodzillaCommand = new(";([^;\"]+)\"", RegexOptions.NonBacktracking);
 
-    public static async Task RunAsync(string address, int port, string sandbox)
+    public static async Task RunAsync(string address, int port, string sandbox, LabHttpsEndpoint? https = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://{address}:{port}");
-        builder.WebHost.ConfigureKestrel(k => { k.AddServerHeader = false; k.Limits.MaxRequestBodySize = 20_000_000; });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 20_000_000;
+            k.Listen(IPAddress.Parse(address), port);
+            // IIS terminates TLS itself: so does the portal when the lab runs over HTTPS.
+            if (https is not null) k.Listen(IPAddress.Parse(address), https.Port, listen => https.Configure(listen));
+        });
         var app = builder.Build();
         var shells = new ConcurrentDictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var sessions = new ConcurrentDictionary<string, ConcurrentDictionary<string, string>>();

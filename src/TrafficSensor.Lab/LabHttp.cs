@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -34,10 +37,14 @@ public sealed class LabelWriter(string path) : IDisposable
     public void Dispose() => _writer.Dispose();
 }
 
-/// <summary>A lab server: where it listens and its Host header.</summary>
-public sealed record LabServer(string Name, IPAddress Address, int Port, string Host)
+/// <summary>A lab server: where it listens, its Host header and whether it is reached over TLS (HTTPS).</summary>
+/// <remarks>Over TLS the client names the server by its Host header in the SNI (SocketsHttpHandler does so when Host is set).</remarks>
+public sealed record LabServer(string Name, IPAddress Address, int Port, string Host, bool Tls = false)
 {
-    public Uri Url(string pathAndQuery) => new($"http://{Address}:{Port}{pathAndQuery}");
+    public string Scheme => Tls ? "https" : "http";
+    /// <summary>The origin a browser on this site sends as Referer: scheme and Host.</summary>
+    public string Origin => $"{Scheme}://{Host}";
+    public Uri Url(string pathAndQuery) => new($"{Scheme}://{Address}:{Port}{pathAndQuery}");
 }
 
 public sealed record LabResponse(int Status, HttpResponseHeaders Headers, HttpContentHeaders ContentHeaders, byte[] Body)
@@ -51,18 +58,31 @@ public sealed record LabResponse(int Status, HttpResponseHeaders Headers, HttpCo
 /// </summary>
 public sealed class LabClient : IDisposable
 {
-    private readonly HttpClient _http;
+    // Replaced (never concurrently: an operator sends one request at a time) when its connections must end.
+    private HttpClient _http;
     private readonly LabelWriter _labels;
     private readonly MixStats? _stats;
     // One connection per server at a time, so each server's current source port is the one a request uses.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Host, int Port), int> _localPorts = new();
 
-    public LabClient(IPAddress source, string userAgent, LabelWriter labels, MixStats? stats = null)
+    private readonly Version _version;
+
+    /// <param name="http2">Sends HTTP/2 (ALPN h2 over TLS; one multiplexed connection per server).</param>
+    /// <param name="cipherSuites">The TLS cipher suites offered, or null for .NET's own list.</param>
+    public LabClient(IPAddress source, string userAgent, LabelWriter labels, MixStats? stats = null, bool http2 = false, CipherSuitesPolicy? cipherSuites = null)
     {
+        _version = http2 ? HttpVersion.Version20 : HttpVersion.Version11;
+        CipherSuites = cipherSuites;
         _stats = stats;
         Source = source;
         UserAgent = userAgent;
         _labels = labels;
+        _http = CreateHttpClient();
+    }
+
+    private HttpClient CreateHttpClient()
+    {
+        var source = Source;
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 1,
@@ -70,6 +90,8 @@ public sealed class LabClient : IDisposable
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+            // The lab's servers present self-signed throwaway certificates (made by run.sh for the run).
+            SslOptions = { RemoteCertificateValidationCallback = static (_, _, _, _) => true, CipherSuitesPolicy = CipherSuites },
             ConnectCallback = async (context, cancel) =>
             {
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -79,10 +101,23 @@ public sealed class LabClient : IDisposable
                 return new NetworkStream(socket, ownsSocket: true);
             },
         };
-        _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>
+    /// Closes this client's connections: HTTP/2 ignores Connection: close, so a mid-session
+    /// opening's connection would otherwise carry on into the capture without its handshake.
+    /// </summary>
+    public void CloseConnections()
+    {
+        var old = _http;
+        _http = CreateHttpClient();
+        old.Dispose();
     }
 
     public IPAddress Source { get; }
+    /// <summary>The TLS cipher suites this client offers (null: .NET's default list); for its own TLS sockets too.</summary>
+    public CipherSuitesPolicy? CipherSuites { get; }
     public string UserAgent { get; }
     /// <summary>Cookies this client keeps, as a browser or a tool would.</summary>
     public Dictionary<string, string> Cookies { get; } = new();
@@ -118,7 +153,7 @@ public sealed class LabClient : IDisposable
     public async Task<LabResponse> SendAsync(LabServer server, HttpMethod method, string pathAndQuery, string family, string phase,
         HttpContent? content = null, IEnumerable<(string Name, string Value)>? headers = null, bool close = false, bool sendCookies = true)
     {
-        using var request = new HttpRequestMessage(method, server.Url(pathAndQuery)) { Content = content, Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var request = new HttpRequestMessage(method, server.Url(pathAndQuery)) { Content = content, Version = _version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         request.Headers.Host = server.Host;
         var headerList = headers?.ToList() ?? [];
         // A tool that rotates its user agent per request passes its own.
@@ -176,6 +211,66 @@ public sealed class LabClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+}
+
+/// <summary>The cipher suites the lab's .NET clients offer over TLS.</summary>
+public static class LabCipherSuites
+{
+    /// <summary>
+    /// What .NET 10 on Linux offers by default (TLS 1.3 suites, then ECDHE with AES-GCM and AES-CBC-SHA256/384):
+    /// neither ChaCha20-Poly1305 in TLS 1.2 nor any SHA-1 or RSA-key-exchange suite.
+    /// </summary>
+    public static readonly TlsCipherSuite[] DotnetDefault =
+    [
+        TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, TlsCipherSuite.TLS_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+        TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+    ];
+
+    /// <summary>.NET's default list followed by further suites (IANA names, comma-separated), or null when there are none.</summary>
+    public static CipherSuitesPolicy? WithExtra(string? extra)
+    {
+        if (string.IsNullOrWhiteSpace(extra)) return null;
+        if (OperatingSystem.IsWindows()) throw new ArgumentException("the offered cipher suites can be chosen on Linux only (Schannel)");
+        var added = extra.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => Enum.TryParse<TlsCipherSuite>(n, out var suite) ? suite : throw new ArgumentException($"unknown TLS cipher suite {n}"));
+        return new CipherSuitesPolicy(DotnetDefault.Concat(added).Distinct());
+    }
+}
+
+/// <summary>A lab server's own HTTPS endpoint (Kestrel terminating TLS): port, throwaway PEM certificate, versions and suites.</summary>
+public sealed record LabHttpsEndpoint(int Port, X509Certificate2 Certificate, SslProtocols Protocols, CipherSuitesPolicy? Suites)
+{
+    public static LabHttpsEndpoint Create(int port, string certificatePem, string keyPem, string versions, string? suites)
+    {
+        if (OperatingSystem.IsWindows()) throw new ArgumentException("the lab's own HTTPS endpoints run on Linux only");
+        var protocols = SslProtocols.None;
+        foreach (var v in versions.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            protocols |= v switch { "1.2" => SslProtocols.Tls12, "1.3" => SslProtocols.Tls13, _ => throw new ArgumentException($"unknown TLS version {v}") };
+        CipherSuitesPolicy? policy = null;
+        if (!string.IsNullOrWhiteSpace(suites))
+            policy = new CipherSuitesPolicy(suites.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(n => Enum.TryParse<TlsCipherSuite>(n, out var s) ? s : throw new ArgumentException($"unknown TLS cipher suite {n}")));
+        return new LabHttpsEndpoint(port, X509Certificate2.CreateFromPemFile(certificatePem, keyPem), protocols, policy);
+    }
+
+    /// <summary>Makes a Kestrel listener this endpoint: TLS with ALPN h2 and http/1.1.</summary>
+    public void Configure(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen)
+    {
+        listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+        var suites = Suites;
+        listen.UseHttps(new Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = Certificate,
+            SslProtocols = Protocols,
+            OnAuthenticate = (_, options) =>
+            {
+                if (!OperatingSystem.IsWindows()) options.CipherSuitesPolicy = suites;
+            },
+        });
+    }
 }
 
 /// <summary>multipart/form-data parts written the way browsers write them (quoted name and filename, no filename*).</summary>

@@ -23,14 +23,14 @@ public static class MoreBenignActors
     public static async Task GalleryVisitor(LabContext ctx, LabClient client, Random random)
     {
         var g = ctx.Apache;
-        var home = $"http://{g.Host}/";
+        var home = $"{g.Origin}/";
         while (DateTime.UtcNow < ctx.Deadline)
         {
             await client.SendAsync(g, HttpMethod.Get, "/", Family, "browse", headers: Browser());
             await client.SendAsync(g, HttpMethod.Get, "/style.css", Family, "asset", headers: Browser(home, html: false));
             var id = random.Next(1, 40);
             await client.SendAsync(g, HttpMethod.Get, $"/item.php?id={id}", Family, "browse", headers: Browser(home));
-            await client.SendAsync(g, HttpMethod.Get, $"/images/{id % 8}.gif", Family, "asset", headers: Browser($"http://{g.Host}/item.php?id={id}", html: false));
+            await client.SendAsync(g, HttpMethod.Get, $"/images/{id % 8}.gif", Family, "asset", headers: Browser($"{g.Origin}/item.php?id={id}", html: false));
             if (random.Next(3) == 0) await client.SendAsync(g, HttpMethod.Get, $"/item.php?id={random.Next(1, 40)}&sort=date", Family, "browse", headers: Browser(home));
             if (random.Next(6) == 0)
             {
@@ -44,7 +44,7 @@ public static class MoreBenignActors
                 var part = new ByteArrayContent(image);
                 part.Headers.ContentType = new MediaTypeHeaderValue(gif ? "image/gif" : "image/jpeg");
                 FormParts.Add(form, part, "image", $"{(gif ? "anim" : "IMG_")}{random.Next(1000, 9999)}.{(gif ? "gif" : "jpg")}");
-                await client.SendAsync(g, HttpMethod.Post, "/upload.php", Family, "upload", form, Browser($"http://{g.Host}/upload.php"));
+                await client.SendAsync(g, HttpMethod.Post, "/upload.php", Family, "upload", form, Browser($"{g.Origin}/upload.php"));
             }
             await ctx.Think(random, 6);
         }
@@ -54,25 +54,25 @@ public static class MoreBenignActors
     public static async Task PortalUser(LabContext ctx, LabClient client, Random random)
     {
         var p = ctx.Iis;
-        var home = $"http://{p.Host}/default.aspx";
+        var home = $"{p.Origin}/default.aspx";
         while (DateTime.UtcNow < ctx.Deadline)
         {
             var page = new[] { "/default.aspx", "/about.aspx", "/contact.aspx", "/" }[random.Next(4)];
             var html = await client.SendAsync(p, HttpMethod.Get, page, Family, "browse", headers: Browser(home));
             foreach (var asset in new[] { "/Content/site.css", "/Scripts/jquery-3.4.1.min.js", "/images/banner.gif" })
-                if (random.Next(2) == 0) await client.SendAsync(p, HttpMethod.Get, asset, Family, "asset", headers: Browser($"http://{p.Host}{page}", html: false));
+                if (random.Next(2) == 0) await client.SendAsync(p, HttpMethod.Get, asset, Family, "asset", headers: Browser($"{p.Origin}{page}", html: false));
             if (random.Next(4) == 0)
             {
                 var form = await client.SendAsync(p, HttpMethod.Get, "/contact.aspx", Family, "browse", headers: Browser(home));
                 var viewState = System.Text.RegularExpressions.Regex.Match(form.Text, "__VIEWSTATE\" value=\"([^\"]+)\"", System.Text.RegularExpressions.RegexOptions.NonBacktracking).Groups[1].Value;
                 await client.SendAsync(p, HttpMethod.Post, "/contact.aspx", Family, "form",
                     new FormUrlEncodedContent([new("__VIEWSTATE", viewState), new("__EVENTVALIDATION", Convert.ToBase64String(new byte[60])), new("ctl00$MainContent$txtName", "Dana"), new("ctl00$MainContent$txtMessage", $"Please call me about ticket {random.Next(1000)}"), new("ctl00$MainContent$Submit", "Send")]),
-                    Browser($"http://{p.Host}/contact.aspx"));
+                    Browser($"{p.Origin}/contact.aspx"));
             }
             if (random.Next(6) == 0)
                 await client.SendAsync(p, HttpMethod.Post, "/login.aspx", Family, "login",
                     new FormUrlEncodedContent([new("__VIEWSTATE", Convert.ToBase64String(new byte[180])), new("ctl00$MainContent$UserName", "dana"), new("ctl00$MainContent$Password", random.Next(3) == 0 ? "wrong" : "portal-pw")]),
-                    Browser($"http://{p.Host}/login.aspx"));
+                    Browser($"{p.Origin}/login.aspx"));
             _ = html;
             await ctx.Think(random, 6);
         }
@@ -82,7 +82,7 @@ public static class MoreBenignActors
     public static async Task ErpUser(LabContext ctx, LabClient client, Random random)
     {
         var e = ctx.Weblogic;
-        var home = $"http://{e.Host}/erp/";
+        var home = $"{e.Origin}/erp/";
         while (DateTime.UtcNow < ctx.Deadline)
         {
             await client.SendAsync(e, HttpMethod.Get, "/erp/", Family, "browse", headers: Browser());

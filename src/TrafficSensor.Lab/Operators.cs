@@ -165,7 +165,7 @@ public static class Operators
         var (serverName, path) = Location("behinder", shellName);
         var server = ctx.Server(serverName);
         await Upload(ctx, client, random, "behinder", shellName);
-        (string, string)[] headers = [("Accept", "application/json, text/javascript, */*; q=0.01"), ("Accept-Language", "zh-CN,zh;q=0.8,en-US;q=0.5,en;q=0.3"), ("Referer", $"http://{server.Host}{path[..path.LastIndexOf('/')]}/")];
+        (string, string)[] headers = [("Accept", "application/json, text/javascript, */*; q=0.01"), ("Accept-Language", "zh-CN,zh;q=0.8,en-US;q=0.5,en;q=0.3"), ("Referer", $"{server.Origin}{path[..path.LastIndexOf('/')]}/")];
         async Task Send(string phase, string className, Dictionary<string, string> fields)
         {
             var payload = AesEcb(FakeClass(random, className, fields), encrypt: true);
@@ -255,7 +255,7 @@ public static class Operators
             // The payload hides between the two markers, wrapped in random printable junk.
             var body = RandomPrintable(random, 10 + random.Next(60)) + kh + data + kf + RandomPrintable(random, 10 + random.Next(60));
             await client.SendAsync(server, HttpMethod.Post, path, "weevely", phase, Raw(Encoding.ASCII.GetBytes(body), "application/x-www-form-urlencoded"),
-                [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Referer", $"http://{server.Host}/doku.php?id={Hex(random, 6)}")]);
+                [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Referer", $"{server.Origin}/doku.php?id={Hex(random, 6)}")]);
             await ctx.Think(random, 2);
         }
         await Send("first_contact", "echo(1);");
@@ -273,7 +273,7 @@ public static class Operators
         var (serverName, path) = Location("wso", shellName);
         var server = ctx.Server(serverName);
         await Upload(ctx, client, random, "wso", shellName);
-        (string, string)[] headers = [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Referer", $"http://{server.Host}{path}")];
+        (string, string)[] headers = [("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"), ("Referer", $"{server.Origin}{path}")];
         await client.SendAsync(server, HttpMethod.Get, path, "wso", "first_contact", headers: headers);
         await client.SendAsync(server, HttpMethod.Post, path, "wso", "login", new FormUrlEncodedContent([new("pass", "root")]), headers);
         await ctx.Resume(client);

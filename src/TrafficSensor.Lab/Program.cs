@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using CommandLine;
 using TrafficSensor.Lab;
 
@@ -18,7 +19,13 @@ static async Task<int> ServeShop(ServeShopOptions o)
 
 static async Task<int> ServeIis(ServeIisOptions o)
 {
-    await IisServer.RunAsync(o.Address, o.Port, o.Sandbox);
+    LabHttpsEndpoint? https = null;
+    if (o.HttpsPort > 0)
+    {
+        try { https = LabHttpsEndpoint.Create(o.HttpsPort, o.Certificate, o.Key, o.TlsVersions, o.TlsSuites); }
+        catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 1; }
+    }
+    await IisServer.RunAsync(o.Address, o.Port, o.Sandbox, https);
     return 0;
 }
 
@@ -50,6 +57,14 @@ static async Task<int> Drive(DriveOptions o)
         return 1;
     }
     var benign = BenignApps(o.Benign);
+    if (o.Http2 && !o.Tls)
+    {
+        Console.Error.WriteLine("--h2 needs --tls (the lab speaks HTTP/2 only after ALPN)");
+        return 1;
+    }
+    CipherSuitesPolicy? cipherSuites;
+    try { cipherSuites = LabCipherSuites.WithExtra(o.TlsExtraSuites); }
+    catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 1; }
     IReadOnlyList<Variant> variants;
     try { variants = Variants.Select(o.Variants); }
     catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 1; }
@@ -59,26 +74,34 @@ static async Task<int> Drive(DriveOptions o)
     using var labels = new LabelWriter(o.Labels);
     var mix = new MixStats();
     var ctx = new LabContext(
-        new LabServer("wiki", IPAddress.Parse(o.Wiki), 80, "wiki.lab.example"),
-        new LabServer("tomcat", IPAddress.Parse(o.Tomcat), 8080, "apps.lab.example:8080"),
-        new LabServer("shop", IPAddress.Parse(o.Shop), 80, "shop.lab.example"),
+        Server("wiki", o.Wiki, 80, 443, "wiki.lab.example"),
+        Server("tomcat", o.Tomcat, 8080, 8443, "apps.lab.example"),
+        Server("shop", o.Shop, 80, 443, "shop.lab.example"),
         labels, DateTime.UtcNow.AddMinutes(o.Minutes), o.Speed)
     {
-        Apache = new LabServer("apache-php", IPAddress.Parse(o.Apache), 80, "gallery.lab.example"),
-        Iis = new LabServer("iis", IPAddress.Parse(o.Iis), 80, "portal.lab.example"),
-        Weblogic = new LabServer("weblogic", IPAddress.Parse(o.Weblogic), 7001, "erp.lab.example:7001"),
+        Apache = Server("apache-php", o.Apache, 80, 443, "gallery.lab.example"),
+        Iis = Server("iis", o.Iis, 80, 443, "portal.lab.example"),
+        Weblogic = Server("weblogic", o.Weblogic, 7001, 7002, "erp.lab.example"),
         SessionRequests = o.SessionRequests,
         CloseConnections = o.ConnectionClose,
         MidSession = o.MidSession,
         Gate = new CaptureGate(o.MidSession ? operatorCount : 0),
     };
+    // Over TLS each server is reached on its HTTPS port (the products' usual ones: 443, Tomcat's 8443,
+    // WebLogic's 7002); the Host header carries a port only when it is not the scheme's default.
+    LabServer Server(string name, string address, int httpPort, int httpsPort, string host)
+    {
+        var port = o.Tls ? httpsPort : httpPort;
+        return new LabServer(name, IPAddress.Parse(address), port, port == (o.Tls ? 443 : 80) ? host : $"{host}:{port}", o.Tls);
+    }
+
     var master = new Random(o.Seed);
     var tasks = new List<Task>();
     var clients = new List<LabClient>();
 
     LabClient Client(string address, string userAgent)
     {
-        var c = new LabClient(IPAddress.Parse(address), userAgent, labels, mix);
+        var c = new LabClient(IPAddress.Parse(address), userAgent, labels, mix, o.Http2, cipherSuites);
         clients.Add(c);
         return c;
     }
@@ -225,6 +248,11 @@ sealed class ServeIisOptions
     [Option("address", Default = "127.0.50.1")] public string Address { get; set; } = "";
     [Option("port", Default = 80)] public int Port { get; set; }
     [Option("sandbox", Required = true, HelpText = "Directory the emulators' allow-listed commands run in.")] public string Sandbox { get; set; } = "";
+    [Option("https-port", Default = 0, HelpText = "Also serve HTTPS (HTTP/1.1 and h2) on this port, Kestrel terminating TLS.")] public int HttpsPort { get; set; }
+    [Option("cert", HelpText = "PEM certificate for --https-port.")] public string Certificate { get; set; } = "";
+    [Option("key", HelpText = "PEM private key for --https-port.")] public string Key { get; set; } = "";
+    [Option("tls-versions", Default = "1.2,1.3", HelpText = "TLS versions accepted: 1.2, 1.3 or 1.2,1.3.")] public string TlsVersions { get; set; } = "";
+    [Option("tls-suites", HelpText = "TLS cipher suites accepted (IANA names, comma-separated); default: .NET's.")] public string? TlsSuites { get; set; }
 }
 
 [Verb("apps", HelpText = "Print the servers a run with these options needs.")]
@@ -255,5 +283,8 @@ sealed class DriveOptions
     [Option("session-requests", Default = 0, HelpText = "Commands per operator session (0: each tool's own short session).")] public int SessionRequests { get; set; }
     [Option("connection-close", Default = false, HelpText = "Operators open a connection per request.")] public bool ConnectionClose { get; set; }
     [Option("mid-session", Default = false, HelpText = "Operators' uploads and first contacts happen before the capture.")] public bool MidSession { get; set; }
+    [Option("tls", Default = false, HelpText = "Reach every server over HTTPS on its TLS port (443; Tomcat 8443; WebLogic-like 7002).")] public bool Tls { get; set; }
+    [Option("tls-extra-suites", HelpText = "TLS cipher suites the clients offer after .NET's default list (IANA names, comma-separated), e.g. TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256.")] public string? TlsExtraSuites { get; set; }
+    [Option("h2", Default = false, HelpText = "Send HTTP/2 (with --tls: ALPN h2).")] public bool Http2 { get; set; }
     [Option("sync-dir", HelpText = "Directory for the capture handshake with run.sh (ready / capturing files).")] public string? SyncDir { get; set; }
 }

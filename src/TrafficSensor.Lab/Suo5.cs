@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using static TrafficSensor.Lab.Operators;
@@ -111,9 +112,9 @@ public static class Suo5
     }
 
     /// <summary>One HTTP/1.1 exchange on its own socket, so request and answer can stream at the same time.</summary>
-    private sealed class Tunnel(Socket socket) : IDisposable
+    private sealed class Tunnel(Socket socket, Stream stream) : IDisposable
     {
-        private readonly NetworkStream _stream = new(socket, ownsSocket: true);
+        private readonly Stream _stream = stream;
         private readonly MemoryStream _pending = new();
         private bool _chunked;
         private bool _ended;
@@ -125,7 +126,17 @@ public static class Suo5
             socket.Bind(new IPEndPoint(client.Source, 0));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await socket.ConnectAsync(new IPEndPoint(server.Address, server.Port), timeout.Token);
-            return new Tunnel(socket);
+            var network = new NetworkStream(socket, ownsSocket: true);
+            if (!server.Tls) return new Tunnel(socket, network);
+            // Over HTTPS: the lab's self-signed certificate, SNI from the Host header, HTTP/1.1 by ALPN.
+            var tls = new SslStream(network, leaveInnerStreamOpen: false, static (_, _, _, _) => true);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = server.Host.Split(':')[0],
+                ApplicationProtocols = [SslApplicationProtocol.Http11],
+                CipherSuitesPolicy = client.CipherSuites,
+            }, timeout.Token);
+            return new Tunnel(socket, tls);
         }
 
         public Task WriteHead(LabServer server, string path, string agent, bool chunked, int contentLength) =>

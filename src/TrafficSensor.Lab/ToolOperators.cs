@@ -154,7 +154,7 @@ public static class ToolOperators
     private static (string, string)[] BehinderHeaders(Random random, LabServer server, string path, string agent) =>
     [
         ("User-Agent", agent), ("Accept", BehinderAccepts[random.Next(BehinderAccepts.Length)]), ("Accept-Language", "zh-CN,zh;q=0.8,en-US;q=0.5,en;q=0.3"),
-        ("Referer", $"http://{server.Host}{path[..(path.LastIndexOf('/') + 1)]}"), ("Cache-Control", "no-cache"), ("Pragma", "no-cache"),
+        ("Referer", $"{server.Origin}{path[..(path.LastIndexOf('/') + 1)]}"), ("Cache-Control", "no-cache"), ("Pragma", "no-cache"),
     ];
 
     public static async Task BehinderPhp(LabContext ctx, LabClient client, Random random)
@@ -375,7 +375,7 @@ public static class ToolOperators
         file.Headers.ContentType = new MediaTypeHeaderValue(name.EndsWith(".gif") ? "image/gif" : name.EndsWith(".png") ? "image/png" : "image/jpeg");
         FormParts.Add(form, new StringContent("Holiday"), "title");
         FormParts.Add(form, file, "image", name);
-        await client.SendAsync(server, HttpMethod.Post, "/upload.php", tag, "upload", form, browser.Append(("Referer", $"http://{server.Host}/upload.php")));
+        await client.SendAsync(server, HttpMethod.Post, "/upload.php", tag, "upload", form, browser.Append(("Referer", $"{server.Origin}/upload.php")));
         await ctx.Think(random, 3);
         var shell = $"/uploads/{name}";
         await client.SendAsync(server, HttpMethod.Get, shell, tag, "first_contact", headers: browser);

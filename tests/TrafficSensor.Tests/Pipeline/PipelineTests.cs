@@ -150,7 +150,7 @@ public class RealCaptureOracleTests
         foreach (var dir in new[] { TestPaths.SharedRealPcaps, TestPaths.ProjectPcaps })
         {
             if (!Directory.Exists(dir)) continue;
-            // HTTPS captures (pcaps/tls) hold no HTTP tshark can read without keys; Tls/ tests compare them with tshark.
+            // HTTPS captures (pcaps/tls) hold no cleartext HTTP: Tls/ tests and Lab/TlsLabCaptureTests compare them with tshark (with their key logs).
             // HTTP/2 captures (pcaps/h2) have their own tshark oracle (Http2CaptureTests): tshark's http fields see none of their streams.
             var https = Path.Combine(TestPaths.ProjectPcaps, "tls") + Path.DirectorySeparatorChar;
             var h2 = Path.Combine(TestPaths.ProjectPcaps, "h2") + Path.DirectorySeparatorChar;
