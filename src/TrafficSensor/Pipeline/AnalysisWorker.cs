@@ -1,3 +1,4 @@
+using TrafficSensor.Features;
 using TrafficSensor.Output;
 
 namespace TrafficSensor.Pipeline;
@@ -46,6 +47,9 @@ internal sealed class AnalysisWorker
         _output = output;
         _maxPending = Math.Max(1, maxPending);
     }
+
+    /// <summary>Whether transactions are analysed: the flow workers then measure their content features before posting them.</summary>
+    public bool ComputesFeatures => _analyzer is not null;
 
     /// <summary>True when the reader should stop feeding the flow workers until the analysis catches up.</summary>
     public bool Backlogged => Interlocked.Read(ref _pending) > _maxPending;
@@ -149,14 +153,14 @@ internal sealed class AnalysisWorker
             if (blocked) break;
 
             var cursor = _cursors[next];
-            var record = cursor.Batch!.Records[cursor.Position].Record;
+            var (_, record, content) = cursor.Batch!.Records[cursor.Position];
             if (++cursor.Position == cursor.Batch.Records.Count)
             {
                 // The batch's watermark holds once all its transactions are out.
                 cursor.Watermark = cursor.Batch.Watermark;
                 cursor.Batch = null;
             }
-            Write(record);
+            Write(record, content);
             released++;
             if (!cursor.HasHead) break; // its next batch may be posted already: take it before going on
         }
@@ -168,9 +172,9 @@ internal sealed class AnalysisWorker
         return released > 0;
     }
 
-    private void Write(TransactionRecord record)
+    private void Write(TransactionRecord record, FeatureExtractor.TransactionContent? content)
     {
-        if (_analyzer is not null) record = _analyzer.Analyze(record);
+        if (_analyzer is not null) record = _analyzer.Analyze(record, content);
         _output.Write(record);
         if (FirstWritten is null) FirstWritten = DateTime.UtcNow;
     }

@@ -1,3 +1,4 @@
+using TrafficSensor.Features;
 using TrafficSensor.Output;
 
 namespace TrafficSensor.Pipeline;
@@ -26,7 +27,8 @@ internal readonly record struct CaptureOrder(long PacketIndex, bool AtFlowEnd, l
     }
 }
 
-internal readonly record struct OrderedRecord(CaptureOrder Order, TransactionRecord Record);
+/// <summary>A completed transaction, its place in capture order and, when the run computes features, what they take from its own bytes (measured on the flow worker).</summary>
+internal readonly record struct OrderedRecord(CaptureOrder Order, TransactionRecord Record, FeatureExtractor.TransactionContent? Content);
 
 /// <summary>
 /// What a flow worker hands to the analysis thread after each packet batch: the transactions it
