@@ -13,9 +13,10 @@ public sealed record CaptureFileResult(string Path, long Frames, long Bytes, str
 
 /// <summary>
 /// Reads a pcap or pcapng file. A damaged file is read up to the damage: the frames before a
-/// truncated or corrupt record are delivered and the error is reported, never thrown. Classic pcap
-/// without a BPF filter is parsed here, in large reads with no allocation per packet (libpcap through
-/// SharpPcap costs about 400 bytes of objects per packet); pcapng and filtered reads go through libpcap.
+/// truncated or corrupt record are delivered and the error is reported, never thrown. Without a BPF
+/// filter, classic pcap and pcapng (<see cref="PcapNgFile"/>) are parsed here, in large reads with no
+/// allocation per packet (libpcap through SharpPcap costs about 400 bytes of objects per packet);
+/// filtered reads, and files neither reader recognises, go through libpcap.
 /// </summary>
 public sealed class PcapFileReader
 {
@@ -36,6 +37,11 @@ public sealed class PcapFileReader
         {
             using (classic)
                 return classic.Read(handler, cancel, ref _position);
+        }
+        if (_bpf is null && PcapNgFile.TryOpen(path) is { } pcapng)
+        {
+            using (pcapng)
+                return pcapng.Read(handler, cancel, ref _position);
         }
 
         CaptureFileReaderDevice device;
@@ -163,12 +169,11 @@ public sealed class PcapFileReader
     /// <summary>Classic pcap (either byte order, micro- or nanosecond time) read straight from the file.</summary>
     private sealed class ClassicPcap : IDisposable
     {
-        private const int BufferSize = 4 << 20;
         /// <summary>libpcap's own bound on a record (MAXIMUM_SNAPLEN): larger is corruption, not a packet.</summary>
         private const int MaxRecordLength = 262_144;
 
         private readonly string _path;
-        private readonly FileStream _file;
+        private readonly CaptureFileBuffer _in;
         private readonly bool _bigEndian;
         private readonly bool _nanoseconds;
         private readonly int _linkType;
@@ -176,7 +181,7 @@ public sealed class PcapFileReader
         private ClassicPcap(string path, FileStream file, bool bigEndian, bool nanoseconds, int linkType)
         {
             _path = path;
-            _file = file;
+            _in = new CaptureFileBuffer(file, PcapFormat.FileHeaderLength);
             _bigEndian = bigEndian;
             _nanoseconds = nanoseconds;
             _linkType = linkType;
@@ -224,50 +229,48 @@ public sealed class PcapFileReader
             }
         }
 
-        public void Dispose() => _file.Dispose();
+        public void Dispose() => _in.Dispose();
 
         public CaptureFileResult Read(IFrameHandler handler, CancellationToken cancel, ref long position)
         {
             if (FromDataLinkType(_linkType) is not { } linkType)
                 return new CaptureFileResult(_path, 0, 0, $"unsupported link type {_linkType}");
 
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
-            long frames = 0, bytes = 0, consumed = PcapFormat.FileHeaderLength;
+            long frames = 0, bytes = 0;
             try
             {
-                int start = 0, end = 0;
                 string? error = null;
                 while (!cancel.IsCancellationRequested)
                 {
-                    if (end - start < PcapFormat.RecordHeaderLength && !Fill(buffer, ref start, ref end, PcapFormat.RecordHeaderLength))
+                    if (!_in.Ensure(PcapFormat.RecordHeaderLength))
                     {
-                        if (end > start) error = $"truncated dump file; record header of {end - start} bytes at offset {consumed}";
+                        if (!_in.Available.IsEmpty) error = $"truncated dump file; record header of {_in.Available.Length} bytes at offset {_in.Consumed}";
                         break;
                     }
-                    var header = buffer.AsSpan(start, PcapFormat.RecordHeaderLength);
+                    var header = _in.Available[..PcapFormat.RecordHeaderLength];
                     var seconds = ReadUInt32(header);
                     var fraction = ReadUInt32(header[4..]);
                     var captured = ReadUInt32(header[8..]);
                     var original = ReadUInt32(header[12..]);
                     if (captured > MaxRecordLength)
                     {
-                        error = $"invalid packet capture length {captured}, bigger than the maximum of {MaxRecordLength}, at offset {consumed}";
+                        error = $"invalid packet capture length {captured}, bigger than the maximum of {MaxRecordLength}, at offset {_in.Consumed}";
                         break;
                     }
                     var recordLength = PcapFormat.RecordHeaderLength + (int)captured;
-                    if (end - start < recordLength && !Fill(buffer, ref start, ref end, recordLength))
+                    if (!_in.Ensure(recordLength))
                     {
-                        error = $"truncated dump file; record of {captured} bytes at offset {consumed} has only {end - start - PcapFormat.RecordHeaderLength}";
+                        error = $"truncated dump file; record of {captured} bytes at offset {_in.Consumed} has only {_in.Available.Length - PcapFormat.RecordHeaderLength}";
                         break;
                     }
                     var timestamp = (long)seconds * 1_000_000 + (_nanoseconds ? fraction / 1000 : fraction);
-                    var data = buffer.AsSpan(start + PcapFormat.RecordHeaderLength, (int)captured);
+                    var data = _in.Available.Slice(PcapFormat.RecordHeaderLength, (int)captured);
                     var wireLength = (int)Math.Min(original, int.MaxValue);
-                    start += recordLength;
-                    consumed += recordLength;
                     frames++;
                     bytes += captured;
-                    Volatile.Write(ref position, consumed);
+                    // The frame's bytes stay valid until the next Ensure: consumed before the handler runs, read by it now.
+                    _in.Consume(recordLength);
+                    Volatile.Write(ref position, _in.Consumed);
                     handler.OnFrame(new CaptureFrame(timestamp, linkType, data, Math.Max(wireLength, data.Length)));
                 }
                 return new CaptureFileResult(_path, frames, bytes, error);
@@ -276,31 +279,9 @@ public sealed class PcapFileReader
             {
                 return new CaptureFileResult(_path, frames, bytes, "read error: " + e.Message);
             }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            }
         }
 
         private uint ReadUInt32(ReadOnlySpan<byte> bytes) =>
             _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : BinaryPrimitives.ReadUInt32LittleEndian(bytes);
-
-        /// <summary>Moves the unread bytes to the front and reads until <paramref name="needed"/> are there; false at the end of the file.</summary>
-        private bool Fill(byte[] buffer, ref int start, ref int end, int needed)
-        {
-            if (start > 0)
-            {
-                buffer.AsSpan(start, end - start).CopyTo(buffer);
-                end -= start;
-                start = 0;
-            }
-            while (end < needed)
-            {
-                var n = _file.Read(buffer, end, buffer.Length - end);
-                if (n == 0) return false;
-                end += n;
-            }
-            return true;
-        }
     }
 }

@@ -102,7 +102,20 @@ public sealed class FeatureExtractor(BehaviourState state)
         return (q >= 0 ? target[..q] : target).ToLowerInvariant();
     }
 
-    public FeatureVector Extract(HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort)
+    public FeatureVector Extract(HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort) =>
+        Extract(Measure(tx), tx, client, server, serverPort);
+
+    /// <summary>
+    /// What the features take from the transaction alone (every feature but the behaviour ones), and what
+    /// the behaviour step needs of it. Computed by <see cref="Measure"/> on any thread (the pipeline's flow
+    /// workers, in parallel); used once, by the one <see cref="Extract(TransactionContent, HttpTransaction, IpAddress, IpAddress, ushort)"/> call
+    /// that completes its vector.
+    /// </summary>
+    public sealed record TransactionContent(FeatureVector Vector, string Path, string Method, string? Referer, long ResponseLength,
+        string? OtherMethod, List<string>? UncommonHeaders, List<HttpParameter> Parameters, bool ScriptInAssets, int Status);
+
+    /// <summary>The features of the transaction's own bytes: no state is read or written, so any thread may call it.</summary>
+    public static TransactionContent Measure(HttpTransaction tx)
     {
         var v = new FeatureVector();
         var f = v.Values;
@@ -200,6 +213,15 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "response_entropy", textual ? TextStatistics.Entropy(responseSample) : 0);
         Set(f, "response_binary_share", textual ? responseBinaryShare : 0);
         Set(f, "response_hidden_comment", HiddenCommentData(responseBody) ? 1 : 0);
+        return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status);
+    }
+
+    /// <summary>Completes <paramref name="content"/>'s vector with the behaviour features: reads and updates the state (its owner's thread only).</summary>
+    public FeatureVector Extract(TransactionContent content, HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort)
+    {
+        var (v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status) = content;
+        var f = v.Values;
+        var response = tx.Response;
 
         // Behaviour
         var foreignReferer = referer is not null && RefererPath(referer) is { } rp && rp != path;

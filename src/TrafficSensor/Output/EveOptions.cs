@@ -27,7 +27,10 @@ public sealed record EveOptions
     /// <summary>Bytes of each body shown on alerts (<c>http_request_body_printable</c>, <c>http_response_body_printable</c>); 0 = none.</summary>
     public int BodyExcerptBytes { get; init; } = 256;
 
-    public string ResolveHostName() => SensorName ?? Environment.MachineName;
+    /// <summary>The name written in every record. The machine's name is read once: <c>Environment.MachineName</c> makes a uname(2) call each time, once per record.</summary>
+    public string ResolveHostName() => SensorName ?? MachineName.Value;
+
+    private static readonly Lazy<string> MachineName = new(() => Environment.MachineName);
 }
 
 /// <summary>Where the records of one run come from: the live interface, or the capture file of a replayed transaction.</summary>

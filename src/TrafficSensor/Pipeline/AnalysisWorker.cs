@@ -1,3 +1,4 @@
+using TrafficSensor.Features;
 using TrafficSensor.Output;
 using TrafficSensor.Protocols;
 
@@ -47,6 +48,9 @@ internal sealed class AnalysisWorker
         _output = output;
         _maxPending = Math.Max(1, maxPending);
     }
+
+    /// <summary>Whether transactions are analysed: the flow workers then measure their content features before posting them.</summary>
+    public bool ComputesFeatures => _analyzer is not null;
 
     /// <summary>True when the reader should stop feeding the flow workers until the analysis catches up.</summary>
     public bool Backlogged => Interlocked.Read(ref _pending) > _maxPending;
@@ -150,14 +154,14 @@ internal sealed class AnalysisWorker
             if (blocked) break;
 
             var cursor = _cursors[next];
-            var record = cursor.Batch!.Records[cursor.Position].Record;
+            var (_, record, content) = cursor.Batch!.Records[cursor.Position];
             if (++cursor.Position == cursor.Batch.Records.Count)
             {
                 // The batch's watermark holds once all its transactions are out.
                 cursor.Watermark = cursor.Batch.Watermark;
                 cursor.Batch = null;
             }
-            Write(record);
+            Write(record, content);
             released++;
             if (!cursor.HasHead) break; // its next batch may be posted already: take it before going on
         }
@@ -170,9 +174,9 @@ internal sealed class AnalysisWorker
     }
 
     /// <summary>Only HTTP transactions get features and a verdict; every record keeps its place in capture order.</summary>
-    private void Write(AppRecord record)
+    private void Write(AppRecord record, FeatureExtractor.TransactionContent? content)
     {
-        if (record is TransactionRecord transaction) _output.Write(_analyzer is null ? transaction : _analyzer.Analyze(transaction));
+        if (record is TransactionRecord transaction) _output.Write(_analyzer is null ? transaction : _analyzer.Analyze(transaction, content));
         else _output.Write(record);
         if (FirstWritten is null) FirstWritten = DateTime.UtcNow;
     }

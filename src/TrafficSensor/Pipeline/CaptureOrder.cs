@@ -1,3 +1,4 @@
+using TrafficSensor.Features;
 using TrafficSensor.Protocols;
 
 namespace TrafficSensor.Pipeline;
@@ -26,7 +27,8 @@ internal readonly record struct CaptureOrder(long PacketIndex, bool AtFlowEnd, l
     }
 }
 
-internal readonly record struct OrderedRecord(CaptureOrder Order, AppRecord Record);
+/// <summary>A completed record, its place in capture order and, for an HTTP transaction when the run computes features, what they take from its own bytes (measured on the flow worker).</summary>
+internal readonly record struct OrderedRecord(CaptureOrder Order, AppRecord Record, FeatureExtractor.TransactionContent? Content);
 
 /// <summary>
 /// What a flow worker hands to the analysis thread after each packet batch: the transactions it

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using TrafficSensor.Decoding;
+using TrafficSensor.Features;
 using TrafficSensor.Flows;
 using TrafficSensor.Protocols;
 using TrafficSensor.Reassembly;
@@ -74,11 +75,17 @@ internal sealed class FlowWorker
         Hand(long.MaxValue);
     }
 
-    /// <summary>A session completed a record: it leaves with its place in capture order.</summary>
+    /// <summary>
+    /// A session completed a record: it leaves with its place in capture order and, for an HTTP
+    /// transaction when the run computes features, those of its own bytes, measured here so that the
+    /// flow workers share that work and the analysis thread (the one owner of behaviour state) keeps
+    /// only what needs the state.
+    /// </summary>
     public void Complete(AppRecord record) =>
         _completed.Add(new OrderedRecord(_endingFlows
             ? new CaptureOrder(_packetIndex, true, _endingLastSeen, _endingFlowId, _sequence++)
-            : new CaptureOrder(_packetIndex, false, 0, 0, _sequence++), record));
+            : new CaptureOrder(_packetIndex, false, 0, 0, _sequence++), record,
+            _analysis.ComputesFeatures && record is TransactionRecord transaction ? FeatureExtractor.Measure(transaction.Transaction) : null));
 
     private void Hand(long watermark)
     {

@@ -13,9 +13,11 @@ internal sealed class TransactionAnalyzer(FeatureExtractor extractor, ModelSlot?
     private AnomalyModel? _scorerModel;
     private SiteAdaptiveScorer? _scorer;
 
-    public TransactionRecord Analyze(TransactionRecord record)
+    /// <param name="content">The features of the transaction's own bytes, when a flow worker measured them already.</param>
+    public TransactionRecord Analyze(TransactionRecord record, FeatureExtractor.TransactionContent? content = null)
     {
-        var features = extractor.Extract(record.Transaction, record.ClientAddress, record.ServerAddress, record.ServerPort);
+        content ??= FeatureExtractor.Measure(record.Transaction);
+        var features = extractor.Extract(content, record.Transaction, record.ClientAddress, record.ServerAddress, record.ServerPort);
         // A model reloaded since the last transaction gets its own scorer before this one is scored;
         // the servers' learned baselines carry over (they describe the network, not the model).
         var model = models?.Current;
