@@ -254,17 +254,22 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "opaque_post_thread", opaquePost && loneScript && s.RecentOpaquePosts >= OpaqueBurst ? s.RecentOpaquePosts : 0);
         // The client already sent evidence (an injection, a command, code) to this server: its requests to a
         // script no other client asked for are the stager it probes for or the shell it just wrote.
-        Set(f, "client_evidence", s.ClientEvidence && p.SeenFromOtherClients == 0 && ScriptExtensions.Contains(extension) ? 1 : 0);
+        // A script by its extension, by a script extension inside the name (photo.php.gif) or by answering a
+        // static name with a page.
+        var scriptLike = ScriptExtensions.Contains(extension) || ScriptExtensions.Any(e => path.Contains(e + ".", StringComparison.Ordinal))
+                         || f[FeatureSchema.IndexOf("extension_type_mismatch")] > 0;
+        Set(f, "client_evidence", s.ClientEvidence && p.SeenFromOtherClients == 0 && scriptLike ? 1 : 0);
         return v;
     }
 
     /// <summary>Printable bytes that must follow a server-code marker for it to open code.</summary>
-    private const int CodeTextAfterMarker = 12;
+    private const int CodeTextAfterMarker = 32;
 
     /// <summary>
     /// Whether a server-code marker (&lt;?php, &lt;%@ …) opens text: code is written as text, while three bytes
     /// such as &lt;%@ turn up by chance in compressed images (measured: a 41 KB PNG uploaded through a blog's
-    /// REST API carried one, and its session raised ten false alerts).
+    /// REST API carried one, and its session raised ten false alerts), and a PNG's gradient rows run through
+    /// printable bytes for up to twenty (",6P8TSCMHQUiRannqc" after a chance &lt;?=).
     /// </summary>
     private static bool ContainsServerCodeText(ReadOnlySpan<byte> body)
     {

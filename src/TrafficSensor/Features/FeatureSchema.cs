@@ -51,6 +51,9 @@ public static class FeatureSchema
 
     public static bool IsEvidence(int index) => Array.IndexOf(EvidenceNames, Names[index]) >= 0;
 
+    /// <summary>Whether the feature at <paramref name="index"/> is direct evidence (see <see cref="DirectEvidence"/>).</summary>
+    public static bool IsDirectEvidence(int index) => Array.IndexOf(DirectEvidence, index) >= 0;
+
     /// <summary>Evidence in the transaction's own bytes (code, command lines, command output, framed or hidden answers, uploaded scripts).</summary>
     private static readonly string[] ContentEvidence =
         ["code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment", "sql_injection"];

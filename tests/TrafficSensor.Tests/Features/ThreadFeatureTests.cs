@@ -101,6 +101,9 @@ public class ThreadFeatureTests
         var injection = At(extractor, "10.66.0.9", 1_000_000, "GET /item.php?id=4%20AND%201%3D1 HTTP/1.1\r\nHost: h\r\n\r\n");
         Assert.Equal(1, injection["sql_injection"]);
         Assert.Equal(1, At(extractor, "10.66.0.9", 1_100_000, "GET /tmpuzlcx.php HTTP/1.1\r\nHost: h\r\n\r\n", notFound)["client_evidence"]);
+        Assert.Equal(1, At(extractor, "10.66.0.9", 1_150_000, "GET /uploads/photo92.php.gif HTTP/1.1\r\nHost: h\r\n\r\n")["client_evidence"]); // a script named as an image
+        Assert.Equal(0, At(extractor, "10.66.0.9", 1_160_000, "GET /uploads/photo93.gif HTTP/1.1\r\nHost: h\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: 0\r\n\r\n")["client_evidence"]); // an image
         Assert.Equal(0, At(extractor, "10.66.0.9", 1_200_000, "GET /index.php HTTP/1.1\r\nHost: h\r\n\r\n")["client_evidence"]); // the site's own page
         Assert.Equal(0, At(extractor, "10.1.0.2", 1_300_000, "GET /tmpother.php HTTP/1.1\r\nHost: h\r\n\r\n", notFound)["client_evidence"]); // another client
         Assert.Equal(0, At(extractor, "10.66.0.9", 1_000_000 + BehaviourState.ClientEvidenceMicros + 1, "GET /later.php HTTP/1.1\r\nHost: h\r\n\r\n")["client_evidence"]); // long after
