@@ -34,7 +34,7 @@ public static class AlertKinds
         // A tunnel relays bytes, it does not run commands: it needs the resemblance and a tunnel's shape
         // (bodiless or raw-binary POSTs, a control header, steady polling).
         if (!evidence && resembles is not null && TunnelFamilies.Any(t => resembles.StartsWith(t, StringComparison.OrdinalIgnoreCase))
-            && (Has("empty_post") || Has("request_binary") || Has("unusual_headers") || Has("session_interval_regularity"))) return AlertKind.Tunnel;
+            && (Has("empty_post") || Has("request_binary") || Has("unusual_headers") || Has("session_interval_regularity") || Has("opaque_post_thread"))) return AlertKind.Tunnel;
         return AlertKind.WebShell;
     }
 

@@ -17,6 +17,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     private readonly Dictionary<(IpAddress, ushort), long> _serverRequests = new();
     private readonly Dictionary<(IpAddress, ushort, NameKind), Dictionary<string, NameUse>> _vocabulary = new();
     private readonly Dictionary<(IpAddress, IpAddress, ushort), ClientErrors> _clientErrors = new();
+    /// <summary>When each client last sent direct evidence of a web shell to a server (packet time, µs).</summary>
+    private readonly Dictionary<(IpAddress, IpAddress, ushort), long> _clientEvidence = new();
     private const int MaxNamesPerServer = 256;
     /// <summary>Names of one kind remembered over all servers: a spray of random names stops here.</summary>
     private const int MaxNames = 65_536;
@@ -53,7 +55,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     public long Evictions { get; private set; }
 
     /// <summary>Approximate memory held, for reports: entries times their typical size.</summary>
-    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 160L + _names.Sum() * 120L + _clientErrors.Count * 400L; } }
+    public long ApproximateBytes { get { lock (_lock) return _paths.Count * 900L + _sessions.Count * 200L + _clientEvidence.Count * 80L + _names.Sum() * 120L + _clientErrors.Count * 400L; } }
 
     public sealed class PathStats
     {
@@ -74,12 +76,28 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         public double IntervalM2;
         /// <summary>Earlier transactions of the session that carried direct evidence of a web shell.</summary>
         public int Evidence;
+        /// <summary>Times (µs) of the session's latest opaque POSTs, oldest overwritten first.</summary>
+        public readonly long[] RecentOpaque = new long[OpaqueTimesKept];
+        public int NextOpaque;
     }
+
+    /// <summary>Opaque POSTs remembered per session: enough to tell a burst from a routine.</summary>
+    public const int OpaqueTimesKept = 4;
+
+    /// <summary>
+    /// The window in which a session's opaque POSTs count as one burst. Tunnels and encrypted shells post
+    /// every fraction of a second to a few seconds; cron triggers and heartbeats once a minute or less.
+    /// </summary>
+    public const long OpaqueWindowMicros = 30_000_000;
+
+    /// <summary>How long a client's evidence on a server colours its requests to scripts nobody else uses.</summary>
+    public const long ClientEvidenceMicros = 600_000_000;
 
     /// <summary>Reads what was known before this transaction, then records it.</summary>
     public (PathSnapshot Path, SessionSnapshot Session) Observe(IpAddress client, IpAddress server, ushort port, string path,
         long nowMicros, bool post, bool hasForeignReferer, long responseSize,
-        IReadOnlyList<string>? requestCookies = null, IReadOnlyList<string>? setCookies = null, RequestNames names = default, int status = 0)
+        IReadOnlyList<string>? requestCookies = null, IReadOnlyList<string>? setCookies = null, RequestNames names = default, int status = 0,
+        bool opaquePost = false)
     {
         lock (_lock)
         {
@@ -118,7 +136,16 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
                 SeenFromOtherClients = p.Clients.Count - (p.Clients.Contains(client) ? 1 : 0),
             };
             var intervalCv = s.Requests >= 4 ? Math.Sqrt(s.IntervalM2 / (s.Requests - 2)) / (s.IntervalMean + 1e-3) : double.NaN;
-            var sessionSnapshot = new SessionSnapshot(s.Requests, intervalCv, s.Evidence);
+            var recentOpaque = 0;
+            foreach (var t in s.RecentOpaque)
+                if (t > 0 && nowMicros - t <= OpaqueWindowMicros && t <= nowMicros) recentOpaque++;
+            var clientEvidence = _clientEvidence.TryGetValue((client, server, port), out var evidenceAt) && nowMicros - evidenceAt <= ClientEvidenceMicros;
+            var sessionSnapshot = new SessionSnapshot(s.Requests, intervalCv, s.Evidence) { RecentOpaquePosts = recentOpaque, ClientEvidence = clientEvidence };
+            if (opaquePost)
+            {
+                s.RecentOpaque[s.NextOpaque] = Math.Max(1, nowMicros);
+                s.NextOpaque = (s.NextOpaque + 1) % OpaqueTimesKept;
+            }
 
             // Record this transaction.
             p.Requests++;
@@ -147,7 +174,14 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     public void AddSessionEvidence(IpAddress client, IpAddress server, ushort port, string path)
     {
         lock (_lock)
-            if (_sessions.TryGetValue((client, server, port, path), out var s)) s.Evidence++;
+        {
+            if (!_sessions.TryGetValue((client, server, port, path), out var s)) return;
+            s.Evidence++;
+            // The client too: its next requests to scripts nobody else uses (the stager it probes for, the
+            // shell it just wrote) belong to the same story.
+            if (_clientEvidence.Count >= maxSessions && !_clientEvidence.ContainsKey((client, server, port))) EvictOldest(_clientEvidence, t => t);
+            _clientEvidence[(client, server, port)] = s.LastSeenMicros;
+        }
     }
 
     /// <summary>
@@ -226,12 +260,15 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
                 _paths.Select(kv => new PathEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Key.Item3, kv.Value.LastSeenMicros, kv.Value.Requests, kv.Value.Posts,
                     kv.Value.Linked, kv.Value.Clients.Select(c => c.ToString()).ToArray(), kv.Value.SizeMean, kv.Value.SizeM2)).ToList(),
                 _sessions.Select(kv => new SessionEntry(kv.Key.Item1.ToString(), kv.Key.Item2.ToString(), kv.Key.Item3, kv.Key.Item4, kv.Value.LastSeenMicros,
-                    kv.Value.Requests, kv.Value.IntervalMean, kv.Value.IntervalM2, kv.Value.Evidence)).ToList(),
+                    kv.Value.Requests, kv.Value.IntervalMean, kv.Value.IntervalM2, kv.Value.Evidence, [.. kv.Value.RecentOpaque])).ToList(),
                 _serverRequests.Select(kv => new ServerEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Value)).ToList(),
                 _vocabulary.Select(kv => new VocabularyEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Key.Item3,
                     kv.Value.Select(n => new NameEntry(n.Key, n.Value.FirstClient.ToString(), n.Value.SetByServer, n.Value.ManyClients)).ToArray())).ToList(),
                 _clientErrors.Select(kv => new ClientErrorEntry(kv.Key.Item1.ToString(), kv.Key.Item2.ToString(), kv.Key.Item3, kv.Value.LastSeenMicros,
-                    kv.Value.Paths.ToArray())).ToList());
+                    kv.Value.Paths.ToArray())).ToList())
+            {
+                ClientEvidence = _clientEvidence.Select(kv => new ClientEvidenceEntry(kv.Key.Item1.ToString(), kv.Key.Item2.ToString(), kv.Key.Item3, kv.Value)).ToList(),
+            };
         }
     }
 
@@ -247,8 +284,14 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
                 _paths[(IpAddress.Parse(e.Server), e.Port, e.Path)] = p;
             }
             foreach (var e in snapshot.Sessions.Take(maxSessions))
-                _sessions[(IpAddress.Parse(e.Client), IpAddress.Parse(e.Server), e.Port, e.Path)] = new SessionStats
+            {
+                var session = new SessionStats
                     { LastSeenMicros = e.LastSeenMicros, Requests = e.Requests, IntervalMean = e.IntervalMean, IntervalM2 = e.IntervalM2, Evidence = e.Evidence };
+                if (e.RecentOpaque is { } times) times.AsSpan(0, Math.Min(times.Length, OpaqueTimesKept)).CopyTo(session.RecentOpaque);
+                _sessions[(IpAddress.Parse(e.Client), IpAddress.Parse(e.Server), e.Port, e.Path)] = session;
+            }
+            foreach (var e in (snapshot.ClientEvidence ?? []).Take(maxSessions))
+                _clientEvidence[(IpAddress.Parse(e.Client), IpAddress.Parse(e.Server), e.Port)] = e.AtMicros;
             foreach (var e in snapshot.Servers.Take(maxPaths)) _serverRequests[(IpAddress.Parse(e.Server), e.Port)] = e.Requests;
             foreach (var e in snapshot.Vocabulary.Take(maxPaths))
             {
@@ -271,11 +314,15 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     }
 
     internal sealed record BehaviourSnapshot(List<PathEntry> Paths, List<SessionEntry> Sessions, List<ServerEntry> Servers,
-        List<VocabularyEntry> Vocabulary, List<ClientErrorEntry> ClientErrors);
+        List<VocabularyEntry> Vocabulary, List<ClientErrorEntry> ClientErrors)
+    {
+        public List<ClientEvidenceEntry>? ClientEvidence { get; init; }
+    }
     internal sealed record PathEntry(string Server, ushort Port, string Path, long LastSeenMicros, long Requests, long Posts, bool Linked,
         string[] Clients, double SizeMean, double SizeM2);
     internal sealed record SessionEntry(string Client, string Server, ushort Port, string Path, long LastSeenMicros, long Requests,
-        double IntervalMean, double IntervalM2, int Evidence);
+        double IntervalMean, double IntervalM2, int Evidence, long[]? RecentOpaque = null);
+    internal sealed record ClientEvidenceEntry(string Client, string Server, ushort Port, long AtMicros);
     internal sealed record ServerEntry(string Server, ushort Port, long Requests);
     internal sealed record VocabularyEntry(string Server, ushort Port, NameKind Kind, NameEntry[] Names);
     internal sealed record NameEntry(string Name, string FirstClient, bool SetByServer, bool ManyClients);
@@ -308,7 +355,13 @@ public readonly record struct PathSnapshot(int Clients, long Requests, double Po
 }
 
 /// <param name="Evidence">Earlier transactions of this client's session on the path that carried direct evidence of a web shell.</param>
-public readonly record struct SessionSnapshot(long Requests, double IntervalCv, int Evidence = 0);
+public readonly record struct SessionSnapshot(long Requests, double IntervalCv, int Evidence = 0)
+{
+    /// <summary>Opaque POSTs (no form or document: empty, raw binary, encoded) of the session in the last <see cref="BehaviourState.OpaqueWindowMicros"/>.</summary>
+    public int RecentOpaquePosts { get; init; }
+    /// <summary>The client sent direct evidence of a web shell to this server in the last <see cref="BehaviourState.ClientEvidenceMicros"/>.</summary>
+    public bool ClientEvidence { get; init; }
+}
 
 /// <summary>The names a request uses, learned per server: unusual header names, parameter names, an unusual method.</summary>
 public readonly record struct RequestNames(IReadOnlyList<string>? Headers, IReadOnlyList<string>? Parameters, string? Method);

@@ -8,7 +8,7 @@ namespace TrafficSensor.Features;
 /// </summary>
 public static class FeatureSchema
 {
-    public const string Version = "ts-features-4";
+    public const string Version = "ts-features-5";
 
     public static readonly string[] Names =
     [
@@ -31,6 +31,8 @@ public static class FeatureSchema
         "path_new_on_known_server", "path_other_clients", "path_post_share", "path_unlinked",
         "response_size_deviation", "session_requests_log", "session_interval_regularity", "unknown_cookie_name",
         "unknown_parameters", "session_evidence", "client_error_paths",
+        // threads: a client's burst of opaque POSTs to a lone script, SQL injection, a client's evidence carried to its probes
+        "opaque_post_thread", "sql_injection", "client_evidence",
     ];
 
     /// <summary>Each name's position: extraction sets about 60 features by name per transaction, and a
@@ -52,14 +54,17 @@ public static class FeatureSchema
     [
         "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment",
         "unknown_cookie_name", "response_binary", "script_in_asset_directory", "extension_type_mismatch", "session_evidence", "parser_anomalies",
-        "client_error_paths",
+        "client_error_paths", "opaque_post_thread", "sql_injection", "client_evidence",
     ];
 
     public static bool IsEvidence(int index) => Array.IndexOf(EvidenceNames, Names[index]) >= 0;
 
+    /// <summary>Whether the feature at <paramref name="index"/> is direct evidence (see <see cref="DirectEvidence"/>).</summary>
+    public static bool IsDirectEvidence(int index) => Array.IndexOf(DirectEvidence, index) >= 0;
+
     /// <summary>Evidence in the transaction's own bytes (code, command lines, command output, framed or hidden answers, uploaded scripts).</summary>
     private static readonly string[] ContentEvidence =
-        ["code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment"];
+        ["code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment", "sql_injection"];
 
     /// <summary>
     /// What a session carries forward to its later requests: content evidence and binary answers from a

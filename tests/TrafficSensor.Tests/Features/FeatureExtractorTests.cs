@@ -141,7 +141,7 @@ public class FeatureExtractorTests
         }
         Assert.Equal(256, first);  // at most 256 names remembered per server
         Assert.Equal(0, last);     // and 65,536 over all servers: past that, names are neither kept nor counted
-        Assert.InRange(state.ApproximateBytes, 1, 300 * 900L + 300 * 160L + 65_536 * 120L);
+        Assert.InRange(state.ApproximateBytes, 1, 300 * 900L + 300 * 200L + 65_536 * 120L);
     }
 
     [Fact]
