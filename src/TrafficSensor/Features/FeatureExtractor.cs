@@ -112,7 +112,8 @@ public sealed class FeatureExtractor(BehaviourState state)
     /// that completes its vector.
     /// </summary>
     public sealed record TransactionContent(FeatureVector Vector, string Path, string Method, string? Referer, long ResponseLength,
-        string? OtherMethod, List<string>? UncommonHeaders, List<HttpParameter> Parameters, bool ScriptInAssets, int Status);
+        string? OtherMethod, List<string>? UncommonHeaders, List<HttpParameter> Parameters, bool ScriptInAssets, int Status,
+        string Extension, bool OpaquePost);
 
     /// <summary>The features of the transaction's own bytes: no state is read or written, so any thread may call it.</summary>
     public static TransactionContent Measure(HttpTransaction tx)
@@ -217,13 +218,15 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "response_entropy", textual ? TextStatistics.Entropy(responseSample) : 0);
         Set(f, "response_binary_share", textual ? responseBinaryShare : 0);
         Set(f, "response_hidden_comment", HiddenCommentData(responseBody) ? 1 : 0);
-        return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status);
+        var opaquePost = method == "POST" && IsOpaqueBody(requestLength, requestType, requestBinaryShare, requestBase64Share, requestHexShare);
+        return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status,
+            extension, opaquePost);
     }
 
     /// <summary>Completes <paramref name="content"/>'s vector with the behaviour features: reads and updates the state (its owner's thread only).</summary>
     public FeatureVector Extract(TransactionContent content, HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort)
     {
-        var (v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status) = content;
+        var (v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status, extension, opaquePost) = content;
         var f = v.Values;
         var response = tx.Response;
 
@@ -232,7 +235,6 @@ public sealed class FeatureExtractor(BehaviourState state)
         var requestCookies = tx.Parameters.Where(x => x.Source == ParameterSource.Cookie).Select(x => x.Name).Distinct().ToList();
         var setCookies = SetCookieNames(response);
         var parameterNames = parameters.Select(x => x.Name).Distinct().ToList();
-        var opaquePost = method == "POST" && IsOpaqueBody(requestLength, requestType, requestBinaryShare, requestBase64Share, requestHexShare);
         var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength, requestCookies, setCookies,
             new RequestNames(uncommonHeaders, parameterNames, otherMethod), status, opaquePost);
         // Header names and methods beyond the browsers' are unusual until another client of the same

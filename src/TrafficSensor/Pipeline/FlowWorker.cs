@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using TrafficSensor.Decoding;
 using TrafficSensor.Features;
 using TrafficSensor.Flows;
+using TrafficSensor.Output;
 using TrafficSensor.Protocols;
 using TrafficSensor.Reassembly;
 
