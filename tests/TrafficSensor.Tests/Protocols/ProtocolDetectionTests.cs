@@ -85,14 +85,15 @@ public class ProtocolDetectionTests
     [Fact]
     public void Bytes_no_protocol_matches_are_counted_not_parsed_and_flagged_on_a_server_known_for_http()
     {
-        // A TLS ClientHello's first bytes to a server that answered HTTP on the same port before.
-        var hello = new byte[] { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00 };
+        // An RDP connection request (TPKT + X.224) and its confirm to a server that answered HTTP on the same port before.
+        var request = new byte[] { 0x03, 0x00, 0x00, 0x13, 0x0e, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00 };
+        var confirm = new byte[] { 0x03, 0x00, 0x00, 0x0b, 0x06, 0xd0, 0x00, 0x00, 0x12, 0x34, 0x00 };
         var packets = Conversation(50001, 80, C(Get), S(Ok));
-        packets.AddRange(new TcpConversation(Client, 50002, Server, 80).Client(hello).Server("\x15\x03\x01\x00\x02\x02\x28").Packets());
+        packets.AddRange(new TcpConversation(Client, 50002, Server, 80).Client(request).Server(confirm).Packets());
         var (records, stats) = Run(packets);
         Assert.Single(records);
         Assert.Equal(1, stats.AppProtoUnknownStreams);
-        Assert.Equal(hello.Length + 7, stats.AppProtoUnknownBytes);
+        Assert.Equal(request.Length + confirm.Length, stats.AppProtoUnknownBytes);
         Assert.Equal(1, stats.NonHttpStreams);
         Assert.Equal(1, stats.HttpAnomalies["non_http_on_http_port"]);
         Assert.Equal(1, stats.AppSessions["http"]);
