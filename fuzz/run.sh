@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes the sensor's decoder, IP defragmenter, TCP reassembler and HTTP parser with AFL++ and SharpFuzz.
-#   fuzz/run.sh TARGET [SECONDS]      TARGET: http | packets; SECONDS: stop after this long (default 600)
+#   fuzz/run.sh TARGET [SECONDS]      TARGET: http | packets | tls; SECONDS: stop after this long (default 600)
 # Needs afl++ (apt-get install afl++). Findings land in fuzz/findings/TARGET/ (not committed);
 # copy crashes and new interesting inputs to fuzz/corpus/TARGET/, which the test suite replays.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-target="${1:?usage: fuzz/run.sh http|packets [SECONDS]}"
+target="${1:?usage: fuzz/run.sh http|packets|tls [SECONDS]}"
 seconds="${2:-600}"
 command -v afl-fuzz >/dev/null || { echo "fuzz/run.sh: apt-get install afl++" >&2; exit 3; }
 

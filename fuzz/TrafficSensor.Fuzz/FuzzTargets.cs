@@ -13,7 +13,7 @@ namespace TrafficSensor.Fuzz;
 /// </summary>
 public static class FuzzTargets
 {
-    public static readonly string[] Names = ["http", "packets"];
+    public static readonly string[] Names = ["http", "packets", "tls"];
 
     public static void Run(string target, ReadOnlySpan<byte> input)
     {
@@ -21,6 +21,7 @@ public static class FuzzTargets
         {
             case "http": Http(input); break;
             case "packets": Packets(input); break;
+            case "tls": Tls(input); break;
             default: throw new ArgumentException("unknown target " + target);
         }
     }
@@ -52,6 +53,37 @@ public static class FuzzTargets
         }
         connection.Close(0);
         if (budget.UsedBytes != 0) throw new InvalidOperationException($"inspection memory leaked: {budget.UsedBytes} bytes");
+    }
+
+    /// <summary>
+    /// One TLS connection fed as records, as <see cref="Http"/>'s: [op][length: 2 bytes][data], op bit 0:
+    /// server side, bit 1: a gap. Exercises record framing, handshake reassembly, hello and certificate
+    /// parsing and the fingerprints; the memory taken for partial records and messages must all come back.
+    /// </summary>
+    public static void Tls(ReadOnlySpan<byte> input)
+    {
+        var budget = new MemoryBudget(1 << 20);
+        var parser = new TrafficSensor.Tls.TlsConnectionParser(new TrafficSensor.Tls.TlsCounters(), budget,
+            new TrafficSensor.Tls.TlsMetadataOptions { MaxHandshakeMessageBytes = 32 * 1024 }, clientIsLow: null);
+        while (input.Length >= 3)
+        {
+            var op = input[0];
+            int length = BinaryPrimitives.ReadUInt16BigEndian(input[1..]);
+            input = input[3..];
+            var side = (op & 1) == 0 ? parser.FromLow : parser.FromHigh;
+            if ((op & 2) != 0)
+            {
+                side.OnGap(length, 0);
+                continue;
+            }
+            var data = input[..Math.Min(length, input.Length)];
+            input = input[data.Length..];
+            side.OnData(data, 0);
+        }
+        parser.FromLow.OnEnd(0);
+        parser.FromHigh.OnEnd(0);
+        _ = TrafficSensor.Tls.TlsMetadata.From(parser);
+        if (budget.UsedBytes != 0) throw new InvalidOperationException($"TLS parser memory leaked: {budget.UsedBytes} bytes");
     }
 
     /// <summary>
