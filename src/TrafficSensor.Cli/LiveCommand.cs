@@ -53,6 +53,8 @@ public sealed class LiveOptions : SensorVerbOptions
         StatusInterval ??= c.Outputs.StatusInterval;
     }
 
+    protected override bool FollowsKeyLog => true;
+
     public override string? Validate()
     {
         if (string.IsNullOrEmpty(Interface)) return "missing required option --interface (-i NAME, or capture.interface in the --config file)";

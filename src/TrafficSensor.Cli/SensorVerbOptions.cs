@@ -34,6 +34,7 @@ public abstract class SensorVerbOptions
         Stats ??= c.Outputs.Stats;
         Model ??= c.Detection.Model;
         NoModel |= !c.Detection.Enabled;
+        TlsKeyLog ??= c.Sensor.Tls.KeyLogFile;
         ApplyConfiguration(c);
         return null;
     }
@@ -88,6 +89,15 @@ public abstract class SensorVerbOptions
     [Option("body-excerpt", HelpText = "Bytes of the request and response bodies shown on alerts (printable ASCII, other bytes as '.'); 0 = none. Default: 256.")]
     public int? BodyExcerpt { get; set; }
 
+    [Option("tls-keylog", HelpText = "Decrypt TLS with the NSS key log FILE (the format SSLKEYLOGFILE makes browsers, curl and OpenSSL write); live re-reads it as it grows.")]
+    public string? TlsKeyLog { get; set; }
+
+    /// <summary>The key log read from --tls-keylog by <see cref="Validate"/> (once), or null.</summary>
+    private Tls.Decryption.TlsKeyLog? _keyLog;
+
+    /// <summary>Whether the key log is re-read as it grows (live capture: clients log keys as they connect).</summary>
+    protected virtual bool FollowsKeyLog => false;
+
     [Option('q', "quiet", HelpText = "Do not print the summary on stderr.")]
     public bool Quiet { get; set; }
 
@@ -103,6 +113,17 @@ public abstract class SensorVerbOptions
         if (DepthMb is < 0) return "--depth-mb must be 0 or more";
         if (BodyExcerpt is < 0 or > 65536) return "--body-excerpt must be between 0 and 65536";
         if (SensorName is { Length: 0 }) return "--sensor-name must not be empty";
+        if (TlsKeyLog is not null && _keyLog is null)
+        {
+            try
+            {
+                _keyLog = Tls.Decryption.TlsKeyLog.Load(TlsKeyLog, FollowsKeyLog, Configuration.Sensor.Tls.MaxKeyLogBytes);
+            }
+            catch (Tls.Decryption.TlsKeyLogException e)
+            {
+                return "--tls-keylog: " + e.Message;
+            }
+        }
         if (MetricsAddress is { } m && !MetricsEndpoint.TryParse(m, out _, out _))
             return $"--metrics must be IPv4-ADDRESS:PORT, localhost:PORT or [::]:PORT (e.g. 127.0.0.1:9464, 0.0.0.0:9464), not '{m}'";
         return null;
@@ -123,6 +144,7 @@ public abstract class SensorVerbOptions
                 Overlap = Overlap ?? defaults.Reassembly.Overlap,
             },
             Pipeline = Workers is { } w ? defaults.Pipeline with { Workers = w } : defaults.Pipeline,
+            Tls = defaults.Tls with { KeyLogFile = TlsKeyLog, KeyLog = _keyLog },
             Eve = defaults.Eve with
             {
                 SensorName = SensorName ?? defaults.Eve.SensorName,

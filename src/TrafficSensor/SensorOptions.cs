@@ -14,6 +14,7 @@ public sealed record SensorOptions
     public HttpOptions Http { get; init; } = new();
     public PipelineOptions Pipeline { get; init; } = new();
     public Output.EveOptions Eve { get; init; } = new();
+    public Tls.Decryption.TlsOptions Tls { get; init; } = new();
 }
 
 public sealed record CaptureOptions
