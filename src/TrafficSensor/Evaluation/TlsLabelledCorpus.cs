@@ -74,7 +74,10 @@ public static class TlsLabelledCorpus
         return map;
     }
 
-    /// <summary>The sensor's decoder and TCP reassembly in front of one TLS parser per connection.</summary>
+    /// <summary>Connections followed per capture; later ones are not read (a capture is judged on its first connections).</summary>
+    public const int MaxConnections = 200_000;
+
+    /// <summary>The sensor's decoder and TCP reassembly in front of one TLS parser per connection (bounded: <see cref="MaxConnections"/>, 256 MB of buffers).</summary>
     private sealed class ConnectionReader : IFrameHandler
     {
         private readonly PacketDecoder _decoder = new(new DecodingOptions());
@@ -91,6 +94,7 @@ public static class TlsLabelledCorpus
             var key = FlowKey.From(p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol, p.Vlan, p.InnerVlan, out var fromLow);
             if (!_connections.TryGetValue(key, out var c))
             {
+                if (_connections.Count >= MaxConnections) return;
                 var parser = new TlsConnectionParser(_counters, _memory, new TlsMetadataOptions(), clientIsLow: null);
                 // The sender of a SYN without ACK is the client, whatever the hellos say later.
                 bool? clientIsLow = (p.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn ? fromLow : null;

@@ -71,6 +71,43 @@ public class TlsHoldOutTests
     }
 
     [Fact]
+    public void A_tls_alert_is_an_eve_alert_with_the_ml_section_and_reasons_in_words()
+    {
+        var data = Sample.Value;
+        var model = TlsHoldOut.Train(data, "tls-test", 5e-3);
+        var judge = new TlsConnectionJudge(model.CreateScorer());
+        var path = Path.Combine(Path.GetTempPath(), $"tm-tls-alerts-{Guid.NewGuid():N}.json");
+        try
+        {
+            using (var log = TrafficSensor.Output.JsonLinesLog.Open(path))
+            {
+                var writer = new TrafficSensor.Output.TlsAlertWriter(log);
+                foreach (var d in data)
+                {
+                    var (_, verdict) = judge.Judge(d.Facts);
+                    writer.Write(d.Facts, verdict!);
+                }
+            }
+            var lines = File.ReadAllLines(path);
+            Assert.Equal(judge.Alerts, lines.Length);
+            Assert.True(lines.Length > 0);
+            using var doc = System.Text.Json.JsonDocument.Parse(lines[0]);
+            var root = doc.RootElement;
+            Assert.Equal("alert", root.GetProperty("event_type").GetString());
+            Assert.Equal("tls", root.GetProperty("app_proto").GetString());
+            Assert.StartsWith("t13", root.GetProperty("tls").GetProperty("ja4").GetString());
+            var ml = root.GetProperty("ml");
+            Assert.Equal("tls-metadata", ml.GetProperty("detector").GetString());
+            Assert.True(ml.GetProperty("score").GetDouble() >= 0);
+            Assert.All(ml.GetProperty("reasons").EnumerateArray(), r => Assert.DoesNotContain("_", r.GetProperty("text").GetString()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_model_for_other_features_is_refused_with_a_clear_message()
     {
         var path = Path.Combine(Path.GetTempPath(), $"tm-not-a-model-{Guid.NewGuid():N}.zip");
