@@ -10,7 +10,8 @@ namespace TrafficSensor.Cli;
 /// hands each TLS connection's end (its parser's record shape, <see cref="Features.TlsConnectionFacts.From"/>) to
 /// the analysis thread, replay reads the captures a second time with the sensor's decoder, TCP reassembly and TLS
 /// parser (no keys), judges every TLS connection in order of its end with one <see cref="TlsConnectionJudge"/>,
-/// and appends the alerts to the alert log after the HTTP ones. Live capture does not judge TLS connections yet.
+/// and appends the alerts to the alert log after the HTTP ones. Standard input and FIFOs cannot be read twice and are
+/// skipped; live capture does not judge TLS connections yet.
 /// </summary>
 internal static class TlsMetadataPass
 {
@@ -22,6 +23,8 @@ internal static class TlsMetadataPass
         foreach (var file in files)
         {
             if (cancel.IsCancellationRequested) return;
+            // A second pass needs the bytes again: standard input and FIFOs are read once (their TLS connections are not judged).
+            if (file == "-" || FileIdentity.Of(file).Kind == FileKind.Stream) continue;
             List<Features.TlsConnectionFacts> connections;
             try
             {

@@ -76,9 +76,9 @@ internal static class TlsModelCommand
     private static void Print(IReadOnlyList<TlsHoldOutResult> results)
     {
         string P(double x) => double.IsNaN(x) ? "-" : x.ToString("0.0%", CultureInfo.InvariantCulture);
-        System.Console.Out.WriteLine("held-out family       connections  caught  recall   sessions caught  anomaly classifier  benign  false+  fp/conn");
+        System.Console.Out.WriteLine("held-out family       connections  caught  recall   sessions caught  anomaly classifier  benign  false+  fp/conn  (anomaly/classifier)");
         foreach (var r in results)
-            System.Console.Out.WriteLine($"{r.Family,-20} {r.Connections,12} {r.Caught,7} {P(r.Recall),7} {r.Sessions,9} {r.SessionsCaught,6} {r.CaughtByAnomaly,8} {r.CaughtByClassifier,10} {r.Benign,7} {r.FalsePositives,7}  {P(r.FalsePositiveRate),7}");
+            System.Console.Out.WriteLine($"{r.Family,-20} {r.Connections,12} {r.Caught,7} {P(r.Recall),7} {r.Sessions,9} {r.SessionsCaught,6} {r.CaughtByAnomaly,8} {r.CaughtByClassifier,10} {r.Benign,7} {r.FalsePositives,7}  {P(r.FalsePositiveRate),7}  ({r.FalsePositivesByAnomaly}/{r.FalsePositivesByClassifier})");
         var connections = results.Sum(r => r.Connections);
         var caught = results.Sum(r => r.Caught);
         System.Console.Out.WriteLine($"{"all (held out)",-20} {connections,12} {caught,7} {P(connections == 0 ? double.NaN : (double)caught / connections),7} {results.Sum(r => r.Sessions),9} {results.Sum(r => r.SessionsCaught),6}" +

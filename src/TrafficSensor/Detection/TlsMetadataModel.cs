@@ -276,12 +276,11 @@ public sealed class TlsMetadataModel
             var classified = probability is { } q && q >= m.ClassifierThreshold;
             if (!anomalous && !classified) return new Verdict(score, m.Threshold, false, [], m.Name, probability, m.ClassifierThreshold);
             var resembles = Nearest(m.FamilyCentroids, z);
-            var kind = resembles is not null && TunnelFamilies.Any(t => resembles.StartsWith(t, StringComparison.OrdinalIgnoreCase)) ? AlertKind.Tunnel : AlertKind.WebShell;
-            return new Verdict(score, m.Threshold, true, Explain(features, z, m), m.Name, probability, m.ClassifierThreshold, Detector, kind, resembles);
+            // Record sizes do not tell a tunnel from a command channel reliably (on the lab a chopper session was nearest to
+            // suo5's centroid): the kind stays web shell, the nearest family is only a hint.
+            return new Verdict(score, m.Threshold, true, Explain(features, z, m), m.Name, probability, m.ClassifierThreshold, Detector, AlertKind.WebShell, resembles);
         }
     }
-
-    private static readonly string[] TunnelFamilies = ["regeorg", "suo5", "neo-regeorg", "tunnel"];
 
     private static string? Nearest(Dictionary<string, float[]>? centroids, float[] z)
     {

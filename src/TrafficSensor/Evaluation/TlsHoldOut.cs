@@ -5,7 +5,7 @@ namespace TrafficSensor.Evaluation;
 
 /// <summary>One held-out web-shell family: its connections and sessions caught, and false alerts on the held-out benign connections.</summary>
 public sealed record TlsHoldOutResult(string Family, int Connections, int Caught, int Sessions, int SessionsCaught,
-    int Benign, int FalsePositives, int CaughtByAnomaly, int CaughtByClassifier)
+    int Benign, int FalsePositives, int CaughtByAnomaly, int CaughtByClassifier, int FalsePositivesByAnomaly = 0, int FalsePositivesByClassifier = 0)
 {
     public double Recall => Connections == 0 ? double.NaN : (double)Caught / Connections;
     public double SessionRecall => Sessions == 0 ? double.NaN : (double)SessionsCaught / Sessions;
@@ -48,13 +48,15 @@ public static class TlsHoldOut
             var training = attacks.Where(a => a.Label!.Family != family).Select(a => (a.Features, a.Label!.Family)).ToList();
             var model = TlsMetadataModel.Train(benignTrain, $"tls-holdout-{family}", targetFalsePositiveRate, seed, training);
             var scorer = model.CreateScorer();
-            var test = attacks.Where(a => a.Label!.Family == family).Select(a => (a.Label!, Verdict: scorer.Score(a.Features))).ToList();
-            var falsePositives = benignTest.Count(b => scorer.Score(b.Features).Alert);
-            var sessions = test.GroupBy(t => t.Item1.Session).ToList();
+            var test = attacks.Where(a => a.Label!.Family == family).Select(a => (a.Session, Verdict: scorer.Score(a.Features))).ToList();
+            var benignVerdicts = benignTest.Select(b => scorer.Score(b.Features)).ToList();
+            var falsePositives = benignVerdicts.Count(v => v.Alert);
+            var sessions = test.GroupBy(t => t.Session).ToList();
             results.Add(new TlsHoldOutResult(family, test.Count, test.Count(t => t.Verdict.Alert), sessions.Count, sessions.Count(g => g.Any(t => t.Verdict.Alert)),
                 benignTest.Count, falsePositives,
                 test.Count(t => t.Verdict.Score >= t.Verdict.Threshold),
-                test.Count(t => t.Verdict.Probability >= t.Verdict.ClassifierThreshold)));
+                test.Count(t => t.Verdict.Probability >= t.Verdict.ClassifierThreshold),
+                benignVerdicts.Count(v => v.Score >= v.Threshold), benignVerdicts.Count(v => v.Probability >= v.ClassifierThreshold)));
         }
         return results;
     }

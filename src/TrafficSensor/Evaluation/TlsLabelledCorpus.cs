@@ -7,8 +7,12 @@ using TrafficSensor.Tls;
 
 namespace TrafficSensor.Evaluation;
 
-/// <summary>One TLS connection's metadata features with its label (the label of the first request the lab sent on it; null when none).</summary>
-public sealed record LabelledTlsConnection(TlsConnectionFacts Facts, TlsFeatureVector Features, Label? Label);
+/// <summary>One TLS connection's metadata features with its label (the label of the first request the lab sent on it; null when none) and its capture.</summary>
+public sealed record LabelledTlsConnection(TlsConnectionFacts Facts, TlsFeatureVector Features, Label? Label, string Capture = "")
+{
+    /// <summary>The lab session the connection belongs to; session names repeat from one capture to the next, so the capture is part of it.</summary>
+    public string? Session => Label is null ? null : $"{Path.GetFileName(Capture)} {Label.Session}";
+}
 
 /// <summary>
 /// Labelled HTTPS captures turned into TLS metadata features the way the sensor computes them: the sensor's
@@ -40,7 +44,7 @@ public static class TlsLabelledCorpus
             labels?.TryGetValue((c.Client.ToString(), c.ClientPort, c.Server.ToString(), c.ServerPort), out label);
             var features = state.Observe(c);
             if (label is { IsBenign: true }) state.LearnFingerprint(c);
-            all.Add(new LabelledTlsConnection(c, features, label));
+            all.Add(new LabelledTlsConnection(c, features, label, capture));
         }
         return all;
     }

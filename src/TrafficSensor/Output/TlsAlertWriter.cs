@@ -53,8 +53,8 @@ public sealed class TlsAlertWriter(JsonLinesLog log, EveOptions? options = null,
         var kind = verdict.Kind ?? AlertKind.WebShell;
         w.WriteNumber("signature_id", SignatureId(kind));
         w.WriteNumber("rev", 1);
-        EveText.WriteString(w, "signature", $"TrafficSensor TLS metadata: encrypted connection shaped like a {(kind == AlertKind.Tunnel ? "web-shell tunnel" : "web-shell session")}" +
-            (verdict.Resembles is { } family ? $" (resembles {family})" : ""));
+        EveText.WriteString(w, "signature", "TrafficSensor TLS metadata: encrypted connection shaped like a web-shell session" +
+            (verdict.Resembles is { } family ? $" (nearest lab family: {family})" : ""));
         w.WriteString("category", AlertClassification.Category(kind));
         // Metadata alone is weaker evidence than content: never the top severity.
         w.WriteNumber("severity", 2);

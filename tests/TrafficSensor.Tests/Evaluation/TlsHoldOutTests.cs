@@ -108,6 +108,18 @@ public class TlsHoldOutTests
     }
 
     [Fact]
+    public void The_bundled_model_loads_for_this_schema_and_judges_the_sample()
+    {
+        var model = TlsMetadataModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "tls-default.zip"));
+        Assert.Equal(TlsFeatureSchema.Version, model.Info.FeatureSchemaVersion);
+        var scorer = model.CreateScorer();
+        var verdicts = Sample.Value.Select(d => (d.Label!, Verdict: scorer.Score(d.Features))).ToList();
+        // Trained on the corpus the sample was cut from: web-shell connections alert, most benign ones do not.
+        Assert.Contains(verdicts, v => !v.Item1.IsBenign && v.Verdict.Alert);
+        Assert.True(verdicts.Count(v => v.Item1.IsBenign && v.Verdict.Alert) < verdicts.Count(v => v.Item1.IsBenign) / 10);
+    }
+
+    [Fact]
     public void A_model_for_other_features_is_refused_with_a_clear_message()
     {
         var path = Path.Combine(Path.GetTempPath(), $"tm-not-a-model-{Guid.NewGuid():N}.zip");
