@@ -15,6 +15,8 @@ public sealed record SensorOptions
     public PipelineOptions Pipeline { get; init; } = new();
     public Output.EveOptions Eve { get; init; } = new();
     public Tls.Decryption.TlsOptions Tls { get; init; } = new();
+    /// <summary>Limits of the TLS metadata parser (handshake message size, hellos per connection).</summary>
+    public Tls.TlsMetadataOptions TlsMetadata { get; init; } = new();
 }
 
 public sealed record CaptureOptions

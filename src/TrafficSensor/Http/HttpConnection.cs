@@ -1,3 +1,4 @@
+using TrafficSensor.Protocols;
 using TrafficSensor.Reassembly;
 
 namespace TrafficSensor.Http;
@@ -42,6 +43,16 @@ public sealed class HttpConnection : IHttpParserOwner
 
     public HttpCounters Counters { get; }
 
+    /// <summary>
+    /// Extension point for protocol upgrades: asked for a session of the named protocol ("http2" after
+    /// <c>101</c> with <c>Upgrade: h2c</c>) that takes the rest of both streams. Null, or a null answer
+    /// (the protocol is not registered), leaves the connection a tunnel whose bytes are counted, not parsed.
+    /// </summary>
+    public Func<string, IAppSession?>? SwitchProtocol { get; init; }
+
+    /// <summary>The session that took the connection over after an upgrade, if any.</summary>
+    public IAppSession? Upgraded { get; private set; }
+
     /// <summary>Feed the stream sent by the flow key's low endpoint.</summary>
     public ITcpStreamSink FromLow => _fromLow;
     /// <summary>Feed the stream sent by the flow key's high endpoint.</summary>
@@ -51,7 +62,7 @@ public sealed class HttpConnection : IHttpParserOwner
     public bool? ClientIsLow { get; private set; }
     public bool SawHttp => _nextIndex > 0 || ClientIsLow is not null;
     /// <summary>Both directions gave up (not HTTP, or switched to another protocol): the flow needs no more parsing.</summary>
-    public bool Finished => _fromLow.IsDisabled && _fromHigh.IsDisabled;
+    public bool Finished => Upgraded?.Finished ?? (_fromLow.IsDisabled && _fromHigh.IsDisabled);
 
     /// <summary>The flow ended: completes what can be completed and emits every open transaction.</summary>
     public void Close(long timestampMicros)
@@ -71,6 +82,7 @@ public sealed class HttpConnection : IHttpParserOwner
             Emit(_receivingRequest);
         }
         _receivingRequest = null;
+        Upgraded?.Close(timestampMicros);
     }
 
     void IHttpParserOwner.OnRoleDetected(HttpStreamParser parser, HttpRole role)
@@ -190,13 +202,22 @@ public sealed class HttpConnection : IHttpParserOwner
         tx.ResponseComplete = true;
         if (_responseOpensTunnel)
         {
-            // The connection now carries another protocol in both directions.
-            _fromLow.SwitchToTunnel();
-            _fromHigh.SwitchToTunnel();
+            // The connection now carries another protocol in both directions: parsed by that protocol's
+            // session when one takes it (h2c), else only counted.
+            var upgraded = UpgradeProtocol(message) is { } name ? SwitchProtocol?.Invoke(name) : null;
+            Upgraded = upgraded;
+            _fromLow.SwitchToTunnel(upgraded?.FromLow);
+            _fromHigh.SwitchToTunnel(upgraded?.FromHigh);
         }
         if (tx == _receivingRequest && !tx.RequestComplete) return; // emitted when the request body completes
         Emit(tx);
     }
+
+    /// <summary>The registry name of the protocol a <c>101</c> response switches to, when a session of the seam may parse it.</summary>
+    private static string? UpgradeProtocol(HttpMessage response) =>
+        response.Status == 101 && response.Header("Upgrade") is { } upgrade && upgrade.Trim().Equals("h2c", StringComparison.OrdinalIgnoreCase)
+            ? "http2"
+            : null;
 
     void IHttpParserOwner.OnNotHttp(HttpStreamParser parser)
     {

@@ -64,7 +64,15 @@ internal sealed class HttpStreamParser : ITcpStreamSink
     public bool InMessage => _message is not null;
 
     public void Disable() => Stop(State.Disabled);
-    public void SwitchToTunnel() => Stop(State.Tunnel);
+    /// <summary>The connection switched protocols: later bytes go to <paramref name="next"/> (the upgraded protocol's session) or are only counted.</summary>
+    public void SwitchToTunnel(ITcpStreamSink? next = null)
+    {
+        Stop(State.Tunnel);
+        if (next is not null) _tunnel = next;
+    }
+
+    // The upgraded protocol's side of this direction after a protocol switch (h2c), if one took it.
+    private ITcpStreamSink? _tunnel;
 
     public void ResyncAfterError()
     {
@@ -94,6 +102,9 @@ internal sealed class HttpStreamParser : ITcpStreamSink
                 case State.Trailers: data = ConsumeTrailers(data); break;
                 case State.UntilClose: Collect(data); data = default; break;
                 case State.Resync: data = ConsumeResync(data); break;
+                case State.Tunnel when _tunnel is not null:
+                    _tunnel.OnData(data, timestampMicros);
+                    return;
                 default:
                     _owner.Counters.NotParsedBytes += data.Length;
                     return;
@@ -106,6 +117,9 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         _lastMicros = timestampMicros;
         switch (_state)
         {
+            case State.Tunnel:
+                _tunnel?.OnGap(length, timestampMicros);
+                return;
             case State.Body:
             case State.ChunkData:
                 _message!.Anomalies.Add(HttpAnomaly.GapInBody);
@@ -160,6 +174,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
     public void OnEnd(long timestampMicros)
     {
         _lastMicros = timestampMicros;
+        if (_state == State.Tunnel) _tunnel?.OnEnd(timestampMicros);
         if (_message is not null && _state is State.Body or State.UntilClose or State.ChunkLine or State.ChunkData or State.ChunkDataEnd or State.Trailers)
         {
             if (_state != State.UntilClose) _message.BodyTruncated = true;

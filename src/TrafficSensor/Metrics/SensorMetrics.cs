@@ -6,14 +6,16 @@ using TrafficSensor.Flows;
 using TrafficSensor.Http;
 using TrafficSensor.Output;
 using TrafficSensor.Pipeline;
+using TrafficSensor.Protocols;
 using TrafficSensor.Reassembly;
 
 namespace TrafficSensor.Metrics;
 
 /// <summary>What the metrics describe besides the pipeline's own counters.</summary>
 /// <param name="SuppressionRules">Names of the configured suppression rules: the only values of alerts_suppressed_total's rule label.</param>
+/// <param name="AppProtocols">Names of the registered application protocols: the values of the app_proto label (default: the default registry's).</param>
 public sealed record MetricsContext(string Mode, string? ModelName = null, string? ModelSchema = null, double? ModelThreshold = null, int QueueCapacityBatches = 0,
-    IReadOnlyList<string>? SuppressionRules = null);
+    IReadOnlyList<string>? SuppressionRules = null, IReadOnlyList<string>? AppProtocols = null);
 
 /// <summary>
 /// The sensor's Prometheus metrics (trafficsensor_*). Counters the pipeline already keeps per worker
@@ -48,6 +50,7 @@ public sealed class SensorMetrics : ITransactionOutput
     private readonly Counter _decodeErrors, _ignoredPackets, _flowsCreated, _flowsEnded;
     private readonly Counter _reassembledBytes, _reassemblyDropped, _reassemblyGaps, _reassemblyEvents;
     private readonly Counter _httpAnomalies, _nonHttpStreams, _fragmentsReassembled;
+    private readonly Counter _appRecords, _appSessions, _appUnknownBytes, _appUnknownStreams, _appEvents;
     private readonly Gauge _flowsActive, _queueDepth, _queueCapacity, _reassemblyMemory, _reassemblyLimit;
     private readonly Gauge _managedMemory, _residentMemory, _behaviourMemory, _captureRunning;
     private Func<SensorStatistics>? _snapshot;
@@ -76,6 +79,17 @@ public sealed class SensorMetrics : ITransactionOutput
         _reassemblyEvents = f.CreateCounter("trafficsensor_reassembly_events_total", "Reassembly events (memory_cap_hit, overlap_different_data, ...).", "event");
         _httpAnomalies = f.CreateCounter("trafficsensor_http_anomalies_total", "HTTP protocol anomalies flagged by the parser, by kind.", "kind");
         _nonHttpStreams = f.CreateCounter("trafficsensor_non_http_streams_total", "TCP connections whose payload was not HTTP/1.x.");
+
+        _appRecords = f.CreateCounter("trafficsensor_app_records_total", "Records written, by application protocol (app_proto).", "app_proto");
+        _appSessions = f.CreateCounter("trafficsensor_app_sessions_total", "Connections (or inner streams) whose application protocol was recognised by content, by app_proto.", "app_proto");
+        _appUnknownStreams = f.CreateCounter("trafficsensor_app_proto_unknown_streams_total", "TCP connections whose first bytes no registered application protocol matched.");
+        _appUnknownBytes = f.CreateCounter("trafficsensor_app_proto_unknown_bytes_total", "Stream bytes of connections no registered application protocol matched (not parsed).");
+        _appEvents = f.CreateCounter("trafficsensor_app_events_total", "Each application protocol's own counters, by app_proto and counter name.", "app_proto", "event");
+        foreach (var name in context.AppProtocols ?? DefaultProtocolNames.Value)
+        {
+            _appRecords.WithLabels(name);
+            _appSessions.WithLabels(name);
+        }
 
         _transactionsByClass = f.CreateCounter("trafficsensor_http_transactions_total", "HTTP transactions reconstructed, by method and response status class.", "method", "status_class");
         _transactions = new Counter.Child[Methods.Length, StatusClasses.Length];
@@ -141,8 +155,18 @@ public sealed class SensorMetrics : ITransactionOutput
         _running = captureRunning;
     }
 
+    private static readonly Lazy<string[]> DefaultProtocolNames = new(() => ProtocolRegistry.CreateDefault().Protocols.Select(p => p.Name).ToArray());
+
+    /// <summary>A record of any protocol: counted by app_proto (HTTP transactions also by method and status, and their verdicts).</summary>
+    public void Write(AppRecord record)
+    {
+        if (record is TransactionRecord transaction) Write(transaction);
+        else _appRecords.WithLabels(record.AppProto).Inc();
+    }
+
     public void Write(TransactionRecord record)
     {
+        _appRecords.WithLabels(record.AppProto).Inc();
         var tx = record.Transaction;
         int m = MethodIndex(tx.Request?.Method), c = StatusIndex(tx.Response?.Status);
         _transactions[m, c].Inc();
@@ -210,6 +234,12 @@ public sealed class SensorMetrics : ITransactionOutput
         IncTo(_reassemblyEvents, s.ReassemblyEvents);
         IncTo(_httpAnomalies, s.HttpAnomalies);
         _nonHttpStreams.IncTo(s.NonHttpStreams);
+        IncTo(_appSessions, s.AppSessions);
+        _appUnknownStreams.IncTo(s.AppProtoUnknownStreams);
+        _appUnknownBytes.IncTo(s.AppProtoUnknownBytes);
+        foreach (var (protocol, figures) in s.AppProtocols)
+            foreach (var (name, value) in figures)
+                _appEvents.WithLabels(protocol, name).IncTo(value);
 
         _flowsActive.Set(s.FlowsActive);
         for (var i = 0; i < s.QueueDepths.Count; i++) _queueDepth.WithLabels(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(s.QueueDepths[i]);

@@ -1,5 +1,6 @@
 using TrafficSensor.Decoding;
 using TrafficSensor.Flows;
+using TrafficSensor.Protocols;
 
 namespace TrafficSensor.Output;
 
@@ -89,6 +90,13 @@ public sealed class AlertThreadingOutput(AlertThreads threads, params ITransacti
         foreach (var o in outputs) o.Write(record);
     }
 
+    /// <summary>Other protocols' records are not threaded (only transactions alert).</summary>
+    public void Write(AppRecord record)
+    {
+        if (record is TransactionRecord transaction) { Write(transaction); return; }
+        foreach (var o in outputs) o.Write(record);
+    }
+
     public void Flush()
     {
         foreach (var o in outputs) o.Flush();
@@ -99,6 +107,11 @@ public sealed class AlertThreadingOutput(AlertThreads threads, params ITransacti
 public sealed class TeeOutput(params ITransactionOutput[] outputs) : ITransactionOutput
 {
     public void Write(TransactionRecord record)
+    {
+        foreach (var o in outputs) o.Write(record);
+    }
+
+    public void Write(AppRecord record)
     {
         foreach (var o in outputs) o.Write(record);
     }

@@ -1,7 +1,9 @@
+using TrafficSensor.Protocols;
+
 namespace TrafficSensor.Output;
 
 /// <summary>
-/// The transaction log: one EVE <c>http</c> record per transaction, with the ML verdict (<c>ml</c>) when a
+/// The transaction log: one EVE record per protocol record (<c>http</c> per HTTP transaction), with the ML verdict (<c>ml</c>) when a
 /// model is used and the alert thread for alerting transactions. Thread-safe (see <see cref="JsonLinesLog"/>).
 /// </summary>
 public sealed class EveJsonWriter(JsonLinesLog log, EveOptions? options = null, EveSource? source = null) : ITransactionOutput, IDisposable
@@ -13,13 +15,16 @@ public sealed class EveJsonWriter(JsonLinesLog log, EveOptions? options = null, 
     public long Records => Interlocked.Read(ref _records);
     public JsonLinesLog Log => log;
 
-    public void Write(TransactionRecord record)
+    public void Write(TransactionRecord record) => Write((AppRecord)record);
+
+    /// <summary>Any protocol's record as its own event type; HTTP transactions carry their verdict.</summary>
+    public void Write(AppRecord record)
     {
         EveRecord.Append(log, (Record: record, Writer: this), static (w, s) =>
         {
             w.WriteStartObject();
-            EveRecord.WriteCommon(w, s.Record, "http", s.Writer._options, s.Writer._source, withBody: false);
-            if (s.Record.Verdict is { } verdict) EveRecord.WriteVerdict(w, verdict, s.Record.Thread, s.Record.SuppressedBy);
+            EveRecord.WriteCommon(w, s.Record, s.Record.Eve.EventType, s.Writer._options, s.Writer._source, withBody: false);
+            if (s.Record is TransactionRecord { Verdict: { } verdict } t) EveRecord.WriteVerdict(w, verdict, t.Thread, t.SuppressedBy);
             w.WriteEndObject();
         });
         Interlocked.Increment(ref _records);

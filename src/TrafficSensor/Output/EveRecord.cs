@@ -1,12 +1,12 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using TrafficSensor.Http;
+using TrafficSensor.Protocols;
 
 namespace TrafficSensor.Output;
 
 /// <summary>
-/// Serialises one record (an <c>http</c> event or an <c>alert</c>) with Suricata's EVE field names, in
+/// Serialises one record (a protocol's event, e.g. <c>http</c>, or an <c>alert</c>) with Suricata's EVE field names, in
 /// the spelling of <see cref="EveText"/>. Field list and types: docs/eve-schema.json.
 /// </summary>
 internal static class EveRecord
@@ -34,14 +34,17 @@ internal static class EveRecord
         return time.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+0000";
     }
 
-    /// <summary>The fields every record shares: time, sensor, flow, endpoints, flow counters and the http object.</summary>
-    public static void WriteCommon(Utf8JsonWriter w, TransactionRecord r, string eventType, EveOptions options, EveSource source, bool withBody)
+    /// <summary>
+    /// The fields every record shares (time, sensor, flow, endpoints, <c>app_proto</c>, <c>tx_id</c>, flow
+    /// counters), then the protocol's own section, then the <c>tls</c> object of a decrypted record.
+    /// </summary>
+    public static void WriteCommon(Utf8JsonWriter w, AppRecord r, string eventType, EveOptions options, EveSource source, bool withBody)
     {
-        var tx = r.Transaction;
-        w.WriteString("timestamp", FormatTimestamp(tx.TimestampMicros));
+        var timestamp = r.TimestampMicros;
+        w.WriteString("timestamp", FormatTimestamp(timestamp));
         w.WriteNumber("flow_id", r.FlowId);
         if (source.Interface is { } iface) EveText.WriteString(w, "in_iface", iface);
-        if (source.CaptureFileOf?.Invoke(tx.TimestampMicros) is { } file) EveText.WriteString(w, "pcap_filename", file);
+        if (source.CaptureFileOf?.Invoke(timestamp) is { } file) EveText.WriteString(w, "pcap_filename", file);
         w.WriteString("event_type", eventType);
         w.WriteString("src_ip", r.ClientAddress.ToString());
         w.WriteNumber("src_port", r.ClientPort);
@@ -55,10 +58,10 @@ internal static class EveRecord
             if (r.InnerVlan != 0) w.WriteNumberValue(r.InnerVlan);
             w.WriteEndArray();
         }
-        w.WriteString("app_proto", "http");
+        w.WriteString("app_proto", r.AppProto);
         w.WriteString("community_id", r.CommunityId);
         EveText.WriteString(w, "host", options.ResolveHostName());
-        w.WriteNumber("tx_id", tx.Index);
+        if (r.TransactionId is { } txId) w.WriteNumber("tx_id", txId);
         if (r.Flow is { } flow)
         {
             w.WriteStartObject("flow");
@@ -69,77 +72,26 @@ internal static class EveRecord
             w.WriteString("start", FormatTimestamp(flow.StartMicros));
             w.WriteEndObject();
         }
-        WriteHttp(w, tx, options, withBody);
+        r.Eve.Write(w, r, options, withBody);
+        if (r.Tls is { } tls) WriteTls(w, tls);
     }
 
-    private static void WriteHttp(Utf8JsonWriter w, HttpTransaction tx, EveOptions options, bool withBody)
+    /// <summary>The TLS connection a decrypted record came through, with Suricata's <c>tls</c> field names.</summary>
+    private static void WriteTls(Utf8JsonWriter w, TlsContext tls)
     {
-        var request = tx.Request;
-        var response = tx.Response;
-        w.WriteStartObject("http");
-        WriteOptional(w, "hostname", tx.Hostname);
-        WriteOptional(w, "url", request?.Target);
-        WriteOptional(w, "http_user_agent", request?.Header("User-Agent"));
-        WriteOptional(w, "xff", request?.Header("X-Forwarded-For"));
-        WriteOptional(w, "http_content_type", response?.Header("Content-Type"));
-        WriteOptional(w, "http_refer", request?.Header("Referer"));
-        WriteOptional(w, "http_method", request?.Method);
-        WriteOptional(w, "protocol", request?.Protocol ?? response?.Protocol);
-        if (response is not null) w.WriteNumber("status", response.Status);
-        w.WriteNumber("length", response?.BodyLength ?? 0);
-        w.WriteNumber("request_body_len", request?.BodyLength ?? 0);
-        WriteOptional(w, "http_request_content_type", request?.Header("Content-Type"));
-        if (request is not null && options.Headers is HeaderDump.Request or HeaderDump.Both) WriteHeaders(w, "request_headers", request, options);
-        if (response is not null && options.Headers is HeaderDump.Response or HeaderDump.Both) WriteHeaders(w, "response_headers", response, options);
-        if (withBody && options.BodyExcerptBytes > 0)
+        w.WriteStartObject("tls");
+        if (tls.Sni is not null) EveText.WriteString(w, "sni", tls.Sni);
+        EveText.WriteString(w, "version", tls.Version);
+        if (tls.Ja3Hash is not null)
         {
-            WriteBodyExcerpt(w, "http_request_body_printable", request, options.BodyExcerptBytes);
-            WriteBodyExcerpt(w, "http_response_body_printable", response, options.BodyExcerptBytes);
-        }
-        WriteNames(w, "parameters", tx.Parameters, cookies: false);
-        WriteNames(w, "cookies", tx.Parameters, cookies: true);
-        var firstFile = true;
-        foreach (var p in tx.Parameters)
-        {
-            if (p.FileName is null) continue;
-            if (firstFile) { w.WriteStartArray("uploaded_files"); firstFile = false; }
-            EveText.WriteStringValue(w, p.FileName);
-        }
-        if (!firstFile) w.WriteEndArray();
-        var anomalies = tx.AllAnomalies;
-        if (!anomalies.IsEmpty)
-        {
-            w.WriteStartArray("anomalies");
-            foreach (var name in anomalies.Names()) w.WriteStringValue(name);
-            w.WriteEndArray();
-        }
-        w.WriteEndObject();
-    }
-
-    private static void WriteHeaders(Utf8JsonWriter w, string name, HttpMessage message, EveOptions options)
-    {
-        if (message.Headers.Count == 0) return;
-        w.WriteStartArray(name);
-        foreach (var header in message.Headers.Take(options.MaxHeaders))
-        {
-            w.WriteStartObject();
-            EveText.WriteString(w, "name", header.Name);
-            var value = header.Value.AsSpan();
-            if (value.Length > options.MaxHeaderValueChars) EveText.WriteString(w, "value", string.Concat(value[..options.MaxHeaderValueChars], "…"));
-            else EveText.WriteString(w, "value", value);
+            w.WriteStartObject("ja3");
+            EveText.WriteString(w, "hash", tls.Ja3Hash);
             w.WriteEndObject();
         }
-        w.WriteEndArray();
-    }
-
-    /// <summary>The first bytes of a body as Suricata's <c>*_body_printable</c>: printable ASCII kept, every other byte a '.'.</summary>
-    private static void WriteBodyExcerpt(Utf8JsonWriter w, string name, HttpMessage? message, int maxBytes)
-    {
-        if (message?.Body is not { Length: > 0 } body) return;
-        var length = Math.Min(maxBytes, body.Length);
-        Span<char> text = length <= 1024 ? stackalloc char[length] : new char[length];
-        for (var i = 0; i < length; i++) text[i] = body[i] is >= 0x20 and < 0x7F ? (char)body[i] : '.';
-        EveText.WriteString(w, name, text);
+        if (tls.Ja4 is not null) EveText.WriteString(w, "ja4", tls.Ja4);
+        if (tls.Alpn is not null) EveText.WriteString(w, "alpn", tls.Alpn);
+        w.WriteBoolean("decrypted", true);
+        w.WriteEndObject();
     }
 
     /// <summary>The ML verdict, under our own name (Suricata reserves "anomaly" for its event_type anomaly).</summary>
@@ -182,25 +134,5 @@ internal static class EveRecord
             w.WriteEndArray();
         }
         w.WriteEndObject();
-    }
-
-    private static void WriteOptional(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is not null) EveText.WriteString(w, name, value);
-    }
-
-    private static void WriteNames(Utf8JsonWriter w, string name, List<HttpParameter> parameters, bool cookies)
-    {
-        var first = true;
-        HashSet<string>? seen = null;
-        foreach (var p in parameters)
-        {
-            if ((p.Source == ParameterSource.Cookie) != cookies) continue;
-            seen ??= new HashSet<string>(StringComparer.Ordinal);
-            if (!seen.Add(p.Name)) continue;
-            if (first) { w.WriteStartArray(name); first = false; }
-            EveText.WriteStringValue(w, p.Name);
-        }
-        if (!first) w.WriteEndArray();
     }
 }

@@ -1,4 +1,5 @@
 using TrafficSensor.Output;
+using TrafficSensor.Protocols;
 
 namespace TrafficSensor.Pipeline;
 
@@ -168,10 +169,11 @@ internal sealed class AnalysisWorker
         return released > 0;
     }
 
-    private void Write(TransactionRecord record)
+    /// <summary>Only HTTP transactions get features and a verdict; every record keeps its place in capture order.</summary>
+    private void Write(AppRecord record)
     {
-        if (_analyzer is not null) record = _analyzer.Analyze(record);
-        _output.Write(record);
+        if (record is TransactionRecord transaction) _output.Write(_analyzer is null ? transaction : _analyzer.Analyze(transaction));
+        else _output.Write(record);
         if (FirstWritten is null) FirstWritten = DateTime.UtcNow;
     }
 

@@ -1,4 +1,4 @@
-using TrafficSensor.Output;
+using TrafficSensor.Protocols;
 
 namespace TrafficSensor.Pipeline;
 
@@ -26,7 +26,7 @@ internal readonly record struct CaptureOrder(long PacketIndex, bool AtFlowEnd, l
     }
 }
 
-internal readonly record struct OrderedRecord(CaptureOrder Order, TransactionRecord Record);
+internal readonly record struct OrderedRecord(CaptureOrder Order, AppRecord Record);
 
 /// <summary>
 /// What a flow worker hands to the analysis thread after each packet batch: the transactions it

@@ -1,15 +1,14 @@
 using System.Collections.Concurrent;
 using TrafficSensor.Decoding;
 using TrafficSensor.Flows;
-using TrafficSensor.Http;
-using TrafficSensor.Output;
+using TrafficSensor.Protocols;
 using TrafficSensor.Reassembly;
 
 namespace TrafficSensor.Pipeline;
 
 /// <summary>
 /// One flow-processing thread: owns a shard of the flows (chosen by the symmetric 5-tuple hash), with
-/// their reassembly and HTTP state, and its own memory budgets and counters. It hands the transactions
+/// their reassembly and application-protocol state, and its own memory budgets and counters. It hands the records
 /// it completes, tagged with their <see cref="CaptureOrder"/>, to the analysis thread; nothing learned
 /// across flows lives here, so the hot path takes no locks and results do not depend on the sharding.
 /// Flows end on packet time only: at the reader's clock ticks (timeouts) and at the end of input.
@@ -19,7 +18,6 @@ internal sealed class FlowWorker
     private readonly int _index;
     private readonly BlockingBatchQueue<PacketBatch> _queue;
     private readonly ConcurrentQueue<PacketBatch> _recycle;
-    private readonly HttpServerRegistry _servers;
     private readonly AnalysisWorker _analysis;
     private readonly FlowTable<FlowSession> _flows;
 
@@ -32,11 +30,12 @@ internal sealed class FlowWorker
     private long _sequence;
     private static readonly List<OrderedRecord> NoRecords = new(0); // never added to
 
-    public FlowWorker(int index, SensorOptions options, HttpServerRegistry servers, ConcurrentQueue<PacketBatch> recycle, AnalysisWorker analysis)
+    public FlowWorker(int index, SensorOptions options, ProtocolRegistry protocols, ConcurrentQueue<PacketBatch> recycle, AnalysisWorker analysis)
     {
         _index = index;
         Options = options;
-        _servers = servers;
+        Protocols = protocols;
+        AppLayer = protocols.CreateCounters();
         _recycle = recycle;
         _analysis = analysis;
         _queue = new BlockingBatchQueue<PacketBatch>(Math.Max(1, options.Pipeline.QueueBatches));
@@ -52,7 +51,10 @@ internal sealed class FlowWorker
     public MemoryBudget ReassemblyMemory { get; }
     public MemoryBudget InspectMemory { get; }
     public ReassemblyCounters Reassembly { get; } = new();
-    public HttpCounters Http { get; } = new();
+    /// <summary>The run's protocols (shared, read-only while workers run).</summary>
+    public ProtocolRegistry Protocols { get; }
+    /// <summary>This worker's application-layer counters, of every protocol (owned by this worker's thread).</summary>
+    public AppLayerCounters AppLayer { get; }
     public FlowTable<FlowSession> Flows => _flows;
     public BlockingBatchQueue<PacketBatch> Queue => _queue;
     public int QueueDepth => _queue.Count;
@@ -72,8 +74,8 @@ internal sealed class FlowWorker
         Hand(long.MaxValue);
     }
 
-    /// <summary>A session completed a transaction: it leaves with its place in capture order.</summary>
-    public void Complete(TransactionRecord record) =>
+    /// <summary>A session completed a record: it leaves with its place in capture order.</summary>
+    public void Complete(AppRecord record) =>
         _completed.Add(new OrderedRecord(_endingFlows
             ? new CaptureOrder(_packetIndex, true, _endingLastSeen, _endingFlowId, _sequence++)
             : new CaptureOrder(_packetIndex, false, 0, 0, _sequence++), record));
@@ -113,10 +115,10 @@ internal sealed class FlowWorker
         _packetIndex = p.Index;
         // FIN and RST change the flow's state only once the connection accepted them (a forged one must not end it).
         var flow = _flows.Track(p.Key, p.FromLow, p.Flags & ~(TcpFlags.Fin | TcpFlags.Rst), p.PayloadLength, p.TimestampMicros);
-        var session = flow.Session ??= new FlowSession(flow, this, _servers);
-        if (session.Http.Finished)
+        var session = flow.Session ??= new FlowSession(flow, this);
+        if (session.App.Finished)
         {
-            Http.NotParsedBytes += p.PayloadLength;
+            session.App.CountSkipped(p.PayloadLength);
             return;
         }
 

@@ -6,14 +6,15 @@ using TrafficSensor.Features;
 using TrafficSensor.Flows;
 using TrafficSensor.Http;
 using TrafficSensor.Output;
+using TrafficSensor.Protocols;
 using TrafficSensor.Reassembly;
 
 namespace TrafficSensor.Pipeline;
 
 /// <summary>
 /// Runs the stages on dedicated threads: a reader (capture + decode + shard) feeding N flow workers
-/// (flows, reassembly, HTTP) through bounded queues, the way Suricata's "workers" run mode shards
-/// flows; the flow workers hand their transactions to one analysis thread, which puts them back in
+/// (flows, reassembly, application protocols) through bounded queues, the way Suricata's "workers" run mode shards
+/// flows; the flow workers hand their records to one analysis thread, which puts them back in
 /// capture order, owns the state learned across flows (behaviour, baselines, scorer) and writes
 /// every record. So a replay's records do not depend on the number of workers or on scheduling.
 /// </summary>
@@ -54,6 +55,11 @@ public sealed class SensorPipeline
         _collectFeatures = collectFeatures;
     }
 
+    /// <summary>The application protocols of each run (a fresh registry per run: protocols learn across flows); the default registers every protocol.</summary>
+    public Func<ProtocolRegistry> ProtocolsFactory { get; init; } = ProtocolRegistry.CreateDefault;
+
+    private ProtocolRegistry _protocols = new();
+
     /// <summary>Per-path and per-session state of the last run (for reports).</summary>
     public BehaviourState? Behaviour { get; private set; }
 
@@ -69,7 +75,7 @@ public sealed class SensorPipeline
         {
             var d = _dispatcher;
             long transactions = 0;
-            foreach (var w in _workers) transactions += w.Http.Transactions;
+            foreach (var w in _workers) transactions += w.AppLayer.Records;
             return new PipelineProgress(_currentFile, _fileIndex, _fileCount, _reader?.Position ?? 0,
                 Interlocked.Read(ref _currentFileSize), d?.Frames ?? 0, d?.Bytes ?? 0, transactions);
         }
@@ -114,7 +120,7 @@ public sealed class SensorPipeline
         _stopwatch.Restart();
         lock (_files) _files.Clear();
         var free = new ConcurrentQueue<PacketBatch>();
-        var servers = new HttpServerRegistry(1 << 16);
+        var protocols = _protocols = ProtocolsFactory();
         // Owned by the analysis thread (the reports read only their sizes).
         var scoring = _models.Current is not null;
         // A sensor resumed from a learned-state file (--state) goes on from what it knew.
@@ -123,7 +129,7 @@ public sealed class SensorPipeline
         var analyzer = Behaviour is null ? null : new TransactionAnalyzer(new FeatureExtractor(Behaviour), scoring ? _models : null, Baselines);
         var workerCount = Math.Max(1, _options.Pipeline.Workers);
         var analysis = new AnalysisWorker(workerCount, analyzer, _output, _options.Pipeline.MaxPendingTransactions);
-        var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, _options, servers, free, analysis)).ToArray();
+        var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, _options, protocols, free, analysis)).ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free, analysis);
         _workers = workers;
         _analysis = analysis;
@@ -159,7 +165,7 @@ public sealed class SensorPipeline
         var workers = _workers;
         var flowsEnded = new ReasonCounters<FlowEndReason>();
         var reassembly = new ReassemblyCounters();
-        var http = new HttpCounters();
+        var app = _protocols.CreateCounters();
         long flowsCreated = 0, reassemblyPeak = 0, inspectPeak = 0;
         long flowsActive = 0, reassemblyUsed = 0;
         var queueDepths = new int[workers.Length];
@@ -172,10 +178,13 @@ public sealed class SensorPipeline
             flowsEnded.Add(w.Flows.Ended);
             flowsCreated += w.Flows.Created;
             reassembly.Add(w.Reassembly);
-            http.Add(w.Http);
+            app.Add(w.AppLayer);
             reassemblyPeak = Math.Max(reassemblyPeak, w.ReassemblyMemory.PeakBytes);
             inspectPeak = Math.Max(inspectPeak, w.InspectMemory.PeakBytes);
         }
+        // HTTP's figures keep their names of old (dashboards and the summary read them); every
+        // protocol's own figures are also under AppProtocols.
+        var http = app.Of<HttpCounters>() ?? new HttpCounters();
         var live = _live?.Counters;
         long frames = d?.Frames ?? 0;
         return new SensorStatistics
@@ -211,8 +220,13 @@ public sealed class SensorPipeline
             HttpTransactions = http.Transactions,
             HttpAnomalies = http.Anomalies.NonZero(),
             HttpResyncSkippedBytes = http.ResyncSkippedBytes,
-            HttpNotParsedBytes = http.NotParsedBytes,
+            HttpNotParsedBytes = http.NotParsedBytes + app.SkippedBytes(HttpProtocol.ProtocolName) + app.UnknownBytes,
             NonHttpStreams = http.NonHttpStreams,
+            AppRecords = app.RecordsByProtocol(),
+            AppSessions = app.SessionsByProtocol(),
+            AppProtoUnknownStreams = app.UnknownStreams,
+            AppProtoUnknownBytes = app.UnknownBytes,
+            AppProtocols = app.ProtocolFigures(),
             HttpInspectMemoryPeakBytes = inspectPeak,
             BehaviourPaths = Behaviour?.Paths ?? 0,
             BehaviourSessions = Behaviour?.Sessions ?? 0,

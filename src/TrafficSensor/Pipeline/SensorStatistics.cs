@@ -41,9 +41,19 @@ public sealed record SensorStatistics
     public long HttpTransactions { get; init; }
     public required IReadOnlyDictionary<string, long> HttpAnomalies { get; init; }
     public long HttpResyncSkippedBytes { get; init; }
+    /// <summary>Bytes not parsed: after a protocol switch (101, CONNECT) and of connections no protocol matched.</summary>
     public long HttpNotParsedBytes { get; init; }
     public long NonHttpStreams { get; init; }
     public long HttpInspectMemoryPeakBytes { get; init; }
+    /// <summary>Records written by <c>app_proto</c> ("http", "http2", "tls", ...), every registered protocol listed.</summary>
+    public IReadOnlyDictionary<string, long> AppRecords { get; init; } = new Dictionary<string, long>();
+    /// <summary>Sessions (connections, or inner streams) each protocol was chosen for by content.</summary>
+    public IReadOnlyDictionary<string, long> AppSessions { get; init; } = new Dictionary<string, long>();
+    /// <summary>Connections whose first bytes no registered protocol matched, and their bytes (not parsed).</summary>
+    public long AppProtoUnknownStreams { get; init; }
+    public long AppProtoUnknownBytes { get; init; }
+    /// <summary>Each protocol's own counters, by protocol name then counter name.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> AppProtocols { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, long>>();
     /// <summary>Server paths and client sessions the feature stage remembers (capped, least recently used evicted).</summary>
     public long BehaviourPaths { get; init; }
     public long BehaviourSessions { get; init; }

@@ -1,5 +1,6 @@
 using TrafficSensor.Detection;
 using TrafficSensor.Output;
+using TrafficSensor.Protocols;
 
 namespace TrafficSensor.Pipeline;
 
@@ -20,6 +21,13 @@ public sealed class SuppressingOutput(SuppressionRules rules, ITransactionOutput
             if (rules.Match(alert) is { } rule) record = record with { Verdict = verdict with { Alert = false }, SuppressedBy = rule };
         }
         next.Write(record);
+    }
+
+    /// <summary>Only transactions alert: other records pass as they are.</summary>
+    public void Write(AppRecord record)
+    {
+        if (record is TransactionRecord transaction) Write(transaction);
+        else next.Write(record);
     }
 
     public void Flush() => next.Flush();

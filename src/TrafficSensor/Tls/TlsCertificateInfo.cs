@@ -54,7 +54,47 @@ public sealed record TlsCertificateInfo(
         return FromDer(leaf, count, counters);
     }
 
+    /// <summary>
+    /// Certificates already read, by SHA-1: reading one with X509Certificate2 costs about a millisecond
+    /// (docs/performance.md) and a server sends the same one on every connection. Shared by the flow
+    /// workers (thread-safe); bounded by emptying it when full.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TlsCertificateInfo> Seen = new(StringComparer.Ordinal);
+    private const int MaxSeen = 4096;
+
     public static TlsCertificateInfo? FromDer(ReadOnlySpan<byte> der, int chainLength, TlsCounters counters)
+    {
+        var fingerprint = FormatFingerprint(der);
+        if (Seen.TryGetValue(fingerprint, out var known)) return known.ChainLength == chainLength ? known : known with { ChainLength = chainLength };
+        var info = Read(der, fingerprint, chainLength, counters);
+        if (info is not null)
+        {
+            if (Seen.Count >= MaxSeen) Seen.Clear();
+            Seen.TryAdd(fingerprint, info);
+        }
+        return info;
+    }
+
+    /// <summary>For benchmarks and tests: read every certificate afresh.</summary>
+    internal static void ForgetSeen() => Seen.Clear();
+
+    private static string FormatFingerprint(ReadOnlySpan<byte> der)
+    {
+        Span<byte> sha1 = stackalloc byte[20];
+        SHA1.HashData(der, sha1);
+        return string.Create(59, sha1.ToArray(), static (chars, hash) =>
+        {
+            const string hex = "0123456789abcdef";
+            for (var i = 0; i < hash.Length; i++)
+            {
+                if (i > 0) chars[i * 3 - 1] = ':';
+                chars[i * 3] = hex[hash[i] >> 4];
+                chars[i * 3 + 1] = hex[hash[i] & 0xf];
+            }
+        });
+    }
+
+    private static TlsCertificateInfo? Read(ReadOnlySpan<byte> der, string fingerprint, int chainLength, TlsCounters counters)
     {
         try
         {
@@ -68,7 +108,7 @@ public sealed record TlsCertificateInfo(
                 FormatName(cert.SubjectName),
                 FormatName(cert.IssuerName),
                 string.Join(':', cert.GetSerialNumber().Reverse().Select(b => b.ToString("X2", CultureInfo.InvariantCulture))),
-                string.Join(':', SHA1.HashData(der).Select(b => b.ToString("x2", CultureInfo.InvariantCulture))),
+                fingerprint,
                 FormatDate(cert.NotBefore),
                 FormatDate(cert.NotAfter),
                 sans,

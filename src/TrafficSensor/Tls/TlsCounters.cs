@@ -28,35 +28,70 @@ public enum TlsParseEvent
     ListTruncated,
     /// <summary>A ClientHello from the side taken for the server (or a ServerHello from the client).</summary>
     HelloFromWrongSide,
-    /// <summary>Application data before the handshake finished, in clear, or other records out of place.</summary>
-    UnexpectedRecord,
-    /// <summary>A handshake message split across records of another content type (RFC 8446 5.1 forbids it).</summary>
-    InterleavedHandshake,
 }
 
-/// <summary>TLS parser counters of one worker (owned by the worker's thread, summed for reports).</summary>
-public sealed class TlsCounters
+/// <summary>TLS counters of one flow worker (owned by the worker's thread, summed for reports and metrics).</summary>
+public sealed class TlsCounters : Protocols.IProtocolCounters
 {
+    /// <summary>The versions connections are counted by: a fixed set, whatever the traffic sends.</summary>
+    private static readonly (ushort Version, string Name)[] Versions =
+    [
+        (TlsWire.Ssl2, "sslv2"), (TlsWire.Ssl3, "sslv3"), (TlsWire.Tls10, "tls_1_0"), (TlsWire.Tls11, "tls_1_1"),
+        (TlsWire.Tls12, "tls_1_2"), (TlsWire.Tls13, "tls_1_3"), (0, "undetermined"),
+    ];
+
+    private readonly long[] _connections = new long[Versions.Length + 1]; // the last: any other version
+
     public ReasonCounters<TlsParseEvent> Events { get; } = new();
 
-    /// <summary>TLS connections logged, by version as EVE writes it ("TLS 1.2", "TLS 1.3", ...).</summary>
-    public Dictionary<string, long> ConnectionsByVersion { get; } = new(StringComparer.Ordinal);
+    /// <summary>Decryption with a key log (tlsdec's counters, kept here so the protocol has one counter set).</summary>
+    public Decryption.TlsDecryptionCounters Decryption { get; } = new();
 
     public long Records { get; internal set; }
     public long RecordBytes { get; internal set; }
 
-    internal void CountConnection(string version)
+    /// <summary>TLS connections logged, by version: "sslv3", "tls_1_0" … "tls_1_3", "undetermined", "other".</summary>
+    public IReadOnlyDictionary<string, long> ConnectionsByVersion()
     {
-        // Versions come from a closed set (VersionName): at most the named ones plus 0x.... values, bounded by
-        // capping unknown ones into one bucket.
-        var key = version.StartsWith("0x", StringComparison.Ordinal) ? "unknown" : version;
-        ConnectionsByVersion[key] = ConnectionsByVersion.GetValueOrDefault(key) + 1;
+        var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < Versions.Length; i++) result[Versions[i].Name] = _connections[i];
+        result["other"] = _connections[^1];
+        return result;
+    }
+
+    public void CountConnection(ushort version)
+    {
+        var i = Array.FindIndex(Versions, v => v.Version == version);
+        _connections[i < 0 ? Versions.Length : i]++;
+    }
+
+    void Protocols.IProtocolCounters.Add(Protocols.IProtocolCounters other)
+    {
+        if (other is TlsCounters tls) Add(tls);
+    }
+
+    /// <summary>
+    /// Fixed names for --stats and the metrics (<c>trafficsensor_app_events_total{app_proto="tls", event}</c>):
+    /// connections by version, records and their bytes, what the parser dropped and why, decryption results.
+    /// </summary>
+    public IEnumerable<KeyValuePair<string, long>> Figures()
+    {
+        foreach (var (name, value) in ConnectionsByVersion()) yield return new("connections_" + name, value);
+        yield return new("records", Records);
+        yield return new("record_bytes", RecordBytes);
+        foreach (var reason in Enum.GetValues<TlsParseEvent>()) yield return new(ReasonCounters<TlsParseEvent>.NameOf(reason), Events[reason]);
+        yield return new("decrypted_records", Decryption.DecryptedRecords);
+        yield return new("decrypted_bytes", Decryption.DecryptedBytes);
+        yield return new("held_records", Decryption.HeldRecords);
+        foreach (var reason in Enum.GetValues<Decryption.TlsDecryptFailure>())
+            yield return new("decrypt_failed_" + ReasonCounters<Decryption.TlsDecryptFailure>.NameOf(reason), Decryption.Failures[reason]);
     }
 
     public void Add(TlsCounters other)
     {
         Events.Add(other.Events);
-        foreach (var (k, v) in other.ConnectionsByVersion) ConnectionsByVersion[k] = ConnectionsByVersion.GetValueOrDefault(k) + v;
+        Decryption.Add(other.Decryption);
+        for (var i = 0; i < _connections.Length; i++) _connections[i] += other._connections[i];
         Records += other.Records;
         RecordBytes += other.RecordBytes;
     }

@@ -33,8 +33,8 @@ public class FlowMemoryTests(ITestOutputHelper output)
     public void A_flow_costs_what_the_documentation_says(Stage stage, int documentedBytes)
     {
         var options = new SensorOptions();
-        var servers = new HttpServerRegistry(1024);
-        var worker = new FlowWorker(0, options, servers, new System.Collections.Concurrent.ConcurrentQueue<PacketBatch>(), new AnalysisWorker(1, null, new DiscardingOutput(), options.Pipeline.MaxPendingTransactions));
+        var protocols = TrafficSensor.Protocols.ProtocolRegistry.CreateDefault();
+        var worker = new FlowWorker(0, options, protocols, new System.Collections.Concurrent.ConcurrentQueue<PacketBatch>(), new AnalysisWorker(1, null, new DiscardingOutput(), options.Pipeline.MaxPendingTransactions));
         var table = new FlowTable<FlowSession>(options.Flows, (_, _) => { });
         var request = Encoding.ASCII.GetBytes("GET /index.php?id=1 HTTP/1.1\r\nHost: example\r\n\r\n");
         var response = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -44,7 +44,7 @@ public class FlowMemoryTests(ITestOutputHelper output)
             var key = FlowKey.From(IpAddress.FromV4([10, 0, (byte)(i >> 8), (byte)i]), (ushort)(1024 + i % 60000), IpAddress.FromV4([192, 0, 2, 80]), 80, 6, 0, 0, out var clientIsLow);
             var flow = table.Track(key, clientIsLow, TcpFlags.Syn, 0, i);
             if (stage == Stage.Tracked) return;
-            var session = flow.Session = new FlowSession(flow, worker, servers);
+            var session = flow.Session = new FlowSession(flow, worker);
             if (stage == Stage.WithSession) return;
             TcpSegmentInfo Seg(uint seq, uint ack, TcpFlags f, int length) => new(seq, ack, f, 502, f.HasFlag(TcpFlags.Syn) ? (sbyte)7 : (sbyte)-1, 64, 0, ChecksumStatus.Valid, length);
             session.Tcp.OnSegment(clientIsLow, Seg(100, 0, TcpFlags.Syn, 0), default, i);

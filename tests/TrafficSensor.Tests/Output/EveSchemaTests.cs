@@ -58,6 +58,11 @@ public sealed class EveSchemaTests : IDisposable
         var plain = Path.Combine(_dir, "plain.json");
         run = Cli("replay", "-q", "--no-model", Path.Combine(real, "benign-http-zeek-broorg.pcap"), Path.Combine(real, "benign-http-cs-espn.pcapng"), "-t", plain);
         Assert.True(run.Code == 0, run.Err);
+        // TLS connections (event_type tls) from the real handshakes.
+        var tls = Path.Combine(_dir, "tls.json");
+        run = Cli("replay", "-q", "--no-model", Path.Combine(TestPaths.ProjectPcaps, "tls", "handshakes"), "-t", tls);
+        Assert.True(run.Code == 0, run.Err);
+        lines.AddRange(File.ReadAllLines(tls));
         lines.AddRange(File.ReadAllLines(tx));
         lines.AddRange(File.ReadAllLines(alerts));
         lines.AddRange(File.ReadAllLines(plain));
@@ -87,8 +92,9 @@ public sealed class EveSchemaTests : IDisposable
         Assert.Contains(records, r => r.GetProperty("event_type").GetString() == "alert" && r.TryGetProperty("in_iface", out _));
         Assert.Contains(records, r => r.GetProperty("event_type").GetString() == "alert" && r.TryGetProperty("pcap_filename", out _));
         Assert.Contains(records, r => r.GetProperty("event_type").GetString() == "http" && !r.TryGetProperty("ml", out _));
-        Assert.Contains(records, r => r.GetProperty("http").TryGetProperty("request_headers", out _));
-        Assert.Contains(records, r => r.GetProperty("http").TryGetProperty("anomalies", out _));
+        Assert.Contains(records, r => r.TryGetProperty("http", out var http) && http.TryGetProperty("request_headers", out _));
+        Assert.Contains(records, r => r.TryGetProperty("http", out var http) && http.TryGetProperty("anomalies", out _));
+        Assert.Contains(records, r => r.GetProperty("event_type").GetString() == "tls" && r.GetProperty("tls").TryGetProperty("client", out _));
         return records;
     }
 

@@ -224,3 +224,23 @@ public class TlsHostileInputTests
     private static TlsConnectionParser NewParser(TlsCounters? counters = null) =>
         new(counters ?? new TlsCounters(), new MemoryBudget(1 << 20), new TlsMetadataOptions(), clientIsLow: null);
 }
+
+/// <summary>The content probe: TLS by its first bytes, whatever the port.</summary>
+public class TlsContentProbeTests
+{
+    [Fact]
+    public void Hellos_match_and_other_protocols_do_not()
+    {
+        var ch = TlsMessages.Record(22, TlsMessages.Ja4SpecClientHello(), version: 0x0301);
+        for (var n = 0; n < 6; n++) Assert.Equal(TlsProbeVerdict.NeedMoreData, TlsContentProbe.Probe(ch.AsSpan(0, n)));
+        Assert.Equal(TlsProbeVerdict.Tls, TlsContentProbe.Probe(ch.AsSpan(0, 6)));
+        Assert.Equal(TlsProbeVerdict.Tls, TlsContentProbe.Probe(TlsMessages.Record(22, TlsMessages.ServerHello(0x1301, []))));
+        Assert.Equal(TlsProbeVerdict.Tls, TlsContentProbe.Probe([0x80, 0x2e, 0x01, 0x03, 0x01]));
+        Assert.Equal(TlsProbeVerdict.NotTls, TlsContentProbe.Probe("GET / HTTP/1.1\r\n"u8));
+        Assert.Equal(TlsProbeVerdict.NotTls, TlsContentProbe.Probe("PRI * HTTP/2.0\r\n"u8));
+        Assert.Equal(TlsProbeVerdict.NotTls, TlsContentProbe.Probe("SSH-2.0-OpenSSH"u8));
+        Assert.Equal(TlsProbeVerdict.NotTls, TlsContentProbe.Probe([22, 3, 3, 0, 40, 11])); // a Certificate cannot start a stream
+        Assert.Equal(TlsProbeVerdict.NotTls, TlsContentProbe.Probe([22, 3, 3, 0xff, 0xff, 1])); // longer than a record can be
+        Assert.Equal(TlsProbeVerdict.NotTls, TlsContentProbe.Probe([23, 3, 3, 0, 40, 1]));
+    }
+}

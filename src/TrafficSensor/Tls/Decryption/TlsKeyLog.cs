@@ -51,7 +51,7 @@ public sealed class TlsKeyLog
     public int Count => _secrets.Count;
     public long Comments => Interlocked.Read(ref _comments);
     public long MalformedLines => Interlocked.Read(ref _malformed);
-    /// <summary>Well-formed lines with a label the decryptor does not use (EXPORTER_SECRET, early-data secrets, RSA).</summary>
+    /// <summary>Lines with a label the decryptor does not use (EXPORTER_SECRET, early-data secrets, RSA, OpenSSL's *_TRAFFIC_SECRET_N).</summary>
     public long IgnoredLines => Interlocked.Read(ref _ignored);
     /// <summary>Lines repeating a secret already held (the first one is kept).</summary>
     public long DuplicateLines => Interlocked.Read(ref _duplicates);
@@ -214,7 +214,9 @@ public sealed class TlsKeyLog
         else if (labelText.SequenceEqual("CLIENT_TRAFFIC_SECRET_0"u8)) label = TlsSecretLabel.ClientTrafficSecret0;
         else if (labelText.SequenceEqual("SERVER_TRAFFIC_SECRET_0"u8)) label = TlsSecretLabel.ServerTrafficSecret0;
         else if (labelText.SequenceEqual("EXPORTER_SECRET"u8) || labelText.SequenceEqual("EARLY_EXPORTER_SECRET"u8)
-                 || labelText.SequenceEqual("CLIENT_EARLY_TRAFFIC_SECRET"u8) || labelText.SequenceEqual("RSA"u8))
+                 || labelText.SequenceEqual("CLIENT_EARLY_TRAFFIC_SECRET"u8) || labelText.SequenceEqual("RSA"u8)
+                 // OpenSSL logs the secrets after a KeyUpdate under these; the decryptor derives them itself.
+                 || labelText.SequenceEqual("CLIENT_TRAFFIC_SECRET_N"u8) || labelText.SequenceEqual("SERVER_TRAFFIC_SECRET_N"u8))
         {
             Interlocked.Increment(ref _ignored);
             return false;

@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using TrafficSensor.Decoding;
 
-namespace TrafficSensor.Pipeline;
+namespace TrafficSensor.Http;
 
 /// <summary>
 /// Server endpoints (address, port) that answered HTTP, shared by all workers, so that non-HTTP bytes
 /// on a port known to serve HTTP can be flagged. Bounded: beyond its capacity it stops learning.
 /// </summary>
-internal sealed class HttpServerRegistry(int capacity)
+public sealed class HttpServerRegistry(int capacity)
 {
     private readonly ConcurrentDictionary<(IpAddress, ushort), byte> _servers = new();
     private int _count; // ConcurrentDictionary.Count takes every lock; a counter does not
