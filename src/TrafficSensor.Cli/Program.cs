@@ -11,7 +11,7 @@ var parser = new Parser(settings =>
 args = args.Select(a => a == "-h" ? "--help" : a).ToArray();
 // The Type[] overload always treats the types as verbs, even while there is only one.
 var result = parser.ParseArguments(args, typeof(ReplayOptions), typeof(LiveOptions), typeof(InterfacesOptions), typeof(HealthOptions),
-    typeof(TrainOptions), typeof(EvaluateOptions));
+    typeof(TrainOptions), typeof(EvaluateOptions), typeof(TlsModelOptions));
 return result.MapResult(
     (ReplayOptions o) => ReplayCommand.Run(o),
     (LiveOptions o) => LiveCommand.Run(o),
@@ -19,6 +19,7 @@ return result.MapResult(
     (HealthOptions o) => HealthCommand.Run(o),
     (TrainOptions o) => DetectionCommands.Train(o),
     (EvaluateOptions o) => DetectionCommands.Evaluate(o),
+    (TlsModelOptions o) => TlsModelCommand.Run(o),
     errors =>
     {
         if (errors.IsVersion())

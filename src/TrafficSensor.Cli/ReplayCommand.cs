@@ -63,6 +63,7 @@ internal static class ReplayCommand
         {
             return Console.Fail(e.Message, ExitCodes.Environment);
         }
+        TlsMetadataPass.Run(files, outputs, o.ToSensorOptions().Eve, captures, o.Quiet, cancel.Token);
         outputs.CloseLogs();
         LearnedStateFile.Save(o.State, pipeline);
         if (outputs.Evidence is { } evidenceWriter && outputs.Threads is { } threads)

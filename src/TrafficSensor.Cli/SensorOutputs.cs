@@ -23,6 +23,8 @@ internal sealed class SensorOutputs : IDisposable
     private SensorOutputs() { }
 
     public AnomalyModel? Model { get; private set; }
+    /// <summary>The TLS metadata model (models/tls-default.zip beside the HTTP one); null with --no-model or when not bundled.</summary>
+    public TlsMetadataModel? TlsModel { get; private set; }
     public EveJsonWriter? Transactions { get; private set; }
     public EveAlertWriter? Alerts { get; private set; }
     public AlertThreads? Threads { get; private set; }
@@ -64,6 +66,14 @@ internal sealed class SensorOutputs : IDisposable
             catch (ModelException e) when (o.Model is null && !File.Exists(DetectionCommands.DefaultModelPath))
             {
                 Console.Warn($"no bundled model ({e.Message}): transactions are not scored");
+            }
+            catch (ModelException e)
+            {
+                return Console.Fail(e.Message, ExitCodes.UnusableInput);
+            }
+            try
+            {
+                TlsModel = File.Exists(TlsModelCommand.DefaultModelPath) ? TlsMetadataModel.Load(TlsModelCommand.DefaultModelPath) : null;
             }
             catch (ModelException e)
             {

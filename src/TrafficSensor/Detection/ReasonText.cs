@@ -52,7 +52,7 @@ public static class ReasonText
             "empty_post" => "a POST without a body",
             "request_binary" => "a raw binary request body",
             "longest_encoded_run" => $"an encoded blob of {N(Math.Round(Math.Exp(v) - 1))} characters in the request (normally {N(Math.Round(Math.Exp(normal) - 1))} {against})",
-            _ => $"{reason.Feature.Replace('_', ' ')} is {N(v)} (normally {N(normal)} {against})",
+            _ => TlsReasonText.Describe(reason) ?? $"{reason.Feature.Replace('_', ' ')} is {N(v)} (normally {N(normal)} {against})",
         };
     }
 }

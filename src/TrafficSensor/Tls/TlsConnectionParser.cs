@@ -78,6 +78,9 @@ public sealed class TlsConnectionParser
 
     internal string? EncryptedExtensionsAlpn { get; private set; }
     public long ProtectedRecordsFromClient { get; private set; }
+
+    /// <summary>Every record's side, type, length and time (bounded): the metadata features of TLS without keys.</summary>
+    public TlsRecordShape Shape { get; } = new();
     public long ProtectedRecordsFromServer { get; private set; }
 
     /// <summary>The version in use: the ServerHello's (supported_versions first), else the HelloRetryRequest's; 0 when unknown.</summary>
@@ -147,6 +150,7 @@ public sealed class TlsConnectionParser
 
         void ITlsRecordHandler.OnRecord(byte contentType, ushort version, ReadOnlySpan<byte> fragment, int length, long timestampMicros)
         {
+            _c.Shape.OnRecord(Low, contentType, length, timestampMicros);
             if (IsProtected(contentType))
             {
                 var fromClient = _c.IsClient(this);

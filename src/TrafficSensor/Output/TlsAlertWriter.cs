@@ -1,0 +1,65 @@
+using System.Text.Json;
+using TrafficSensor.Detection;
+using TrafficSensor.Features;
+using TrafficSensor.Flows;
+
+namespace TrafficSensor.Output;
+
+/// <summary>
+/// EVE <c>alert</c> records for TLS connections the metadata model judged without keys: the connection's
+/// endpoints, <c>app_proto: tls</c>, a <c>tls</c> object with what the ClientHello said (sni, ja4), the alert
+/// (its own signature ids, 9150601 + kind) and the <c>ml</c> section as for transactions (score, threshold,
+/// detector "tls-metadata", kind, reasons in plain words). Thread-safe (see <see cref="JsonLinesLog"/>).
+/// </summary>
+public sealed class TlsAlertWriter(JsonLinesLog log, EveOptions? options = null, EveSource? source = null)
+{
+    private readonly EveOptions _options = options ?? new EveOptions();
+    private readonly EveSource _source = source ?? EveSource.None;
+    private long _lines;
+
+    public long Lines => Interlocked.Read(ref _lines);
+
+    public static int SignatureId(AlertKind kind) => 9_150_601 + (int)kind;
+
+    public void Write(TlsConnectionFacts connection, Verdict verdict)
+    {
+        if (!verdict.Alert) return;
+        EveRecord.Append(log, (Connection: connection, Verdict: verdict, Writer: this), static (w, s) => s.Writer.WriteAlert(w, s.Connection, s.Verdict));
+        Interlocked.Increment(ref _lines);
+    }
+
+    private void WriteAlert(Utf8JsonWriter w, TlsConnectionFacts c, Verdict verdict)
+    {
+        w.WriteStartObject();
+        w.WriteString("timestamp", EveRecord.FormatTimestamp(c.EndMicros));
+        if (_source.Interface is { } iface) EveText.WriteString(w, "in_iface", iface);
+        if (_source.CaptureFileOf?.Invoke(c.EndMicros) is { } file) EveText.WriteString(w, "pcap_filename", file);
+        w.WriteString("event_type", "alert");
+        w.WriteString("src_ip", c.Client.ToString());
+        w.WriteNumber("src_port", c.ClientPort);
+        w.WriteString("dest_ip", c.Server.ToString());
+        w.WriteNumber("dest_port", c.ServerPort);
+        w.WriteString("proto", "TCP");
+        w.WriteString("app_proto", "tls");
+        w.WriteString("community_id", CommunityId.Compute(FlowKey.From(c.Client, c.ClientPort, c.Server, c.ServerPort, 6, 0, 0, out _)));
+        EveText.WriteString(w, "host", _options.ResolveHostName());
+        w.WriteStartObject("tls");
+        if (c.Sni is not null) EveText.WriteString(w, "sni", c.Sni);
+        if (c.Ja4 is not null) w.WriteString("ja4", c.Ja4);
+        w.WriteEndObject();
+        w.WriteStartObject("alert");
+        w.WriteString("action", "allowed");
+        w.WriteNumber("gid", 1);
+        var kind = verdict.Kind ?? AlertKind.WebShell;
+        w.WriteNumber("signature_id", SignatureId(kind));
+        w.WriteNumber("rev", 1);
+        EveText.WriteString(w, "signature", "TrafficSensor TLS metadata: encrypted connection shaped like a web-shell session" +
+            (verdict.Resembles is { } family ? $" (nearest lab family: {family})" : ""));
+        w.WriteString("category", AlertClassification.Category(kind));
+        // Metadata alone is weaker evidence than content: never the top severity.
+        w.WriteNumber("severity", 2);
+        w.WriteEndObject();
+        EveRecord.WriteVerdict(w, verdict, thread: null);
+        w.WriteEndObject();
+    }
+}
