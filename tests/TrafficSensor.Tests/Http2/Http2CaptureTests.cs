@@ -146,3 +146,37 @@ public class Http2CaptureTests
         public long RequestBody, ResponseBody;
     }
 }
+
+/// <summary>HTTP/2 through the whole pipeline: recognised by content on any port, scored, counted and exported.</summary>
+public class Http2PipelineTests
+{
+    [Fact]
+    public void Hostile_h2c_on_an_odd_port_is_recognised_counted_and_exported()
+    {
+        var flood = new H2Wire().Preface().Settings((1, 4096)).Headers(1, H2Wire.Request("GET", "/flood")[..4], endHeaders: false);
+        for (var i = 0; i < 5_000; i++) flood.Continuation(1, [], endHeaders: false);
+        flood.Continuation(1, [], endHeaders: true).Headers(3, H2Wire.Request("POST", "/cmd.php?x=1", "victim", ("content-type", "application/x-www-form-urlencoded")))
+            .Data(3, "cmd=whoami", endStream: true);
+        var server = new H2Wire().Settings((5, 16384)).Headers(3, H2Wire.Response(200)).Data(3, "www-data\n", endStream: true);
+        var packets = new TcpConversation(System.Net.IPAddress.Parse("10.1.0.5"), 40500, System.Net.IPAddress.Parse("10.1.0.80"), 31337)
+            .Client(flood.Bytes).Server(server.Bytes).Packets();
+        var path = Path.Combine(Path.GetTempPath(), $"ts-h2-{Guid.NewGuid():N}.pcap");
+        try
+        {
+            SensorRun.ToPcap(TrafficSensor.Capture.LinkType.Raw, packets).WriteTo(path);
+            var (text, stats, records) = Metrics.SensorMetricsTests.Scrape([path]);
+            var tx = Assert.Single(records);
+            Assert.Equal("http2", tx.AppProto);
+            Assert.Equal("10.1.0.5", tx.ClientAddress.ToString());
+            Assert.Contains(tx.Transaction.Parameters, p => p.Name == "cmd" && p.Value == "whoami");
+            Assert.NotNull(tx.Verdict); // scored like HTTP/1
+            Assert.Equal(1, stats.AppProtocols["http2"]["anomaly_continuation_flood"]);
+            Assert.Equal(1, Metrics.SensorMetricsTests.Value(text, "trafficsensor_app_events_total{app_proto=\"http2\",event=\"anomaly_continuation_flood\"}"));
+            Assert.Equal(1, Metrics.SensorMetricsTests.Value(text, "trafficsensor_app_records_total{app_proto=\"http2\"}"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
