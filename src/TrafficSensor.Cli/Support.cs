@@ -119,6 +119,9 @@ internal static class Summary
         Row("tcp segments", $"{s.TcpSegments:N0}");
         Row("flows", $"{s.FlowsCreated:N0}");
         Row("http transactions", $"{s.HttpTransactions:N0} ({records:N0} written)");
+        foreach (var (protocol, count) in s.AppRecords)
+            if (protocol != "http" && count > 0) Row($"{protocol} records", $"{count:N0}");
+        if (s.AppProtoUnknownStreams > 0) Row("unknown-protocol connections", $"{s.AppProtoUnknownStreams:N0} ({s.AppProtoUnknownBytes:N0} bytes not parsed)");
         if (model is not null) Row("model", model);
         if (alerts is not null) Row("alerting transactions", $"{alerts:N0}");
         if (s.BehaviourPaths > 0) Row("behaviour state", $"{s.BehaviourPaths:N0} paths, {s.BehaviourSessions:N0} sessions, ~{s.BehaviourMemoryBytes / 1e6:N1} MB");

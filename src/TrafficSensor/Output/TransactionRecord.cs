@@ -22,10 +22,11 @@ public sealed record TransactionRecord(
     ushort Vlan,
     ushort InnerVlan) : AppRecord(HttpProtocol.ProtocolName, FlowId, CommunityId, ClientAddress, ClientPort, ServerAddress, ServerPort, Vlan, InnerVlan)
 {
-    /// <summary>An HTTP transaction of the flow <paramref name="facts"/> describes (see <see cref="IAppFlow.Facts"/>).</summary>
-    public static TransactionRecord Create(in AppFlowFacts facts, HttpTransaction tx) =>
+    /// <summary>An HTTP transaction of the flow <paramref name="facts"/> describes (see <see cref="IAppFlow.Facts"/>); HTTP/2's say <c>"http2"</c>.</summary>
+    public static TransactionRecord Create(in AppFlowFacts facts, HttpTransaction tx, string appProto = HttpProtocol.ProtocolName) =>
         new(tx, facts.FlowId, facts.CommunityId, facts.ClientAddress, facts.ClientPort, facts.ServerAddress, facts.ServerPort, facts.Vlan, facts.InnerVlan)
         {
+            AppProto = appProto,
             Flow = facts.Counters,
         };
 

@@ -58,7 +58,8 @@ public sealed class SensorPipeline
     /// <summary>The application protocols of each run (a fresh registry per run: protocols learn across flows); the default registers every protocol.</summary>
     public Func<ProtocolRegistry> ProtocolsFactory { get; init; } = ProtocolRegistry.CreateDefault;
 
-    private ProtocolRegistry _protocols = new();
+    // The current run's registry: set by the thread that starts the run, read by Snapshot from any thread (read-only once set).
+    private volatile ProtocolRegistry _protocols = new();
 
     /// <summary>Per-path and per-session state of the last run (for reports).</summary>
     public BehaviourState? Behaviour { get; private set; }

@@ -35,6 +35,9 @@ public sealed class ProtocolDetector : IAppSession
         public void OnEnd(long timestampMicros) => owner.OnEnd(this, timestampMicros);
     }
 
+    // Chunks, gaps and ends kept while probing; bytes are bounded by MaxProbeBytes, events by this.
+    private const int MaxKeptEvents = 1024;
+
     private readonly AppSessionContext _context;
     private readonly Direction _low;
     private readonly Direction _high;
@@ -81,10 +84,9 @@ public sealed class ProtocolDetector : IAppSession
         if (data.IsEmpty) return;
         var offset = Keep(d, data);
         (_kept ??= new List<Kept>(4)).Add(new Kept(d.FromLow, Event.Data, offset, data.Length, 0, timestampMicros));
-        if (d.Stopped) return; // bytes after a loss or its end are kept for the session, not probed
-        var choice = Probe(d);
-        if (choice is { } decided) Decide(decided);
-        else if (d.Length >= _context.Registry.MaxProbeBytes) Decide(Force());
+        // Bytes after a loss are kept for the session, not probed (they do not start the stream).
+        if (!d.Stopped && Probe(d) is { } decided) Decide(decided);
+        else if (d.Length >= _context.Registry.MaxProbeBytes || _kept.Count > MaxKeptEvents) Decide(Force());
     }
 
     private void OnGap(Direction d, long length, long timestampMicros)
@@ -92,7 +94,8 @@ public sealed class ProtocolDetector : IAppSession
         if (_session is not null) { Sink(d).OnGap(length, timestampMicros); return; }
         if (_unknown) return;
         (_kept ??= new List<Kept>(4)).Add(new Kept(d.FromLow, Event.Gap, 0, 0, length, timestampMicros));
-        Stop(d);
+        if (_kept.Count > MaxKeptEvents) Decide(Force());
+        else Stop(d);
     }
 
     private void OnEnd(Direction d, long timestampMicros)
