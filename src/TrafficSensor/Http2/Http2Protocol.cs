@@ -45,7 +45,7 @@ public sealed class Http2Protocol : IAppProtocol
             var flow = context.Flow;
             flow.SetClient(transaction.ClientIsLow);
             HttpSession.AttachTcpAnomalies(flow, transaction);
-            context.Records.Emit(TransactionRecord.Create(flow.Facts(transaction.ClientIsLow), transaction) with { AppProto = ProtocolName });
+            context.Records.Emit(TransactionRecord.Create(flow.Facts(transaction.ClientIsLow), transaction, ProtocolName));
         }
     }
 }
