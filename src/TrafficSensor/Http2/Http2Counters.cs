@@ -23,7 +23,7 @@ public sealed class Http2Counters : IProtocolCounters
         if (other is Http2Counters http2) Add(http2);
     }
 
-    /// <summary>Fixed names: totals, frames by type (frames_headers, ...) and anomalies by reason (anomaly_continuation_flood, ...).</summary>
+    /// <summary>Totals, frames by type (frames_headers, ...) and anomalies by reason (anomaly_continuation_flood, ...).</summary>
     public IEnumerable<KeyValuePair<string, long>> Figures()
     {
         yield return new("connections", Connections);
@@ -32,10 +32,9 @@ public sealed class Http2Counters : IProtocolCounters
         yield return new("streams_reset", StreamsReset);
         yield return new("goaways", GoAways);
         yield return new("not_parsed_bytes", NotParsedBytes);
-        foreach (var type in Enum.GetValues<Http2FrameType>())
-            yield return new("frames_" + ReasonCounters<Http2FrameType>.NameOf(type), Frames[type]);
-        foreach (var anomaly in Enum.GetValues<Http2Anomaly>())
-            yield return new("anomaly_" + ReasonCounters<Http2Anomaly>.NameOf(anomaly), Anomalies[anomaly]);
+        // By type and by reason only those seen, as HTTP's anomalies are reported (names from the enums, never from traffic).
+        foreach (var (type, count) in Frames.NonZero()) yield return new("frames_" + type, count);
+        foreach (var (anomaly, count) in Anomalies.NonZero()) yield return new("anomaly_" + anomaly, count);
     }
 
     public void Add(Http2Counters other)

@@ -146,3 +146,77 @@ public class Http2CaptureTests
         public long RequestBody, ResponseBody;
     }
 }
+
+/// <summary>HTTP/2 through the whole pipeline: recognised by content on any port, scored, counted and exported.</summary>
+public class Http2PipelineTests
+{
+    [Fact]
+    public void Hostile_h2c_on_an_odd_port_is_recognised_counted_and_exported()
+    {
+        var flood = new H2Wire().Preface().Settings((1, 4096)).Headers(1, H2Wire.Request("GET", "/flood")[..4], endHeaders: false);
+        for (var i = 0; i < 5_000; i++) flood.Continuation(1, [], endHeaders: false);
+        flood.Continuation(1, [], endHeaders: true).Headers(3, H2Wire.Request("POST", "/cmd.php?x=1", "victim", ("content-type", "application/x-www-form-urlencoded")))
+            .Data(3, "cmd=whoami", endStream: true);
+        var server = new H2Wire().Settings((5, 16384)).Headers(3, H2Wire.Response(200)).Data(3, "www-data\n", endStream: true);
+        var packets = new TcpConversation(System.Net.IPAddress.Parse("10.1.0.5"), 40500, System.Net.IPAddress.Parse("10.1.0.80"), 31337)
+            .Client(flood.Bytes).Server(server.Bytes).Packets();
+        var path = Path.Combine(Path.GetTempPath(), $"ts-h2-{Guid.NewGuid():N}.pcap");
+        try
+        {
+            SensorRun.ToPcap(TrafficSensor.Capture.LinkType.Raw, packets).WriteTo(path);
+            var (text, stats, records) = Metrics.SensorMetricsTests.Scrape([path]);
+            var tx = Assert.Single(records);
+            Assert.Equal("http2", tx.AppProto);
+            Assert.Equal("10.1.0.5", tx.ClientAddress.ToString());
+            Assert.Contains(tx.Transaction.Parameters, p => p.Name == "cmd" && p.Value == "whoami");
+            Assert.NotNull(tx.Verdict); // scored like HTTP/1
+            Assert.Equal(1, stats.AppProtocols["http2"]["anomaly_continuation_flood"]);
+            Assert.Equal(1, Metrics.SensorMetricsTests.Value(text, "trafficsensor_app_events_total{app_proto=\"http2\",event=\"anomaly_continuation_flood\"}"));
+            Assert.Equal(1, Metrics.SensorMetricsTests.Value(text, "trafficsensor_app_records_total{app_proto=\"http2\"}"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
+
+public class Http2ServerFirstTests
+{
+    [Fact]
+    public void A_server_that_sends_its_settings_before_the_client_preface_is_still_http2()
+    {
+        // Some servers (nghttpx, Envoy) write their SETTINGS as soon as the connection opens.
+        var packets = new TcpConversation(System.Net.IPAddress.Parse("10.2.0.5"), 40600, System.Net.IPAddress.Parse("10.2.0.80"), 8081)
+            .Server(new H2Wire().Settings((3, 100)).Bytes)
+            .Client(new H2Wire().Preface().Settings().SettingsAck().Headers(1, H2Wire.Request("GET", "/first"), endStream: true).Bytes)
+            .Server(new H2Wire().SettingsAck().Headers(1, H2Wire.Response(200)).Data(1, "ok", endStream: true).Bytes)
+            .Packets();
+        var (records, stats) = SensorRun.Capture(SensorRun.ToPcap(TrafficSensor.Capture.LinkType.Raw, packets));
+        var tx = Assert.Single(records);
+        Assert.Equal("http2", tx.AppProto);
+        Assert.Equal("10.2.0.5", tx.ClientAddress.ToString());
+        Assert.Equal("/first 200 2", $"{tx.Transaction.Request!.Target} {tx.Transaction.Response!.Status} {tx.Transaction.Response.BodyLength}");
+        Assert.Equal(0, stats.AppProtocols["http2"].GetValueOrDefault("anomaly_missing_preface"));
+    }
+}
+
+public class Http2ProbeTests
+{
+    [Theory]
+    [InlineData("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "Match")]
+    [InlineData("PRI * HTTP/2.0\r\n", "NeedMoreData")]
+    [InlineData("PRI /x HTTP/1.1\r\n", "NoMatch")]                 // a PRI request of HTTP/1 is HTTP's
+    [InlineData("\0\0\u0012\u0004\0\0\0\0\0\0\u0003\0\0\0d", "Match")] // a server's SETTINGS (3 settings)
+    [InlineData("\0\0\u0012\u0004", "NeedMoreData")]
+    [InlineData("\0\0\u0012\u0004\u0001\0\0\0\0", "NoMatch")]     // a SETTINGS ACK is not how a server starts
+    [InlineData("\0\0\u0013\u0004\0\0\0\0\0", "NoMatch")]         // not a whole number of settings
+    [InlineData("GET / HTTP/1.1\r\n", "NoMatch")]
+    [InlineData("HTTP/1.1 200 OK\r\n", "NoMatch")]
+    [InlineData("\u0016\u0003\u0001\u0002\0\u0001", "NoMatch")]    // a TLS ClientHello
+    public void The_probe_takes_either_preface_and_nothing_else(string bytes, string expected)
+    {
+        var key = default(TrafficSensor.Flows.FlowKey);
+        Assert.Equal(expected, new Http2Protocol().Probe(System.Text.Encoding.Latin1.GetBytes(bytes), true, key).ToString());
+    }
+}

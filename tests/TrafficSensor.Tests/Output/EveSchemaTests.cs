@@ -56,7 +56,9 @@ public sealed class EveSchemaTests : IDisposable
         Assert.True(run.Code == 0, run.Err);
         // No model: parameters, cookies and protocol anomalies from real benign sites.
         var plain = Path.Combine(_dir, "plain.json");
-        run = Cli("replay", "-q", "--no-model", Path.Combine(real, "benign-http-zeek-broorg.pcap"), Path.Combine(real, "benign-http-cs-espn.pcapng"), "-t", plain);
+        run = Cli("replay", "-q", "--no-model", Path.Combine(real, "benign-http-zeek-broorg.pcap"), Path.Combine(real, "benign-http-cs-espn.pcapng"),
+            Path.Combine(TestPaths.ProjectPcaps, "h2", "h2-apache.pcap"), "-t", plain); // HTTP/2 records (app_proto http2) too
+        Assert.Contains("\"app_proto\":\"http2\"", File.ReadAllText(plain));
         Assert.True(run.Code == 0, run.Err);
         // TLS connections (event_type tls) from the real handshakes.
         var tls = Path.Combine(_dir, "tls.json");
