@@ -127,7 +127,11 @@ internal static class LiveCommand
         using var reopen = new LogReopenHook(outputs, o.Quiet);
 
         var models = new ModelSlot(outputs.Model);
-        var pipeline = new SensorPipeline(options, outputs.Output, models) { Resume = LearnedStateFile.Load(o.State, o.Quiet) };
+        var pipeline = new SensorPipeline(options, outputs.Output, models)
+        {
+            Resume = LearnedStateFile.Load(o.State, o.Quiet),
+            TlsModel = outputs.TlsModel,
+        };
         using var reload = ModelReloadOnHangup.Register(models, o.Model, outputs.Metrics);
         outputs.Attach(pipeline, () => capture.IsRunning);
 

@@ -49,7 +49,11 @@ internal static class ReplayCommand
         using var _ = outputs;
         using var reopen = new LogReopenHook(outputs, o.Quiet);
 
-        var pipeline = new SensorPipeline(o.ToSensorOptions(), outputs.Output, outputs.Model) { Resume = LearnedStateFile.Load(o.State, o.Quiet) };
+        var pipeline = new SensorPipeline(o.ToSensorOptions(), outputs.Output, outputs.Model)
+        {
+            Resume = LearnedStateFile.Load(o.State, o.Quiet),
+            TlsModel = outputs.TlsModel,
+        };
         outputs.Attach(pipeline, () => false);
         using var cancel = new CancellationTokenSource();
         System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -63,7 +67,6 @@ internal static class ReplayCommand
         {
             return Console.Fail(e.Message, ExitCodes.Environment);
         }
-        TlsMetadataPass.Run(files, outputs, o.ToSensorOptions().Eve, captures, o.Quiet, cancel.Token);
         outputs.CloseLogs();
         LearnedStateFile.Save(o.State, pipeline);
         if (outputs.Evidence is { } evidenceWriter && outputs.Threads is { } threads)

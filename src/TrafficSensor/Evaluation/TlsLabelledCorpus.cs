@@ -99,7 +99,7 @@ public static class TlsLabelledCorpus
             if (!_connections.TryGetValue(key, out var c))
             {
                 if (_connections.Count >= MaxConnections) return;
-                var parser = new TlsConnectionParser(_counters, _memory, new TlsMetadataOptions(), clientIsLow: null);
+                var parser = new TlsConnectionParser(_counters, _memory, new TlsMetadataOptions { KeepRecordShapes = true }, clientIsLow: null);
                 // The sender of a SYN without ACK is the client, whatever the hellos say later.
                 bool? clientIsLow = (p.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn ? fromLow : null;
                 c = (parser, new TcpConnection(parser.FromLow, parser.FromHigh, new ReassemblyOptions(), _memory, _reassembly), clientIsLow);

@@ -16,8 +16,19 @@ public sealed class EveAlertWriter(JsonLinesLog log, EveOptions? options = null,
     /// <summary>Names the recorded capture files holding packets between two times (live --write-pcap).</summary>
     public Func<long, long, IReadOnlyList<string>>? CaptureFiles { get; init; }
 
-    public long Lines => Interlocked.Read(ref _lines);
+    public long Lines => Interlocked.Read(ref _lines) + (_tlsAlerts?.Lines ?? 0);
     public JsonLinesLog Log => log;
+
+    // Created by the first TLS alert (written from the analysis thread only).
+    private TlsAlertWriter? _tlsAlerts;
+
+    /// <summary>Transactions as <see cref="Write(TransactionRecord)"/>; alerts of the TLS metadata model; other records are not alerts.</summary>
+    public void Write(Protocols.AppRecord record)
+    {
+        if (record is TransactionRecord transaction) Write(transaction);
+        else if (record is Detection.TlsConnectionAlert tls)
+            (_tlsAlerts ??= new TlsAlertWriter(log, _options, _source)).Write(tls.Connection, tls.Verdict);
+    }
 
     public void Write(TransactionRecord record)
     {

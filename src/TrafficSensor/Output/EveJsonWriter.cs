@@ -20,6 +20,8 @@ public sealed class EveJsonWriter(JsonLinesLog log, EveOptions? options = null, 
     /// <summary>Any protocol's record as its own event type; HTTP transactions carry their verdict.</summary>
     public void Write(AppRecord record)
     {
+        // The metadata model's TLS alerts go to the alert log; the connection's tls record was written already.
+        if (record is Detection.TlsConnectionAlert) return;
         EveRecord.Append(log, (Record: record, Writer: this), static (w, s) =>
         {
             w.WriteStartObject();

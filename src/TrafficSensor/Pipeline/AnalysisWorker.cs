@@ -22,6 +22,7 @@ internal sealed class AnalysisWorker
     private readonly Queue<RecordBatch>[] _posted;
     private readonly Cursor[] _cursors;
     private readonly TransactionAnalyzer? _analyzer;
+    private readonly TlsConnectionAnalyzer? _tls;
     private readonly ITransactionOutput _output;
     private readonly int _maxPending;
     private long _pending; // transactions posted and not yet written (Interlocked)
@@ -40,8 +41,9 @@ internal sealed class AnalysisWorker
         public CaptureOrder Head => Batch!.Records[Position].Order;
     }
 
-    public AnalysisWorker(int flowWorkers, TransactionAnalyzer? analyzer, ITransactionOutput output, int maxPending)
+    public AnalysisWorker(int flowWorkers, TransactionAnalyzer? analyzer, ITransactionOutput output, int maxPending, TlsConnectionAnalyzer? tls = null)
     {
+        _tls = tls;
         _posted = Enumerable.Range(0, flowWorkers).Select(_ => new Queue<RecordBatch>()).ToArray();
         _cursors = Enumerable.Range(0, flowWorkers).Select(_ => new Cursor()).ToArray();
         _analyzer = analyzer;
@@ -173,10 +175,18 @@ internal sealed class AnalysisWorker
         return released > 0;
     }
 
-    /// <summary>Only HTTP transactions get features and a verdict; every record keeps its place in capture order.</summary>
+    /// <summary>
+    /// HTTP transactions get features and a verdict, ended TLS connections the metadata model's (only an alert
+    /// is written); every record keeps its place in capture order.
+    /// </summary>
     private void Write(AppRecord record, FeatureExtractor.TransactionContent? content)
     {
         if (record is TransactionRecord transaction) _output.Write(_analyzer is null ? transaction : _analyzer.Analyze(transaction, content));
+        else if (record is Tls.TlsConnectionEnd end)
+        {
+            if (_tls?.Analyze(end) is { } alert) _output.Write(alert);
+            return;
+        }
         else _output.Write(record);
         if (FirstWritten is null) FirstWritten = DateTime.UtcNow;
     }

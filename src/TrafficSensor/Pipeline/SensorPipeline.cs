@@ -55,6 +55,9 @@ public sealed class SensorPipeline
         _collectFeatures = collectFeatures;
     }
 
+    /// <summary>Judges TLS connections without keys when given (the TLS metadata model); it then follows them to their end.</summary>
+    public TlsMetadataModel? TlsModel { get; init; }
+
     /// <summary>The application protocols of each run (a fresh registry per run: protocols learn across flows); the default registers every protocol.</summary>
     public Func<ProtocolRegistry> ProtocolsFactory { get; init; } = ProtocolRegistry.CreateDefault;
 
@@ -129,8 +132,10 @@ public sealed class SensorPipeline
         Baselines = scoring ? Resume?.Baselines ?? new ServerBaselines() : null;
         var analyzer = Behaviour is null ? null : new TransactionAnalyzer(new FeatureExtractor(Behaviour), scoring ? _models : null, Baselines);
         var workerCount = Math.Max(1, _options.Pipeline.Workers);
-        var analysis = new AnalysisWorker(workerCount, analyzer, _output, _options.Pipeline.MaxPendingTransactions);
-        var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, _options, protocols, free, analysis)).ToArray();
+        var tls = TlsModel is null ? null : new TlsConnectionAnalyzer(TlsModel);
+        var analysis = new AnalysisWorker(workerCount, analyzer, _output, _options.Pipeline.MaxPendingTransactions, tls);
+        var options = tls is null ? _options : _options with { TlsMetadata = _options.TlsMetadata with { KeepRecordShapes = true } };
+        var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, options, protocols, free, analysis)).ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free, analysis);
         _workers = workers;
         _analysis = analysis;

@@ -10,6 +10,13 @@ public sealed record TlsMetadataOptions
 
     /// <summary>ClientHellos and ServerHellos parsed per connection (a HelloRetryRequest makes two of each; renegotiation more).</summary>
     public int MaxHellos { get; init; } = 4;
+
+    /// <summary>
+    /// Keep every connection's record sizes and times to its end (the first <see cref="TlsRecordShape.MaxRecords"/>,
+    /// 24 bytes each from the inspection budget) and hand them over when it ends, for the TLS metadata model.
+    /// Set by the pipeline when that model is loaded; otherwise a connection without keys is left after its handshake.
+    /// </summary>
+    public bool KeepRecordShapes { get; init; }
 }
 
 /// <summary>
@@ -50,6 +57,7 @@ public sealed class TlsConnectionParser
         ClientIsLow = clientIsLow;
         FromLow = new Direction(this, low: true, memory);
         FromHigh = new Direction(this, low: false, memory);
+        if (options.KeepRecordShapes && memory is not null) Shape.Keep(memory);
     }
 
     public Direction FromLow { get; }

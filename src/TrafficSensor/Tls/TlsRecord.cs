@@ -34,3 +34,29 @@ public sealed class TlsEveSection : IEveSection
         if (record is TlsRecord tls) tls.Metadata.WriteEve(writer);
     }
 }
+
+/// <summary>
+/// A TLS connection ended, with its parser (hellos and record shape): handed to the analysis thread for the
+/// metadata model, never written itself (its verdict is, when it alerts). The parser is no longer touched by
+/// the flow worker once this record is emitted.
+/// </summary>
+public sealed record TlsConnectionEnd : AppRecord
+{
+    private readonly long _timestampMicros;
+
+    public TlsConnectionEnd(AppFlowFacts facts, Flows.FlowKey key, TlsConnectionParser parser, long timestampMicros) : base(TlsProtocol.ProtocolName, facts)
+    {
+        Facts = facts;
+        Key = key;
+        Parser = parser;
+        _timestampMicros = timestampMicros;
+    }
+
+    public AppFlowFacts Facts { get; }
+    public Flows.FlowKey Key { get; }
+    public TlsConnectionParser Parser { get; }
+
+    public override long TimestampMicros => _timestampMicros;
+
+    public override IEveSection Eve => TlsEveSection.Instance;
+}

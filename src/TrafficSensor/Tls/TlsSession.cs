@@ -23,6 +23,7 @@ public sealed class TlsSession : IAppSession, ITlsPlaintextSink, IAppRecordSink
     private IAppSession? _inner;
     private TlsContext? _innerContext;
     private bool _emitted;
+    private readonly bool _keepShapes;
 
     public TlsSession(AppSessionContext context)
     {
@@ -34,6 +35,7 @@ public sealed class TlsSession : IAppSession, ITlsPlaintextSink, IAppRecordSink
         };
         if (context.Options.Tls.KeyLog is { } keys)
             _decryption = new TlsDecryptionWiring(new TlsConnectionDecryptor(keys, _counters.Decryption, context.Options.Tls.MaxPendingBytes), _parser, this);
+        _keepShapes = context.Options.TlsMetadata.KeepRecordShapes;
         _low = new Side(this, _parser.FromLow, low: true);
         _high = new Side(this, _parser.FromHigh, low: false);
     }
@@ -42,13 +44,23 @@ public sealed class TlsSession : IAppSession, ITlsPlaintextSink, IAppRecordSink
     public ITcpStreamSink FromLow => _low;
     public ITcpStreamSink FromHigh => _high;
 
-    /// <summary>Without keys nothing more is learnt once the record is written; with keys the application data goes on.</summary>
-    public bool Finished => _parser.Finished || (_emitted && _decryption is null);
+    /// <summary>
+    /// Without keys nothing more is learnt once the record is written, unless the metadata model wants the
+    /// record sizes to the end; with keys the application data goes on.
+    /// </summary>
+    public bool Finished => _parser.Finished || (_emitted && _decryption is null && !_keepShapes);
 
     public void Close(long timestampMicros)
     {
         if (!_emitted && (_parser.ClientHello is not null || _parser.ServerHello is not null)) Emit(timestampMicros);
         _inner?.Close(timestampMicros);
+        if (_keepShapes && _parser.Shape.Records.Count > 0)
+        {
+            // The connection's end goes to the analysis thread (its judge), in capture order like every record.
+            var clientIsLow = _parser.ClientIsLow ?? true;
+            _context.Records.Emit(new TlsConnectionEnd(_context.Flow.Facts(clientIsLow), _context.Flow.Key, _parser, timestampMicros));
+        }
+        _parser.Shape.ReleaseBudget();
     }
 
     private void Emit(long timestampMicros)
