@@ -19,13 +19,6 @@ public class TlsMetadataPipelineTests
 {
     private static readonly string ModelPath = Path.Combine(TestPaths.RepositoryRoot, "models", "tls-default.zip");
 
-    private sealed class AllRecords : ITransactionOutput
-    {
-        public readonly ConcurrentQueue<AppRecord> Records = new();
-        public void Write(TransactionRecord record) => Records.Enqueue(record);
-        public void Write(AppRecord record) => Records.Enqueue(record);
-        public void Flush() { }
-    }
 
     private static List<AppRecord> Replay(string pcap, TlsMetadataModel model, int workers)
     {

@@ -15,13 +15,6 @@ namespace TrafficSensor.Tests.Tls;
 /// </summary>
 public class TlsDecryptedPipelineTests
 {
-    private sealed class AllRecords : ITransactionOutput
-    {
-        public readonly ConcurrentQueue<AppRecord> Records = new();
-        public void Write(TransactionRecord record) => Records.Enqueue(record);
-        public void Write(AppRecord record) => Records.Enqueue(record);
-        public void Flush() { }
-    }
 
     public static TheoryData<string> Captures()
     {

@@ -20,13 +20,6 @@ public class TlsLabDecryptionTests
 {
     private static readonly string Folder = Path.Combine(TestPaths.ProjectPcaps, "tls", "lab");
 
-    private sealed class AllRecords : ITransactionOutput
-    {
-        public readonly ConcurrentQueue<AppRecord> Records = new();
-        public void Write(TransactionRecord record) => Records.Enqueue(record);
-        public void Write(AppRecord record) => Records.Enqueue(record);
-        public void Flush() { }
-    }
 
     public static TheoryData<string> Captures()
     {

@@ -10,13 +10,6 @@ namespace TrafficSensor.Tests.Tls;
 /// <summary>TLS behind the seam: the whole pipeline recognises TLS by content and writes one record per connection.</summary>
 public class TlsPipelineTests
 {
-    private sealed class AllRecords : ITransactionOutput
-    {
-        public readonly ConcurrentQueue<AppRecord> Records = new();
-        public void Write(TransactionRecord record) => Records.Enqueue(record);
-        public void Write(AppRecord record) => Records.Enqueue(record);
-        public void Flush() { }
-    }
 
     private static readonly string Folder = Path.Combine(TestPaths.ProjectPcaps, "tls", "handshakes");
 
@@ -74,13 +67,6 @@ public class TlsRepositoryCapturesTests
         return data;
     }
 
-    private sealed class AllRecords : ITransactionOutput
-    {
-        public readonly ConcurrentQueue<AppRecord> Records = new();
-        public void Write(TransactionRecord record) => Records.Enqueue(record);
-        public void Write(AppRecord record) => Records.Enqueue(record);
-        public void Flush() { }
-    }
 
     [Theory]
     [MemberData(nameof(Captures))]
