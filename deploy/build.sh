@@ -10,5 +10,5 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet publish "$here/src/TrafficSensor.Cli/TrafficSensor.Cli.csproj" -c Release -o "$out" --nologo -v quiet \
     -p:UseAppHost=true -p:DebugType=none
 install -m 0644 "$here/README.md" "$out/README.md"
-test -x "$out/trafficsensor" && test -f "$out/models/default.zip"
+test -x "$out/trafficsensor" && test -f "$out/models/default.zip" && test -f "$out/models/tls-default.zip"
 echo "published to $out" >&2

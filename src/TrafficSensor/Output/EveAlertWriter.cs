@@ -27,7 +27,7 @@ public sealed class EveAlertWriter(JsonLinesLog log, EveOptions? options = null,
     {
         if (record is TransactionRecord transaction) Write(transaction);
         else if (record is Detection.TlsConnectionAlert tls)
-            (_tlsAlerts ??= new TlsAlertWriter(log, _options, _source)).Write(tls.Connection, tls.Verdict);
+            (_tlsAlerts ??= new TlsAlertWriter(log, _options, _source)).Write(tls.Connection, tls.Verdict, (tls.FlowId, tls.CommunityId));
     }
 
     public void Write(TransactionRecord record)

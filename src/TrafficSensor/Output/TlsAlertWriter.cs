@@ -21,17 +21,19 @@ public sealed class TlsAlertWriter(JsonLinesLog log, EveOptions? options = null,
 
     public static int SignatureId(AlertKind kind) => 9_150_601 + (int)kind;
 
-    public void Write(TlsConnectionFacts connection, Verdict verdict)
+    /// <param name="flow">The flow's id and Community ID when the pipeline knows them (its VLANs included); otherwise computed from the endpoints.</param>
+    public void Write(TlsConnectionFacts connection, Verdict verdict, (long Id, string CommunityId)? flow = null)
     {
         if (!verdict.Alert) return;
-        EveRecord.Append(log, (Connection: connection, Verdict: verdict, Writer: this), static (w, s) => s.Writer.WriteAlert(w, s.Connection, s.Verdict));
+        EveRecord.Append(log, (Connection: connection, Verdict: verdict, Flow: flow, Writer: this), static (w, s) => s.Writer.WriteAlert(w, s.Connection, s.Verdict, s.Flow));
         Interlocked.Increment(ref _lines);
     }
 
-    private void WriteAlert(Utf8JsonWriter w, TlsConnectionFacts c, Verdict verdict)
+    private void WriteAlert(Utf8JsonWriter w, TlsConnectionFacts c, Verdict verdict, (long Id, string CommunityId)? flow)
     {
         w.WriteStartObject();
         w.WriteString("timestamp", EveRecord.FormatTimestamp(c.EndMicros));
+        if (flow is { } f) w.WriteNumber("flow_id", f.Id);
         if (_source.Interface is { } iface) EveText.WriteString(w, "in_iface", iface);
         if (_source.CaptureFileOf?.Invoke(c.EndMicros) is { } file) EveText.WriteString(w, "pcap_filename", file);
         w.WriteString("event_type", "alert");
@@ -41,7 +43,7 @@ public sealed class TlsAlertWriter(JsonLinesLog log, EveOptions? options = null,
         w.WriteNumber("dest_port", c.ServerPort);
         w.WriteString("proto", "TCP");
         w.WriteString("app_proto", "tls");
-        w.WriteString("community_id", CommunityId.Compute(FlowKey.From(c.Client, c.ClientPort, c.Server, c.ServerPort, 6, 0, 0, out _)));
+        w.WriteString("community_id", flow?.CommunityId ?? CommunityId.Compute(FlowKey.From(c.Client, c.ClientPort, c.Server, c.ServerPort, 6, 0, 0, out _)));
         EveText.WriteString(w, "host", _options.ResolveHostName());
         w.WriteStartObject("tls");
         if (c.Sni is not null) EveText.WriteString(w, "sni", c.Sni);
