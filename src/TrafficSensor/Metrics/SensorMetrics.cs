@@ -37,6 +37,7 @@ public sealed class SensorMetrics : ITransactionOutput
     private readonly Counter _transactionsByClass;
     private readonly Counter.Child[,] _transactions;
     private readonly Counter.Child[,] _alerts; // [kind, severity - 1], every combination exported from the start
+    private readonly Counter.Child[] _tlsMetadataAlerts; // [kind], every kind exported from the start
     private readonly Counter _suppressed;
     private readonly Gauge _modelInfo;
     private readonly Counter _modelReloads;
@@ -110,6 +111,10 @@ public sealed class SensorMetrics : ITransactionOutput
         foreach (var kind in kinds)
             foreach (var severity in AlertClassification.Severities)
                 _alerts[(int)kind, severity - 1] = alerts.WithLabels(AlertClassification.Category(kind), severity.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Alerts of the TLS metadata model (encrypted connections judged without keys) are weaker evidence
+        // than content: their own counter, so that rules can warn on them without paging.
+        var tlsAlerts = f.CreateCounter("trafficsensor_tls_metadata_alerts_total", "TLS connections the metadata model alerted on without keys, by category.", "category");
+        _tlsMetadataAlerts = kinds.Select(kind => tlsAlerts.WithLabels(AlertClassification.Category(kind))).ToArray();
         // Scores are distances whose scale depends on the model: buckets are set around its threshold.
         var threshold = context.ModelThreshold is > 0 ? context.ModelThreshold.Value : 1.0;
         _score = f.CreateHistogram("trafficsensor_anomaly_score", "Anomaly scores of scored transactions (the model's alert threshold is in trafficsensor_model_info).",
@@ -161,6 +166,7 @@ public sealed class SensorMetrics : ITransactionOutput
     public void Write(AppRecord record)
     {
         if (record is TransactionRecord transaction) Write(transaction);
+        else if (record is Detection.TlsConnectionAlert tls) _tlsMetadataAlerts[(int)(tls.Verdict.Kind ?? Detection.AlertKind.WebShell)].Inc();
         else _appRecords.WithLabels(record.AppProto).Inc();
     }
 

@@ -39,7 +39,7 @@ public sealed partial class DeployFilesTests
         Assert.True(config.Code == 0, config.Out + config.Err);
         var rules = ExternalTool.Run("promtool", ["check", "rules", "trafficsensor.rules.yml"], Prometheus);
         Assert.True(rules.Code == 0, rules.Out + rules.Err);
-        Assert.Contains("10 rules found", rules.Out);
+        Assert.Contains("11 rules found", rules.Out);
     }
 
     [Fact]

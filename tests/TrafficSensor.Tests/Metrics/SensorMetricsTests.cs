@@ -129,6 +129,29 @@ public sealed class SensorMetricsTests
     }
 
     [Fact]
+    public void Tls_metadata_alerts_have_their_own_counter_not_the_paging_one()
+    {
+        var pcap = Path.Combine(TestPaths.ProjectPcaps, "tls", "lab", "webshells-php-tls13-gcm.pcap");
+        var metrics = new SensorMetrics(new MetricsContext("replay"));
+        Assert.Equal(0, Value(Exposition(metrics), "trafficsensor_tls_metadata_alerts_total{category=\"T1505.003 Web Shell\"}"));
+        var records = new AllRecords();
+        new TrafficSensor.Pipeline.SensorPipeline(new SensorOptions(), records)
+        {
+            TlsModel = TrafficSensor.Detection.TlsMetadataModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "tls-default.zip")),
+        }.Replay([pcap]);
+        var alerts = records.Records.OfType<TrafficSensor.Detection.TlsConnectionAlert>().ToList();
+        Assert.NotEmpty(alerts);
+        foreach (var r in records.Records) metrics.Write(r);
+
+        var text = Exposition(metrics);
+        var counted = text.Split('\n').Where(l => l.StartsWith("trafficsensor_tls_metadata_alerts_total{", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(alerts.Count, counted);
+        Assert.Equal(0, Value(text, "trafficsensor_alerts_total{category=\"T1505.003 Web Shell\",severity=\"2\"}"));
+        Assert.Equal(records.Records.Count(r => r is TrafficSensor.Tls.TlsRecord), Value(text, "trafficsensor_app_records_total{app_proto=\"tls\"}"));
+    }
+
+    [Fact]
     public void Suppressed_alerts_are_counted_by_rule_and_not_as_alerts()
     {
         var model = AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip"));
