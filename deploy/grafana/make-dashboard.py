@@ -73,6 +73,9 @@ timeseries("Flows", [
     (rate("trafficsensor_flows_ended_total", 'reason="evicted"', by="instance"), "{{instance}} evicted/s")])
 timeseries("HTTP transactions/s by status class", [(rate("trafficsensor_http_transactions_total", by="instance, status_class"), "{{instance}} {{status_class}}")],
            unit="reqps", stack=True)
+timeseries("Records/s by application protocol", [(rate("trafficsensor_app_records_total", by="instance, app_proto"), "{{instance}} {{app_proto}}")],
+           unit="reqps", stack=True,
+           desc="HTTP/1 and HTTP/2 transactions (cleartext or decrypted with key logs) and TLS connections, as written to the EVE log.")
 timeseries("HTTP transactions/s by method", [(rate("trafficsensor_http_transactions_total", by="instance, method"), "{{instance}} {{method}}")],
            unit="reqps", stack=True)
 
@@ -80,6 +83,9 @@ row("Detection")
 timeseries("Alerts by category and severity",
            [(f"sum by (instance, category, severity) (increase({m('trafficsensor_alerts_total')}[$__rate_interval]))", "{{instance}} {{category}} severity {{severity}}")],
            desc="Alerting transactions. One web-shell session is one alert thread in the JSON alerts; every alerting transaction counts here.")
+timeseries("TLS metadata alerts (without keys)",
+           [(f"sum by (instance, category) (increase({m('trafficsensor_tls_metadata_alerts_total')}[$__rate_interval]))", "{{instance}} {{category}}")],
+           desc="Encrypted connections shaped like a web-shell session, judged on record sizes, timing and client fingerprints: weaker evidence than content (a warning, not a page).")
 panels.append({
     "type": "heatmap", "title": "Anomaly score distribution", "datasource": DS, "gridPos": {"w": 12, "h": 8},
     "description": "Scores of every scored transaction; the alert threshold is in the Model panel.",
