@@ -45,10 +45,12 @@ public sealed class HttpConnection : IHttpParserOwner
 
     /// <summary>
     /// Extension point for protocol upgrades: asked for a session of the named protocol ("http2" after
-    /// <c>101</c> with <c>Upgrade: h2c</c>) that takes the rest of both streams. Null, or a null answer
-    /// (the protocol is not registered), leaves the connection a tunnel whose bytes are counted, not parsed.
+    /// <c>101</c> with <c>Upgrade: h2c</c>), or with a null name for a session that recognises the tunnel's
+    /// protocol by its content (after a <c>2xx</c> answer to <c>CONNECT</c>: TLS through a proxy, as Suricata
+    /// follows it), that takes the rest of both streams. Null, or a null answer (the protocol is not
+    /// registered), leaves the connection a tunnel whose bytes are counted, not parsed.
     /// </summary>
-    public Func<string, IAppSession?>? SwitchProtocol { get; init; }
+    public Func<string?, IAppSession?>? SwitchProtocol { get; init; }
 
     /// <summary>The session that took the connection over after an upgrade, if any.</summary>
     public IAppSession? Upgraded { get; private set; }
@@ -204,7 +206,9 @@ public sealed class HttpConnection : IHttpParserOwner
         {
             // The connection now carries another protocol in both directions: parsed by that protocol's
             // session when one takes it (h2c), else only counted.
-            var upgraded = UpgradeProtocol(message) is { } name ? SwitchProtocol?.Invoke(name) : null;
+            var upgraded = message.Status == 101
+                ? UpgradeProtocol(message) is { } name ? SwitchProtocol?.Invoke(name) : null
+                : SwitchProtocol?.Invoke(null); // CONNECT: whatever the client speaks through the proxy
             Upgraded = upgraded;
             (upgraded as IHttpUpgradeTarget)?.OnUpgrade(tx);
             _fromLow.SwitchToTunnel(upgraded?.FromLow);

@@ -25,7 +25,7 @@ public sealed class HttpSession : IAppSession, IHttpTransactionSink
         var counters = context.Counters as HttpCounters ?? new HttpCounters();
         Connection = new HttpConnection(context.Options.Http, context.InspectMemory, counters, this, serverKnownForHttp)
         {
-            SwitchProtocol = name => context.CreateInner(name),
+            SwitchProtocol = name => name is null ? context.CreateDetector() : context.CreateInner(name),
         };
     }
 

@@ -83,6 +83,27 @@ public class ProtocolDetectionTests
     }
 
     [Fact]
+    public void Tls_through_an_http_proxy_is_recognised_inside_the_connect_tunnel()
+    {
+        var hello = TrafficSensor.Tests.Tls.TlsMessages.Record(22, TrafficSensor.Tests.Tls.TlsMessages.ClientHello([0x1301, 0xc02f],
+            [TrafficSensor.Tests.Tls.TlsMessages.Sni("shells.example.org")]), version: 0x0301);
+        var serverHello = TrafficSensor.Tests.Tls.TlsMessages.Record(22, TrafficSensor.Tests.Tls.TlsMessages.ServerHello(0xc02f, []));
+        var (records, stats) = Run(Conversation(50003, 3128,
+            C("CONNECT shells.example.org:443 HTTP/1.1\r\nHost: shells.example.org:443\r\n\r\n"),
+            S("HTTP/1.1 200 Connection established\r\n\r\n"),
+            (true, hello), (false, serverHello)));
+
+        var connect = Assert.IsType<TransactionRecord>(records[0]);
+        Assert.Equal("CONNECT", connect.Transaction.Request?.Method);
+        Assert.Equal(200, connect.Transaction.Response?.Status);
+        var tls = Assert.Single(records.OfType<TrafficSensor.Tls.TlsRecord>());
+        Assert.Equal("shells.example.org", tls.Metadata.Sni);
+        Assert.Equal(3128, tls.ServerPort); // the proxy's connection: the SNI names where it leads
+        Assert.Equal(1, stats.AppSessions["tls"]);
+        Assert.Equal(0, stats.AppProtoUnknownStreams);
+    }
+
+    [Fact]
     public void Bytes_no_protocol_matches_are_counted_not_parsed_and_flagged_on_a_server_known_for_http()
     {
         // An RDP connection request (TPKT + X.224) and its confirm to a server that answered HTTP on the same port before.
