@@ -4,6 +4,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using TrafficSensor.Features;
 
+using static TrafficSensor.Detection.ProjectionTraining;
+
 namespace TrafficSensor.Detection;
 
 /// <summary>A model file that cannot be used: corrupt, not a TrafficSensor model, or made for other features.</summary>
@@ -43,8 +45,7 @@ public sealed class AnomalyModel
     private readonly ITransformer _transformer;
     private readonly ITransformer? _classifier;
 
-    private readonly float[] _center;
-    private readonly float[][] _axes;
+    private readonly PrincipalSubspace _subspace;
 
     private AnomalyModel(MLContext ml, ITransformer transformer, ITransformer? classifier, ModelMetadata metadata)
     {
@@ -52,50 +53,9 @@ public sealed class AnomalyModel
         _transformer = transformer;
         _classifier = classifier;
         Metadata = metadata;
-        (_center, _axes) = Subspace(transformer);
+        _subspace = PrincipalSubspace.Of(transformer, FeatureSchema.Count, "the anomaly model");
     }
 
-    /// <summary>The principal subspace of the fitted PCA: its centre and orthonormal axes.</summary>
-    private static (float[] Center, float[][] Axes) Subspace(ITransformer transformer)
-    {
-        // A freshly trained and a loaded transformer differ in their generic type; the model inside is the same.
-        if (transformer is not IPredictionTransformer<object> { Model: Microsoft.ML.Trainers.PcaModelParameters pca })
-            throw new ModelException($"the anomaly model is not an ML.NET PCA model ({transformer.GetType().Name})");
-        var mean = default(VBuffer<float>);
-        pca.GetMean(ref mean);
-        VBuffer<float>[] vectors = [];
-        pca.GetEigenVectors(ref vectors, out var rank);
-        var n = FeatureSchema.Count;
-        var center = new float[n];
-        if (mean.Length == n) mean.CopyTo(center);
-        var axes = vectors.Take(rank).Select(v =>
-        {
-            var axis = new float[n];
-            v.CopyTo(axis);
-            return axis;
-        }).ToArray();
-        return (center, axes);
-    }
-
-    /// <summary>Distance from the principal subspace: ‖d − Σ⟨d, vₖ⟩vₖ‖ with d = z − centre.</summary>
-    private float Residual(float[] z)
-    {
-        double norm2 = 0;
-        var d = new double[z.Length];
-        for (var i = 0; i < z.Length; i++)
-        {
-            d[i] = z[i] - _center[i];
-            norm2 += d[i] * d[i];
-        }
-        double projected2 = 0;
-        foreach (var axis in _axes)
-        {
-            double c = 0;
-            for (var i = 0; i < d.Length; i++) c += d[i] * axis[i];
-            projected2 += c * c;
-        }
-        return (float)Math.Sqrt(Math.Max(0, norm2 - projected2));
-    }
 
     public ModelMetadata Metadata { get; }
     public string Name => Metadata.Name;
@@ -110,27 +70,6 @@ public sealed class AnomalyModel
 
         /// <summary>Training means of the features as computed (Mean and Scale are of their compressed values): the "normal" of explanations.</summary>
         public float[]? RawMean { get; init; }
-    }
-
-    /// <summary>ML.NET's input row (public: ML.NET generates code against it).</summary>
-    public sealed class Row
-    {
-        public float[] Features { get; set; } = [];
-    }
-
-    /// <summary>A labelled row for the supervised classifier (true = web-shell traffic).</summary>
-    public sealed class LabeledRow
-    {
-        public bool Label { get; set; }
-        public float[] Features { get; set; } = [];
-    }
-
-    /// <summary>The classifier's output row.</summary>
-    public sealed class ClassifierPrediction
-    {
-        public float Probability { get; set; }
-        public float Score { get; set; }
-        public bool PredictedLabel { get; set; }
     }
 
     /// <param name="attacks">Labelled web-shell transactions (with their family): when given, a FastTree classifier is
@@ -178,25 +117,8 @@ public sealed class AnomalyModel
         }
 
         var ml = new MLContext(seed);
-        var data = ml.Data.LoadFromEnumerable(training.Select(v => new Row { Features = v.Standardise(mean, scale) }), Schema(n));
-        // The principal subspace cannot be larger than the number of features that vary in the
-        // training traffic; a small or uniform site has few, and too high a rank gives ML.NET NaNs.
         var varying = Enumerable.Range(0, n).Count(i => training.Any(v => v.Features.Values[i] != training[0].Features.Values[i]));
-        var rank = Math.Clamp(Math.Min(12, varying - 1), 1, n - 1);
-        ITransformer? transformer = null;
-        for (; transformer is null; rank = Math.Max(1, rank / 2))
-        {
-            try
-            {
-                // Randomized PCA projects onto rank + oversampling random directions: they too must fit in the varying dimensions.
-                var oversampling = Math.Clamp(varying - rank, 0, 20);
-                transformer = ml.AnomalyDetection.Trainers.RandomizedPca(featureColumnName: nameof(Row.Features), rank: rank, oversampling: oversampling, ensureZeroMean: true, seed: seed).Fit(data);
-            }
-            catch (ArgumentOutOfRangeException e) when (rank > 1 && e.Message.Contains("NaN"))
-            {
-                // retry with a smaller subspace
-            }
-        }
+        var transformer = ProjectionTraining.FitPca(ml, training.Select(v => v.Standardise(mean, scale)), n, varying, maxRank: 12, seed, out var rank);
 
         var provisional = new ModelMetadata(name, FeatureSchema.Version, FeatureSchema.Names, mean, scale, float.PositiveInfinity, targetFalsePositiveRate, rank, training.Count, calibration.Count, DateTime.UtcNow)
         {
@@ -206,23 +128,11 @@ public sealed class AnomalyModel
         ITransformer? classifier = null;
         if (attacks is { Count: >= 10 })
         {
-            var rows = training.Select(v => new LabeledRow { Label = false, Features = v.Standardise(mean, scale) })
-                .Concat(attacks.Select(a => new LabeledRow { Label = true, Features = a.Example.Standardise(mean, scale) }));
-            var labelled = ml.Data.LoadFromEnumerable(rows, LabeledSchema(n));
-            classifier = ml.BinaryClassification.Trainers.FastTree(labelColumnName: nameof(LabeledRow.Label), featureColumnName: nameof(LabeledRow.Features),
-                numberOfLeaves: 16, numberOfTrees: 100, minimumExampleCountPerLeaf: 5).Fit(labelled);
+            classifier = ProjectionTraining.FitClassifier(ml, training.Select(v => v.Standardise(mean, scale)),
+                attacks.Select(a => a.Example.Standardise(mean, scale)), n, leaves: 16);
             provisional = provisional with
             {
-                FamilyCentroids = attacks.GroupBy(a => a.Family).ToDictionary(g => g.Key, g =>
-                {
-                    var centroid = new float[n];
-                    foreach (var (example, _) in g)
-                    {
-                        var z = example.Standardise(mean, scale);
-                        for (var i = 0; i < n; i++) centroid[i] += z[i] / g.Count();
-                    }
-                    return centroid;
-                }),
+                FamilyCentroids = ProjectionTraining.FamilyCentroids(attacks, example => example.Standardise(mean, scale), n),
                 ClassifierThreshold = float.PositiveInfinity,
                 ClassifierPositives = attacks.Count,
                 ClassifierFamilies = attacks.Select(a => a.Family).Distinct().Order().ToArray(),
@@ -254,14 +164,6 @@ public sealed class AnomalyModel
     /// <summary>The smallest deviation of a descriptive feature, in log-compressed units.</summary>
     public const double DescriptiveScaleFloor = 0.5;
 
-    /// <summary>The smallest threshold that leaves at most a share <paramref name="rate"/> of held-back benign scores at or above it.</summary>
-    private static float Calibrate(IEnumerable<float> benignScores, double rate)
-    {
-        var scores = benignScores.Order().ToList();
-        var allowed = (int)Math.Floor(rate * scores.Count);
-        return MathF.BitIncrement(scores[Math.Max(0, scores.Count - 1 - allowed)]);
-    }
-
     public void Save(string path)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
@@ -271,7 +173,7 @@ public sealed class AnomalyModel
         using (var entry = zip.CreateEntry(ModelEntry).Open())
         {
             var buffer = new MemoryStream();
-            var inputSchema = _ml.Data.LoadFromEnumerable(Array.Empty<Row>(), Schema(FeatureSchema.Count)).Schema;
+            var inputSchema = _ml.Data.LoadFromEnumerable(Array.Empty<Row>(), Schema<Row>(FeatureSchema.Count)).Schema;
             _ml.Model.Save(_transformer, inputSchema, buffer);
             buffer.Position = 0;
             buffer.CopyTo(entry);
@@ -280,7 +182,7 @@ public sealed class AnomalyModel
         {
             using var entry = zip.CreateEntry(ClassifierEntry).Open();
             var buffer = new MemoryStream();
-            _ml.Model.Save(_classifier, _ml.Data.LoadFromEnumerable(Array.Empty<LabeledRow>(), LabeledSchema(FeatureSchema.Count)).Schema, buffer);
+            _ml.Model.Save(_classifier, _ml.Data.LoadFromEnumerable(Array.Empty<LabeledRow>(), Schema<LabeledRow>(FeatureSchema.Count)).Schema, buffer);
             buffer.Position = 0;
             buffer.CopyTo(entry);
         }
@@ -332,7 +234,7 @@ public sealed class AnomalyModel
 
     /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
     public Scorer CreateScorer() => new(this,
-        _classifier is null ? null : _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier, inputSchemaDefinition: LabeledSchema(FeatureSchema.Count)));
+        _classifier is null ? null : _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier, inputSchemaDefinition: Schema<LabeledRow>(FeatureSchema.Count)));
 
     public sealed class Scorer
     {
@@ -359,7 +261,7 @@ public sealed class AnomalyModel
         {
             var m = _model.Metadata;
             _row.Features = Standardise(features.Values, m.Mean, m.Scale, siteCentre, (float)siteWeight);
-            var score = _model.Residual(_row.Features);
+            var score = _model._subspace.Residual(_row.Features);
             if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
             if (_classifier is not null)
@@ -431,19 +333,5 @@ public sealed class AnomalyModel
             z[i] = Math.Clamp((Compress(values[i]) - centre) / scale[i], -100f, 100f);
         }
         return z;
-    }
-
-    private static SchemaDefinition LabeledSchema(int n)
-    {
-        var schema = SchemaDefinition.Create(typeof(LabeledRow));
-        schema[nameof(LabeledRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, n);
-        return schema;
-    }
-
-    private static SchemaDefinition Schema(int n)
-    {
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, n);
-        return schema;
     }
 }

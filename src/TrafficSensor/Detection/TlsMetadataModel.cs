@@ -4,6 +4,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using TrafficSensor.Features;
 
+using static TrafficSensor.Detection.ProjectionTraining;
+
 namespace TrafficSensor.Detection;
 
 /// <summary>
@@ -28,8 +30,7 @@ public sealed class TlsMetadataModel
     private readonly MLContext _ml;
     private readonly ITransformer _pca;
     private readonly ITransformer? _classifier;
-    private readonly float[] _center;
-    private readonly float[][] _axes;
+    private readonly PrincipalSubspace _subspace;
 
     public sealed record Metadata(string Name, string FeatureSchemaVersion, string[] FeatureNames, float[] Mean, float[] Scale, float[] RawMean,
         float Threshold, float? ClassifierThreshold, double TargetFalsePositiveRate, int Rank, int TrainingRows, int CalibrationRows,
@@ -45,33 +46,7 @@ public sealed class TlsMetadataModel
         _pca = pca;
         _classifier = classifier;
         Info = info;
-        if (pca is not IPredictionTransformer<object> { Model: Microsoft.ML.Trainers.PcaModelParameters model })
-            throw new ModelException($"the TLS model's anomaly detector is not an ML.NET PCA model ({pca.GetType().Name})");
-        var mean = default(VBuffer<float>);
-        model.GetMean(ref mean);
-        VBuffer<float>[] vectors = [];
-        model.GetEigenVectors(ref vectors, out var rank);
-        _center = new float[TlsFeatureSchema.Count];
-        if (mean.Length == _center.Length) mean.CopyTo(_center);
-        _axes = vectors.Take(rank).Select(v => { var a = new float[TlsFeatureSchema.Count]; v.CopyTo(a); return a; }).ToArray();
-    }
-
-    public sealed class Row
-    {
-        public float[] Features { get; set; } = [];
-    }
-
-    public sealed class LabeledRow
-    {
-        public bool Label { get; set; }
-        public float[] Features { get; set; } = [];
-    }
-
-    public sealed class Prediction
-    {
-        public float Probability { get; set; }
-        public float Score { get; set; }
-        public bool PredictedLabel { get; set; }
+        _subspace = PrincipalSubspace.Of(pca, TlsFeatureSchema.Count, "the TLS model's anomaly detector");
     }
 
     public static TlsMetadataModel Train(IReadOnlyList<TlsFeatureVector> benign, string name, double targetFalsePositiveRate = 1e-2, int seed = 1,
@@ -96,41 +71,16 @@ public sealed class TlsMetadataModel
         }
 
         var ml = new MLContext(seed);
-        var data = ml.Data.LoadFromEnumerable(training.Select(v => new Row { Features = Standardise(v, mean, scale) }), Schema<Row>(n));
         var varying = Enumerable.Range(0, n).Count(i => training.Any(v => v.Values[i] != training[0].Values[i]));
-        var rank = Math.Clamp(Math.Min(8, varying - 1), 1, n - 1);
-        ITransformer? pca = null;
-        for (; pca is null; rank = Math.Max(1, rank / 2))
-        {
-            try
-            {
-                pca = ml.AnomalyDetection.Trainers.RandomizedPca(nameof(Row.Features), rank: rank, oversampling: Math.Clamp(varying - rank, 0, 20),
-                    ensureZeroMean: true, seed: seed).Fit(data);
-            }
-            catch (ArgumentOutOfRangeException e) when (rank > 1 && e.Message.Contains("NaN"))
-            {
-                // a smaller subspace
-            }
-        }
+        var pca = ProjectionTraining.FitPca(ml, training.Select(v => Standardise(v, mean, scale)), n, varying, maxRank: 8, seed, out var rank);
 
         ITransformer? classifier = null;
         Dictionary<string, float[]>? centroids = null;
         if (attacks is { Count: >= 10 })
         {
-            var rows = training.Select(v => new LabeledRow { Label = false, Features = Standardise(v, mean, scale) })
-                .Concat(attacks.Select(a => new LabeledRow { Label = true, Features = Standardise(a.Features, mean, scale) }));
-            classifier = ml.BinaryClassification.Trainers.FastTree(nameof(LabeledRow.Label), nameof(LabeledRow.Features),
-                numberOfLeaves: 8, numberOfTrees: 100, minimumExampleCountPerLeaf: 5).Fit(ml.Data.LoadFromEnumerable(rows, Schema<LabeledRow>(n)));
-            centroids = attacks.GroupBy(a => a.Family).ToDictionary(g => g.Key, g =>
-            {
-                var c = new float[n];
-                foreach (var (f, _) in g)
-                {
-                    var z = Standardise(f, mean, scale);
-                    for (var i = 0; i < n; i++) c[i] += z[i] / g.Count();
-                }
-                return c;
-            });
+            classifier = ProjectionTraining.FitClassifier(ml, training.Select(v => Standardise(v, mean, scale)),
+                attacks.Select(a => Standardise(a.Features, mean, scale)), n, leaves: 8);
+            centroids = ProjectionTraining.FamilyCentroids(attacks, f => Standardise(f, mean, scale), n);
         }
 
         var info = new Metadata(name, TlsFeatureSchema.Version, TlsFeatureSchema.Names, mean, scale, rawMean, float.PositiveInfinity,
@@ -145,43 +95,11 @@ public sealed class TlsMetadataModel
         return new TlsMetadataModel(ml, pca, classifier, info with { Threshold = threshold, ClassifierThreshold = classifierThreshold });
     }
 
-    private static float Calibrate(IEnumerable<float> benignScores, double rate)
-    {
-        var scores = benignScores.Order().ToList();
-        var allowed = (int)Math.Floor(rate * scores.Count);
-        return MathF.BitIncrement(scores[Math.Max(0, scores.Count - 1 - allowed)]);
-    }
-
     internal static float[] Standardise(TlsFeatureVector f, float[] mean, float[] scale)
     {
         var z = new float[f.Values.Length];
         for (var i = 0; i < z.Length; i++) z[i] = Math.Clamp((FeatureScaling.Compress(f.Values[i]) - mean[i]) / scale[i], -100f, 100f);
         return z;
-    }
-
-    private float Residual(float[] z)
-    {
-        double norm2 = 0, projected2 = 0;
-        var d = new double[z.Length];
-        for (var i = 0; i < z.Length; i++)
-        {
-            d[i] = z[i] - _center[i];
-            norm2 += d[i] * d[i];
-        }
-        foreach (var axis in _axes)
-        {
-            double c = 0;
-            for (var i = 0; i < d.Length; i++) c += d[i] * axis[i];
-            projected2 += c * c;
-        }
-        return (float)Math.Sqrt(Math.Max(0, norm2 - projected2));
-    }
-
-    private static SchemaDefinition Schema<T>(int n)
-    {
-        var schema = SchemaDefinition.Create(typeof(T));
-        schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, n);
-        return schema;
     }
 
     public void Save(string path)
@@ -245,15 +163,15 @@ public sealed class TlsMetadataModel
 
     /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
     public Scorer CreateScorer() => new(this,
-        _classifier is null ? null : _ml.Model.CreatePredictionEngine<LabeledRow, Prediction>(_classifier, inputSchemaDefinition: Schema<LabeledRow>(TlsFeatureSchema.Count)));
+        _classifier is null ? null : _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier, inputSchemaDefinition: Schema<LabeledRow>(TlsFeatureSchema.Count)));
 
     public sealed class Scorer
     {
         private readonly TlsMetadataModel _model;
-        private readonly PredictionEngine<LabeledRow, Prediction>? _classifier;
+        private readonly PredictionEngine<LabeledRow, ClassifierPrediction>? _classifier;
         private readonly LabeledRow _row = new();
 
-        internal Scorer(TlsMetadataModel model, PredictionEngine<LabeledRow, Prediction>? classifier)
+        internal Scorer(TlsMetadataModel model, PredictionEngine<LabeledRow, ClassifierPrediction>? classifier)
         {
             _model = model;
             _classifier = classifier;
@@ -263,7 +181,7 @@ public sealed class TlsMetadataModel
         {
             var m = _model.Info;
             var z = Standardise(features, m.Mean, m.Scale);
-            var score = _model.Residual(z);
+            var score = _model._subspace.Residual(z);
             if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
             if (_classifier is not null)
