@@ -49,17 +49,26 @@ internal sealed class HttpHarness : IHttpTransactionSink
     public static List<HttpTransaction> ThroughTcp(byte[] client, byte[] server, Random random, int maxSegment, int duplicates)
     {
         var harness = new HttpHarness();
+        FeedThroughTcp(harness.Connection.FromLow, harness.Connection.FromHigh, client, server, random, maxSegment, duplicates);
+        return harness.Close();
+    }
+
+    /// <summary>
+    /// Sends the client's and the server's bytes to <paramref name="fromLow"/> and <paramref name="fromHigh"/> through
+    /// real TCP reassemblers, as segments of random size in random order with random overlapping duplicates.
+    /// </summary>
+    public static void FeedThroughTcp(ITcpStreamSink fromLow, ITcpStreamSink fromHigh, byte[] client, byte[] server, Random random, int maxSegment, int duplicates)
+    {
         var counters = new ReassemblyCounters();
         var memory = new MemoryBudget(64 << 20);
-        var fromClient = new TcpStreamReassembler(harness.Connection.FromLow, new ReassemblyOptions(), memory, counters);
-        var fromServer = new TcpStreamReassembler(harness.Connection.FromHigh, new ReassemblyOptions(), memory, counters);
+        var fromClient = new TcpStreamReassembler(fromLow, new ReassemblyOptions(), memory, counters);
+        var fromServer = new TcpStreamReassembler(fromHigh, new ReassemblyOptions(), memory, counters);
         fromClient.OnSegment(100, TcpFlags.Syn, default, 0, 0);
         fromServer.OnSegment(900, TcpFlags.Syn | TcpFlags.Ack, default, 0, 0);
         Send(fromClient, 101, client, random, maxSegment, duplicates);
         Send(fromServer, 901, server, random, maxSegment, duplicates);
         fromClient.Flush(0);
         fromServer.Flush(0);
-        return harness.Close();
     }
 
     private static void Send(TcpStreamReassembler r, uint isn, byte[] data, Random random, int maxSegment, int duplicates)

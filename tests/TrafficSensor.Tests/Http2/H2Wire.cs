@@ -150,34 +150,7 @@ internal sealed class H2Harness : IHttpTransactionSink
     public static List<HttpTransaction> ThroughTcp(byte[] client, byte[] server, Random random, int maxSegment, int duplicates)
     {
         var harness = new H2Harness();
-        var counters = new ReassemblyCounters();
-        var memory = new MemoryBudget(64 << 20);
-        var fromClient = new TcpStreamReassembler(harness.Connection.FromLow, new ReassemblyOptions(), memory, counters);
-        var fromServer = new TcpStreamReassembler(harness.Connection.FromHigh, new ReassemblyOptions(), memory, counters);
-        fromClient.OnSegment(100, TcpFlags.Syn, default, 0, 0);
-        fromServer.OnSegment(900, TcpFlags.Syn | TcpFlags.Ack, default, 0, 0);
-        Send(fromClient, 101, client, random, maxSegment, duplicates);
-        Send(fromServer, 901, server, random, maxSegment, duplicates);
-        fromClient.Flush(0);
-        fromServer.Flush(0);
+        HttpHarness.FeedThroughTcp(harness.Connection.FromLow, harness.Connection.FromHigh, client, server, random, maxSegment, duplicates);
         return harness.Close();
-    }
-
-    private static void Send(TcpStreamReassembler r, uint isn, byte[] data, Random random, int maxSegment, int duplicates)
-    {
-        var segments = new List<(int Offset, int Length)>();
-        for (var o = 0; o < data.Length;)
-        {
-            var n = Math.Min(random.Next(1, maxSegment + 1), data.Length - o);
-            segments.Add((o, n));
-            o += n;
-        }
-        for (var i = 0; i < duplicates && data.Length > 0; i++)
-        {
-            var start = random.Next(data.Length);
-            segments.Add((start, random.Next(1, Math.Min(maxSegment * 2, data.Length - start) + 1)));
-        }
-        foreach (var (offset, length) in segments.OrderBy(_ => random.Next()))
-            r.OnSegment(isn + (uint)offset, TcpFlags.Ack, data.AsSpan(offset, length), length, 0);
     }
 }
