@@ -28,7 +28,7 @@ public sealed class ProtocolDetector : IAppSession
         public byte[]? Bytes;          // kept first bytes (pooled), released once decided
         public int Length;
         public bool Stopped;           // ended or lost bytes before deciding: probes no more
-        public ProbeResult[]? Results; // last probe answer of each protocol (null: never probed)
+        public ProbeResult[]? Results; // each protocol's answer: Match/NoMatch final, NeedMoreData asked again (null: never probed)
 
         public void OnData(ReadOnlySpan<byte> data, long timestampMicros) => owner.OnData(this, data, timestampMicros);
         public void OnGap(long length, long timestampMicros) => owner.OnGap(this, length, timestampMicros);
@@ -138,20 +138,28 @@ public sealed class ProtocolDetector : IAppSession
     }
 
     /// <summary>
-    /// Offers the direction's kept bytes to every protocol in order. Returns the protocol when the
-    /// first one not ruled out matches; an empty decision (<see cref="Choice.None"/>) when all are
-    /// ruled out; null while some still need more data.
+    /// Offers the direction's kept bytes to every protocol in order that has not answered yet.
+    /// Returns the protocol when the first one not ruled out matches; an empty decision
+    /// (<see cref="Choice.None"/>) when all are ruled out; null while some still need more data.
+    /// A <see cref="ProbeResult.Match"/> or <see cref="ProbeResult.NoMatch"/> is a protocol's final
+    /// answer for the direction (the contract of <see cref="IAppProtocol.Probe"/>): it is remembered
+    /// and the protocol is not asked again as more bytes arrive, as Suricata keeps a per-direction
+    /// mask of the probing parsers that failed and Zeek drops an analyzer once it rejects the
+    /// connection. Only those still needing data are asked, so a direction that trickles in one
+    /// byte at a time costs each protocol one probe per chunk only while it is undecided.
     /// </summary>
     private Choice? Probe(Direction d)
     {
         var protocols = _context.Registry.Protocols;
+        // Slots start at NeedMoreData: "not answered yet", asked on the next probe.
         var results = d.Results ??= new ProbeResult[protocols.Count];
         var bytes = d.Bytes.AsSpan(0, d.Length);
         var key = _context.Flow.Key;
         var waiting = false;
         for (var i = 0; i < protocols.Count; i++)
         {
-            var result = results[i] = protocols[i].Probe(bytes, d.FromLow, key);
+            var result = results[i];
+            if (result == ProbeResult.NeedMoreData) result = results[i] = protocols[i].Probe(bytes, d.FromLow, key);
             if (result == ProbeResult.Match && !waiting) return new Choice(protocols[i]);
             if (result == ProbeResult.NeedMoreData) waiting = true;
         }

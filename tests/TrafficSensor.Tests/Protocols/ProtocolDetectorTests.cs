@@ -1,11 +1,13 @@
 using System.Text;
 using CsCheck;
+using TrafficSensor.Capture;
 using TrafficSensor.Decoding;
 using TrafficSensor.Flows;
 using TrafficSensor.Http;
 using TrafficSensor.Output;
 using TrafficSensor.Protocols;
 using TrafficSensor.Reassembly;
+using TrafficSensor.Tests.TestSupport;
 
 namespace TrafficSensor.Tests.Protocols;
 
@@ -134,6 +136,72 @@ public class ProtocolDetectorTests
         detector.FromLow.OnData("x"u8, 63);
         Assert.Equal("undecided", detector.Protocol?.Name);
         Assert.Equal(1, counters.SessionsByProtocol()["undecided"]);
+    }
+
+    /// <summary>The payload of a capture's first TCP segment that carries data (a connection's first bytes, from a real client).</summary>
+    private static byte[] FirstPayload(string capture)
+    {
+        var reader = new FirstPayloadReader();
+        Assert.Null(new PcapFileReader(null).Read(Path.Combine(TestPaths.RepositoryRoot, capture), reader, CancellationToken.None).Error);
+        return Assert.IsType<byte[]>(reader.Payload);
+    }
+
+    private sealed class FirstPayloadReader : IFrameHandler
+    {
+        private readonly PacketDecoder _decoder = new(new DecodingOptions());
+        public byte[]? Payload;
+
+        public void OnFrame(in CaptureFrame frame)
+        {
+            var p = new DecodedPacket();
+            if (Payload is null && _decoder.Decode(frame, ref p) == DecodeOutcome.Tcp && !p.Payload.IsEmpty) Payload = p.Payload.ToArray();
+        }
+    }
+
+    /// <summary>A registered protocol that counts the probes it is asked after it gave a final answer (Match or NoMatch).</summary>
+    private sealed class Counted(IAppProtocol inner) : IAppProtocol
+    {
+        private ProbeResult? _final;
+        public int Probes;
+        public int ProbesAfterFinalAnswer;
+        public string Name => inner.Name;
+        public IAppSession CreateSession(AppSessionContext context) => inner.CreateSession(context);
+        public bool IsUsualPort(ushort port) => inner.IsUsualPort(port);
+        public IProtocolCounters? CreateCounters() => inner.CreateCounters();
+
+        public ProbeResult Probe(ReadOnlySpan<byte> firstBytes, bool? fromLow, in FlowKey key)
+        {
+            Probes++;
+            if (_final is not null) ProbesAfterFinalAnswer++;
+            var result = inner.Probe(firstBytes, fromLow, key);
+            if (result != ProbeResult.NeedMoreData) _final = result;
+            return result;
+        }
+    }
+
+    [Theory]
+    [InlineData("pcaps/tls/handshakes/curl-nginx.pcap", "tls")]       // a ClientHello: HTTP/2 and HTTP say no at once, TLS needs its header and hello
+    [InlineData("pcaps/h2/h2-nginx-prior.pcap", "http2")]             // the client preface: HTTP waits behind HTTP/2 with a match of its own
+    [InlineData("pcaps/lab/samples/benign-apache-php.pcap", "http")]  // a request: TLS and HTTP/2 say no at once
+    public void A_protocol_that_answered_is_not_asked_again_as_the_first_bytes_trickle_in(string capture, string expected)
+    {
+        var first = FirstPayload(capture);
+        var counted = ProtocolRegistry.CreateDefault().Protocols.Select(p => new Counted(p)).ToList();
+        var registry = new ProtocolRegistry();
+        foreach (var p in counted) registry.Add(p);
+        var (detector, _, _) = Detector(registry);
+
+        for (var i = 0; i < first.Length && detector.Protocol is null && !detector.Unknown; i++) detector.FromLow.OnData(first.AsSpan(i, 1), i);
+
+        Assert.Equal(expected, detector.Protocol?.Name);
+        Assert.All(counted, p => Assert.Equal(0, p.ProbesAfterFinalAnswer));
+        // The protocols that ruled themselves out on the first byte were asked once.
+        Assert.Contains(counted, p => p.Name != expected && p.Probes == 1);
+
+        // The same choice as with the bytes in one piece.
+        var (whole, _, _) = Detector();
+        whole.FromLow.OnData(first, 0);
+        Assert.Equal(expected, whole.Protocol?.Name);
     }
 
     private sealed class Undecided : IAppProtocol
