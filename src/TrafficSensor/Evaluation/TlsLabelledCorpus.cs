@@ -1,8 +1,9 @@
+using System.Collections.Concurrent;
 using TrafficSensor.Capture;
-using TrafficSensor.Decoding;
 using TrafficSensor.Features;
-using TrafficSensor.Flows;
-using TrafficSensor.Reassembly;
+using TrafficSensor.Output;
+using TrafficSensor.Pipeline;
+using TrafficSensor.Protocols;
 using TrafficSensor.Tls;
 
 namespace TrafficSensor.Evaluation;
@@ -15,9 +16,12 @@ public sealed record LabelledTlsConnection(TlsConnectionFacts Facts, TlsFeatureV
 }
 
 /// <summary>
-/// Labelled HTTPS captures turned into TLS metadata features the way the sensor computes them: the sensor's
-/// decoder and TCP reassembly feed one <see cref="TlsConnectionParser"/> per connection, and the connections
-/// are judged in order of their last record with one <see cref="TlsBehaviourState"/> per capture (a sensor
+/// Labelled HTTPS captures turned into TLS metadata features the way the sensor computes them: each capture is
+/// replayed through the sensor's own pipeline (<see cref="SensorPipeline"/>, as <c>replay</c> runs it: decoding,
+/// flows, reassembly, the protocol chosen by content, <see cref="TlsSession"/>), which hands every TLS
+/// connection's end to the metadata model's judge; here the same connections are taken at that point (see
+/// <see cref="ConnectionEnds"/>), so evaluation and training see exactly what the sensor judges. They are
+/// judged in order of their last record with one <see cref="TlsBehaviourState"/> per capture (a sensor
 /// that first sees the network), learning the fingerprints of the benign ones as a sensor learns from what
 /// did not alert. No keys are read.
 /// </summary>
@@ -26,10 +30,14 @@ public static class TlsLabelledCorpus
     /// <summary>Every TLS connection of a capture (those whose client is known and that sent a record), in order of their end.</summary>
     public static List<TlsConnectionFacts> ReadConnections(string capture)
     {
-        var reader = new ConnectionReader();
-        var result = new PcapFileReader(null).Read(capture, reader, CancellationToken.None);
-        if (result.Error is { } error) throw new IOException($"{capture}: {error}");
-        return reader.Finish();
+        var ends = new ConnectionEnds();
+        // Keys are never read; record shapes are kept to each connection's end, as when the sensor runs the TLS model.
+        var options = new SensorOptions { TlsMetadata = new TlsMetadataOptions { KeepRecordShapes = true } };
+        var stats = new SensorPipeline(options, NoOutput.Instance) { ProtocolsFactory = ends.Registry }.Replay([capture]);
+        if (stats.Files.FirstOrDefault(f => f.Error is not null) is { } failed) throw new IOException($"{capture}: {failed.Error}");
+        // Workers hand their ends over in their own order: sorted here by end, start, then when the flow began.
+        return ends.Connections.OrderBy(c => c.Facts.EndMicros).ThenBy(c => c.Facts.StartMicros).ThenBy(c => c.FlowStartMicros)
+            .ThenBy(c => c.Facts.ClientPort).Select(c => c.Facts).ToList();
     }
 
     /// <summary>Features of every connection of <paramref name="capture"/>, labelled from <paramref name="labelsPath"/> when given.</summary>
@@ -78,50 +86,47 @@ public static class TlsLabelledCorpus
         return map;
     }
 
-    /// <summary>Connections followed per capture; later ones are not read (a capture is judged on its first connections).</summary>
-    public const int MaxConnections = 200_000;
-
-    /// <summary>The sensor's decoder and TCP reassembly in front of one TLS parser per connection (bounded: <see cref="MaxConnections"/>, 256 MB of buffers).</summary>
-    private sealed class ConnectionReader : IFrameHandler
+    private sealed class NoOutput : ITransactionOutput
     {
-        private readonly PacketDecoder _decoder = new(new DecodingOptions());
-        private readonly Dictionary<FlowKey, (TlsConnectionParser Parser, TcpConnection Tcp, bool? ClientIsLow)> _connections = new();
-        private readonly List<FlowKey> _order = new();
-        private readonly TlsCounters _counters = new();
-        private readonly MemoryBudget _memory = new(256L << 20);
-        private readonly ReassemblyCounters _reassembly = new();
+        public static readonly NoOutput Instance = new();
+        public void Write(TransactionRecord record) { }
+        public void Flush() { }
+    }
 
-        public void OnFrame(in CaptureFrame frame)
+    /// <summary>
+    /// The default protocols, TLS's sessions writing through a tap that takes each connection's end as the
+    /// pipeline hands it to the TLS judge (<see cref="TlsConnectionFacts.From"/> on the flow worker's thread,
+    /// the parser being final once its end is emitted), then passes every record on unchanged.
+    /// </summary>
+    private sealed class ConnectionEnds
+    {
+        public readonly ConcurrentQueue<(TlsConnectionFacts Facts, long FlowStartMicros)> Connections = new();
+
+        public ProtocolRegistry Registry()
         {
-            var p = new DecodedPacket();
-            if (_decoder.Decode(frame, ref p) != DecodeOutcome.Tcp) return;
-            var key = FlowKey.From(p.Source, p.SourcePort, p.Destination, p.DestinationPort, p.Protocol, p.Vlan, p.InnerVlan, out var fromLow);
-            if (!_connections.TryGetValue(key, out var c))
-            {
-                if (_connections.Count >= MaxConnections) return;
-                var parser = new TlsConnectionParser(_counters, _memory, new TlsMetadataOptions { KeepRecordShapes = true }, clientIsLow: null);
-                // The sender of a SYN without ACK is the client, whatever the hellos say later.
-                bool? clientIsLow = (p.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == TcpFlags.Syn ? fromLow : null;
-                c = (parser, new TcpConnection(parser.FromLow, parser.FromHigh, new ReassemblyOptions(), _memory, _reassembly), clientIsLow);
-                _connections[key] = c;
-                _order.Add(key);
-            }
-            var segment = new TcpSegmentInfo(p.Sequence, p.Acknowledgment, p.Flags, p.Window, p.WindowScale, p.Ttl, p.UrgentPointer, p.Checksum, p.PayloadWireLength);
-            c.Tcp.OnSegment(fromLow, segment, p.Payload, p.TimestampMicros);
+            var registry = new ProtocolRegistry();
+            foreach (var protocol in ProtocolRegistry.CreateDefault().Protocols)
+                registry.Add(protocol is TlsProtocol tls ? new Tapped(tls, this) : protocol);
+            return registry;
         }
 
-        public List<TlsConnectionFacts> Finish()
+        private sealed class Tapped(TlsProtocol tls, ConnectionEnds ends) : IAppProtocol
         {
-            var facts = new List<TlsConnectionFacts>();
-            foreach (var key in _order)
+            public string Name => tls.Name;
+            public ProbeResult Probe(ReadOnlySpan<byte> firstBytes, bool? fromLow, in Flows.FlowKey key) => tls.Probe(firstBytes, fromLow, key);
+            public bool IsUsualPort(ushort port) => tls.IsUsualPort(port);
+            public IProtocolCounters? CreateCounters() => tls.CreateCounters();
+            public IAppSession CreateSession(AppSessionContext context) => tls.CreateSession(context.For(this, new Tap(context.Records, ends)));
+        }
+
+        private sealed class Tap(IAppRecordSink next, ConnectionEnds ends) : IAppRecordSink
+        {
+            public void Emit(AppRecord record)
             {
-                var (parser, tcp, clientIsLow) = _connections[key];
-                tcp.Flush(long.MaxValue / 2);
-                parser.FromLow.OnEnd(0);
-                parser.FromHigh.OnEnd(0);
-                if (TlsConnectionFacts.From(key, parser, clientIsLow) is { } f) facts.Add(f);
+                if (record is TlsConnectionEnd end && TlsConnectionFacts.From(end.Key, end.Parser) is { } facts)
+                    ends.Connections.Enqueue((facts, end.Facts.Counters.StartMicros));
+                next.Emit(record);
             }
-            return facts.OrderBy(f => f.EndMicros).ThenBy(f => f.StartMicros).ToList();
         }
     }
 }
