@@ -22,7 +22,6 @@ public sealed class Http2Connection : IAppSession, IHttpUpgradeTarget
     private readonly HttpOptions _http;
     private readonly Http2Options _options;
     private readonly MemoryBudget _inspectBudget;
-    private readonly HttpCounters _httpCounters;
     private readonly Http2Counters _counters;
     private readonly IHttpTransactionSink _sink;
     private readonly Http2FrameReader _fromLow;
@@ -35,15 +34,13 @@ public sealed class Http2Connection : IAppSession, IHttpUpgradeTarget
     private uint _lastClientStream;
     private bool _closed;
 
-    /// <param name="httpCounters">HTTP's counters: HTTP/2 transactions count among all HTTP transactions, and their anomalies too.</param>
     /// <param name="clientIsLow">Which endpoint is the client when known; null: the side sending the preface.</param>
-    public Http2Connection(HttpOptions http, Http2Options options, MemoryBudget inspectBudget, HttpCounters httpCounters,
+    public Http2Connection(HttpOptions http, Http2Options options, MemoryBudget inspectBudget,
         Http2Counters counters, IHttpTransactionSink sink, bool? clientIsLow = null)
     {
         _http = http;
         _options = options;
         _inspectBudget = inspectBudget;
-        _httpCounters = httpCounters;
         _counters = counters;
         _sink = sink;
         _fromLow = new Http2FrameReader(this, counters, options, fromLow: true, isClient: clientIsLow);
@@ -683,9 +680,8 @@ public sealed class Http2Connection : IAppSession, IHttpUpgradeTarget
         tx.MarkEmitted();
         if (tx.Request is not null && !tx.RequestComplete && tx.Parameters.Count == 0) HttpParameters.Extract(tx, _http.MaxParameters);
         _counters.Transactions++;
-        // HTTP/2 transactions are HTTP transactions: the HTTP totals and anomaly counts include them.
-        _httpCounters.Transactions++;
-        foreach (var anomaly in tx.AllAnomalies.All()) _httpCounters.Anomalies.Add(anomaly);
+        // Counted as HTTP/2's (app_proto http2), never in HTTP/1's totals: each protocol's counters are its own.
+        foreach (var anomaly in tx.AllAnomalies.All()) _counters.HttpAnomalies.Add(anomaly);
         _sink.OnTransaction(tx);
     }
 

@@ -1,3 +1,4 @@
+using TrafficSensor.Http;
 using TrafficSensor.Protocols;
 
 namespace TrafficSensor.Http2;
@@ -17,6 +18,14 @@ public sealed class Http2Counters : IProtocolCounters
     public long NotParsedBytes { get; internal set; }
     public ReasonCounters<Http2FrameType> Frames { get; } = new();
     public ReasonCounters<Http2Anomaly> Anomalies { get; } = new();
+    /// <summary>
+    /// HTTP anomalies flagged on HTTP/2 transactions (the same kinds as HTTP/1's, which counts only its own):
+    /// figures <c>http_anomaly_KIND</c>, metrics <c>trafficsensor_http_anomalies_total{app_proto="http2",kind}</c>.
+    /// </summary>
+    public ReasonCounters<HttpAnomaly> HttpAnomalies { get; } = new();
+
+    /// <summary>Prefix of the figures of <see cref="HttpAnomalies"/>.</summary>
+    public const string HttpAnomalyFigurePrefix = "http_anomaly_";
 
     void IProtocolCounters.Add(IProtocolCounters other)
     {
@@ -35,6 +44,7 @@ public sealed class Http2Counters : IProtocolCounters
         // By type and by reason only those seen, as HTTP's anomalies are reported (names from the enums, never from traffic).
         foreach (var (type, count) in Frames.NonZero()) yield return new("frames_" + type, count);
         foreach (var (anomaly, count) in Anomalies.NonZero()) yield return new("anomaly_" + anomaly, count);
+        foreach (var (anomaly, count) in HttpAnomalies.NonZero()) yield return new(HttpAnomalyFigurePrefix + anomaly, count);
     }
 
     public void Add(Http2Counters other)
@@ -47,5 +57,6 @@ public sealed class Http2Counters : IProtocolCounters
         NotParsedBytes += other.NotParsedBytes;
         Frames.Add(other.Frames);
         Anomalies.Add(other.Anomalies);
+        HttpAnomalies.Add(other.HttpAnomalies);
     }
 }

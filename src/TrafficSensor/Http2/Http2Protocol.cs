@@ -52,8 +52,7 @@ public sealed class Http2Protocol : IAppProtocol
     {
         var options = context.Options;
         var counters = context.Counters as Http2Counters ?? new Http2Counters();
-        var http = context.AppLayer.Of<HttpCounters>() ?? new HttpCounters();
-        return new Http2Connection(options.Http, options.Http2, context.InspectMemory, http, counters, new RecordSink(context));
+        return new Http2Connection(options.Http, options.Http2, context.InspectMemory, counters, new RecordSink(context));
     }
 
     public IProtocolCounters CreateCounters() => new Http2Counters();

@@ -33,9 +33,11 @@ public sealed class SensorMetrics : ITransactionOutput
 {
     private static readonly string[] Methods = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PROPFIND", "other", "none"];
     private static readonly string[] StatusClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "none"];
+    // The protocols whose records are HTTP transactions: the app_proto label of the HTTP counters, each exported from the start.
+    private static readonly string[] TransactionProtocols = [HttpProtocol.ProtocolName, Http2.Http2Protocol.ProtocolName];
 
     private readonly Counter _transactionsByClass;
-    private readonly Counter.Child[,] _transactions;
+    private readonly Counter.Child[,,] _transactions; // [protocol, method, status class]
     private readonly Counter.Child[,] _alerts; // [kind, severity - 1], every combination exported from the start
     private readonly Counter.Child[] _tlsMetadataAlerts; // [kind], every kind exported from the start
     private readonly Counter _suppressed;
@@ -78,7 +80,7 @@ public sealed class SensorMetrics : ITransactionOutput
         _reassemblyDropped = f.CreateCounter("trafficsensor_reassembly_dropped_bytes_total", "Segment bytes discarded by reassembly, by reason.", "reason");
         _reassemblyGaps = f.CreateCounter("trafficsensor_reassembly_gap_bytes_total", "Stream bytes never seen (holes the stream was moved past), by reason.", "reason");
         _reassemblyEvents = f.CreateCounter("trafficsensor_reassembly_events_total", "Reassembly events (memory_cap_hit, overlap_different_data, ...).", "event");
-        _httpAnomalies = f.CreateCounter("trafficsensor_http_anomalies_total", "HTTP protocol anomalies flagged by the parser, by kind.", "kind");
+        _httpAnomalies = f.CreateCounter("trafficsensor_http_anomalies_total", "HTTP protocol anomalies flagged by the parser, by application protocol (http: HTTP/1.x, http2) and kind.", "app_proto", "kind");
         _nonHttpStreams = f.CreateCounter("trafficsensor_non_http_streams_total", "TCP connections whose payload was not HTTP/1.x.");
 
         _appRecords = f.CreateCounter("trafficsensor_app_records_total", "Records written, by application protocol (app_proto).", "app_proto");
@@ -92,18 +94,21 @@ public sealed class SensorMetrics : ITransactionOutput
             _appSessions.WithLabels(name);
         }
 
-        _transactionsByClass = f.CreateCounter("trafficsensor_http_transactions_total", "HTTP transactions reconstructed, by method and response status class.", "method", "status_class");
-        _transactions = new Counter.Child[Methods.Length, StatusClasses.Length];
-        for (var m = 0; m < Methods.Length; m++)
-            for (var c = 0; c < StatusClasses.Length; c++)
-                _transactions[m, c] = _transactionsByClass.WithLabels(Methods[m], StatusClasses[c]);
+        _transactionsByClass = f.CreateCounter("trafficsensor_http_transactions_total",
+            "HTTP transactions reconstructed, by application protocol (http: HTTP/1.x, http2), method and response status class.", "app_proto", "method", "status_class");
+        _transactions = new Counter.Child[TransactionProtocols.Length, Methods.Length, StatusClasses.Length];
+        for (var p = 0; p < TransactionProtocols.Length; p++)
+            for (var m = 0; m < Methods.Length; m++)
+                for (var c = 0; c < StatusClasses.Length; c++)
+                    _transactions[p, m, c] = _transactionsByClass.WithLabels(TransactionProtocols[p], Methods[m], StatusClasses[c]);
         Preinitialise<DecodeError>(_decodeErrors);
         Preinitialise<IgnoredProtocol>(_ignoredPackets);
         Preinitialise<FlowEndReason>(_flowsEnded);
         Preinitialise<ReassemblyDrop>(_reassemblyDropped);
         Preinitialise<ReassemblyGap>(_reassemblyGaps);
         Preinitialise<ReassemblyEvent>(_reassemblyEvents);
-        Preinitialise<HttpAnomaly>(_httpAnomalies);
+        foreach (var protocol in TransactionProtocols)
+            foreach (var kind in Enum.GetValues<HttpAnomaly>()) _httpAnomalies.WithLabels(protocol, ReasonCounters<HttpAnomaly>.NameOf(kind));
 
         var alerts = f.CreateCounter("trafficsensor_alerts_total", "Transactions the model alerted on, by category and severity (1 confident, 2 medium, 3 doubtful).", "category", "severity");
         var kinds = Enum.GetValues<Detection.AlertKind>();
@@ -175,7 +180,9 @@ public sealed class SensorMetrics : ITransactionOutput
         _appRecords.WithLabels(record.AppProto).Inc();
         var tx = record.Transaction;
         int m = MethodIndex(tx.Request?.Method), c = StatusIndex(tx.Response?.Status);
-        _transactions[m, c].Inc();
+        var p = Array.IndexOf(TransactionProtocols, record.AppProto);
+        if (p >= 0) _transactions[p, m, c].Inc();
+        else _transactionsByClass.WithLabels(record.AppProto, Methods[m], StatusClasses[c]).Inc(); // a registered protocol's own (app_proto from the registry)
         if (record.SuppressedBy is { } rule) _suppressed.WithLabels(rule).Inc();
         if (record.Verdict is not { } verdict) return;
         _score.Observe(verdict.Score);
@@ -238,14 +245,19 @@ public sealed class SensorMetrics : ITransactionOutput
         IncTo(_reassemblyDropped, s.ReassemblyDroppedBytes);
         IncTo(_reassemblyGaps, s.ReassemblyGapBytes);
         IncTo(_reassemblyEvents, s.ReassemblyEvents);
-        IncTo(_httpAnomalies, s.HttpAnomalies);
+        foreach (var (kind, value) in s.HttpAnomalies) _httpAnomalies.WithLabels(HttpProtocol.ProtocolName, kind).IncTo(value);
         _nonHttpStreams.IncTo(s.NonHttpStreams);
         IncTo(_appSessions, s.AppSessions);
         _appUnknownStreams.IncTo(s.AppProtoUnknownStreams);
         _appUnknownBytes.IncTo(s.AppProtoUnknownBytes);
         foreach (var (protocol, figures) in s.AppProtocols)
             foreach (var (name, value) in figures)
+            {
                 _appEvents.WithLabels(protocol, name).IncTo(value);
+                // HTTP anomalies on another protocol's transactions (HTTP/2's): beside HTTP/1's, by app_proto.
+                if (name.StartsWith(Http2.Http2Counters.HttpAnomalyFigurePrefix, StringComparison.Ordinal))
+                    _httpAnomalies.WithLabels(protocol, name[Http2.Http2Counters.HttpAnomalyFigurePrefix.Length..]).IncTo(value);
+            }
 
         _flowsActive.Set(s.FlowsActive);
         for (var i = 0; i < s.QueueDepths.Count; i++) _queueDepth.WithLabels(i.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(s.QueueDepths[i]);

@@ -119,13 +119,12 @@ internal sealed class H2Wire
 internal sealed class H2Harness : IHttpTransactionSink
 {
     public readonly List<HttpTransaction> Transactions = new();
-    public readonly HttpCounters Http = new();
     public readonly Http2Counters Counters = new();
     public readonly MemoryBudget Budget = new(64 << 20);
     public readonly Http2Connection Connection;
 
     public H2Harness(Http2Options? options = null, HttpOptions? http = null, bool? clientIsLow = true) =>
-        Connection = new Http2Connection(http ?? new HttpOptions(), options ?? new Http2Options(), Budget, Http, Counters, this, clientIsLow);
+        Connection = new Http2Connection(http ?? new HttpOptions(), options ?? new Http2Options(), Budget, Counters, this, clientIsLow);
 
     public void OnTransaction(HttpTransaction transaction) => Transactions.Add(transaction);
 

@@ -59,7 +59,7 @@ public sealed class SensorMetricsTests
         Assert.Equal(stats.FlowsCreated, Value(text, "trafficsensor_flows_created_total"));
         Assert.Equal(stats.HttpTransactions, Value(text, "trafficsensor_http_transactions_total"));
         Assert.Equal(records.Count(r => r.Transaction.Request?.Method == "POST" && r.Transaction.Response?.Status is >= 200 and < 300),
-            Value(text, "trafficsensor_http_transactions_total{method=\"POST\",status_class=\"2xx\"}"));
+            Value(text, "trafficsensor_http_transactions_total{app_proto=\"http\",method=\"POST\",status_class=\"2xx\"}"));
         var alerts = records.Count(r => r.Verdict is { Alert: true });
         Assert.True(alerts > 0);
         Assert.Equal(alerts, Value(text, "trafficsensor_alerts_total"));
@@ -71,6 +71,35 @@ public sealed class SensorMetricsTests
         // Replay has no libpcap live statistics and no latency (packet times are in the past).
         Assert.Equal(0, Value(text, "trafficsensor_capture_kernel_drops_total"));
         Assert.Equal(0, Value(text, "trafficsensor_processing_latency_seconds_count"));
+    }
+
+    /// <summary>The sum of every series of the exposition whose name and labels start with <paramref name="prefix"/>.</summary>
+    private static double Sum(string text, string prefix) => text.Split('\n')
+        .Where(line => line.StartsWith(prefix, StringComparison.Ordinal))
+        .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
+    public void Http2_transactions_are_counted_as_http2_not_in_the_http1_totals()
+    {
+        // nginx with prior knowledge, and Apache mod_http2 reached by an HTTP/1.1 Upgrade: h2c.
+        var files = new[] { "h2-nginx-prior.pcap", "h2-apache.pcap" }.Select(f => Path.Combine(TestPaths.ProjectPcaps, "h2", f)).ToArray();
+        var (text, stats, records) = Scrape(files);
+        long http1 = records.Count(r => r.AppProto == "http"), http2 = records.Count(r => r.AppProto == "http2");
+        Assert.True(http2 > 0);
+
+        // The summary's and --stats' HTTP figures are HTTP/1's; HTTP/2's are its own.
+        Assert.Equal(http1, stats.HttpTransactions);
+        Assert.Equal(http1, stats.AppProtocols["http"]["transactions"]);
+        Assert.Equal(http2, stats.AppProtocols["http2"]["transactions"]);
+        Assert.Equal(http2, stats.AppRecords["http2"]);
+
+        Assert.Equal(http1, Sum(text, "trafficsensor_http_transactions_total{app_proto=\"http\","));
+        Assert.Equal(http2, Sum(text, "trafficsensor_http_transactions_total{app_proto=\"http2\","));
+        Assert.Equal(http1, Value(text, "trafficsensor_app_events_total{app_proto=\"http\",event=\"transactions\"}"));
+        Assert.Equal(http2, Value(text, "trafficsensor_app_events_total{app_proto=\"http2\",event=\"transactions\"}"));
+        Assert.Equal(stats.HttpAnomalies.Values.Sum(), Sum(text, "trafficsensor_http_anomalies_total{app_proto=\"http\","));
+        Assert.Equal(records.Where(r => r.AppProto == "http2").Sum(r => r.Transaction.AllAnomalies.Names().Count()),
+            Sum(text, "trafficsensor_http_anomalies_total{app_proto=\"http2\","));
     }
 
     [Fact]
@@ -85,7 +114,8 @@ public sealed class SensorMetricsTests
 
         // No label value comes from traffic: no address, port, path or user agent appears in any series.
         var series = text.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
-        Assert.True(series.Count < 400, $"{series.Count} series");
+        // Fixed label sets only: the HTTP counters by app_proto (http, http2) account for 144 + 2 x 37 of them.
+        Assert.True(series.Count < 500, $"{series.Count} series");
         foreach (var r in records.Take(200))
         {
             Assert.DoesNotContain(series, s => s.Contains(r.ClientAddress.ToString(), StringComparison.Ordinal));
@@ -117,9 +147,10 @@ public sealed class SensorMetricsTests
         Assert.Equal(0, Value(text, "trafficsensor_flows_ended_total{reason=\"evicted\"}"));
         Assert.Equal(0, Value(text, "trafficsensor_decode_errors_total{reason=\"truncated_ip_header\"}"));
         Assert.Equal(0, Value(text, "trafficsensor_reassembly_dropped_bytes_total{reason=\"memory_cap\"}"));
-        Assert.Equal(0, Value(text, "trafficsensor_http_transactions_total{method=\"POST\",status_class=\"2xx\"}"));
+        Assert.Equal(0, Value(text, "trafficsensor_http_transactions_total{app_proto=\"http\",method=\"POST\",status_class=\"2xx\"}"));
         foreach (var (family, count) in new[] { ("trafficsensor_decode_errors_total{", Enum.GetValues<TrafficSensor.Decoding.DecodeError>().Length),
-                     ("trafficsensor_http_anomalies_total{", Enum.GetValues<TrafficSensor.Http.HttpAnomaly>().Length),
+                     ("trafficsensor_http_anomalies_total{app_proto=\"http\",", Enum.GetValues<TrafficSensor.Http.HttpAnomaly>().Length),
+                     ("trafficsensor_http_anomalies_total{app_proto=\"http2\",", Enum.GetValues<TrafficSensor.Http.HttpAnomaly>().Length),
                      ("trafficsensor_flows_ended_total{", Enum.GetValues<TrafficSensor.Flows.FlowEndReason>().Length),
                      ("trafficsensor_reassembly_events_total{", Enum.GetValues<TrafficSensor.Reassembly.ReassemblyEvent>().Length),
                      ("trafficsensor_alerts_suppressed_total{", 2) })
