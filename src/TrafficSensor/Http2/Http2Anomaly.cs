@@ -64,3 +64,21 @@ public enum Http2Anomaly
     /// <summary>Frames after the sensor stopped following the connection (gap in a frame header or block).</summary>
     GapLostFraming,
 }
+
+/// <summary>
+/// Why HTTP/2 parsing of a connection ended before the connection did, by where a TCP gap fell. HTTP/2 has no
+/// marker to find the next frame by, and the lost bytes may have changed the sender's HPACK table: a gap
+/// anywhere but inside DATA (whose length is known) ends the connection's parsing, both directions, as
+/// Suricata disables its app-layer parser on a gap for protocols that cannot take one.
+/// </summary>
+public enum Http2ParsingEnd
+{
+    /// <summary>In the client's connection preface.</summary>
+    GapInPreface,
+    /// <summary>In a frame header (the next frame's length and type are unknown).</summary>
+    GapInFrameHeader,
+    /// <summary>In the payload of a frame other than DATA (HEADERS, CONTINUATION, SETTINGS, ...): its header block or settings are lost.</summary>
+    GapInFramePayload,
+    /// <summary>Past the end of a DATA frame (or its padding): the frames after it are lost.</summary>
+    GapBeyondDataFrame,
+}

@@ -66,8 +66,8 @@ public sealed class Http2Connection : IAppSession, IHttpUpgradeTarget
     public ITcpStreamSink FromHigh => _fromHigh;
     /// <summary>True when the low endpoint is the client; null until a preface showed it.</summary>
     public bool? ClientIsLow => _fromLow.IsClient ?? (_fromHigh.IsClient is { } high ? !high : null);
-    /// <summary>Neither direction can be parsed any further.</summary>
-    public bool Finished => _fromLow.IsLost && _fromHigh.IsLost;
+    /// <summary>Neither direction can be parsed any further (both lost, or parsing ended: <see cref="EndParsing"/>).</summary>
+    public bool Finished => _closed || (_fromLow.IsLost && _fromHigh.IsLost);
     public Http2Counters Counters => _counters;
 
     /// <summary>The flow ended: every stream still open is written with what it has.</summary>
@@ -216,6 +216,19 @@ public sealed class Http2Connection : IAppSession, IHttpUpgradeTarget
         side.DataStream = null;
         side.DataMessage = null;
         if (stream is not null && endsStream) EndMessage(stream, reader.IsClient == true, reader.Now);
+    }
+
+    /// <summary>
+    /// A gap lost a direction's frame boundaries (and perhaps part of its HPACK table): the connection is
+    /// parsed no further, both directions, so that the other one's frames are not read against streams
+    /// and a header table the lost bytes may have changed (responses on streams never seen, say). Every
+    /// open stream is written now with what it has, as at the flow's end; later bytes are counted, not parsed.
+    /// </summary>
+    internal void EndParsing(Http2ParsingEnd reason, long timestampMicros)
+    {
+        if (_closed) return;
+        _counters.ParsingEnded.Add(reason);
+        Close(timestampMicros);
     }
 
     /// <summary>A direction lost its frame boundaries: what it was sending stays incomplete (flagged).</summary>

@@ -24,6 +24,9 @@ public sealed class Http2Counters : IProtocolCounters
     /// </summary>
     public ReasonCounters<HttpAnomaly> HttpAnomalies { get; } = new();
 
+    /// <summary>Connections whose parsing a TCP gap ended, by where it fell (figures <c>parsing_ended_REASON</c>).</summary>
+    public ReasonCounters<Http2ParsingEnd> ParsingEnded { get; } = new();
+
     /// <summary>Prefix of the figures of <see cref="HttpAnomalies"/>.</summary>
     public const string HttpAnomalyFigurePrefix = "http_anomaly_";
 
@@ -45,6 +48,7 @@ public sealed class Http2Counters : IProtocolCounters
         foreach (var (type, count) in Frames.NonZero()) yield return new("frames_" + type, count);
         foreach (var (anomaly, count) in Anomalies.NonZero()) yield return new("anomaly_" + anomaly, count);
         foreach (var (anomaly, count) in HttpAnomalies.NonZero()) yield return new(HttpAnomalyFigurePrefix + anomaly, count);
+        foreach (var (reason, count) in ParsingEnded.NonZero()) yield return new("parsing_ended_" + reason, count);
     }
 
     public void Add(Http2Counters other)
@@ -58,5 +62,6 @@ public sealed class Http2Counters : IProtocolCounters
         Frames.Add(other.Frames);
         Anomalies.Add(other.Anomalies);
         HttpAnomalies.Add(other.HttpAnomalies);
+        ParsingEnded.Add(other.ParsingEnded);
     }
 }

@@ -91,11 +91,19 @@ internal sealed class Http2FrameReader : ITcpStreamSink
             case State.Lost or State.Ended:
                 return;
             default:
+                var reason = _state switch
+                {
+                    State.Preface => Http2ParsingEnd.GapInPreface,
+                    State.FrameHeader => Http2ParsingEnd.GapInFrameHeader,
+                    State.Payload => Http2ParsingEnd.GapInFramePayload,
+                    _ => Http2ParsingEnd.GapBeyondDataFrame,
+                };
                 _counters.Anomalies.Add(Http2Anomaly.GapLostFraming);
                 _counters.NotParsedBytes += length;
                 ReleasePayload();
                 _state = State.Lost;
                 _owner.OnLostFraming(this);
+                _owner.EndParsing(reason, timestampMicros);
                 return;
         }
     }

@@ -1,4 +1,3 @@
-using TrafficSensor.Capture;
 using TrafficSensor.Evaluation;
 using TrafficSensor.Features;
 using TrafficSensor.Tests.TestSupport;
@@ -12,12 +11,6 @@ namespace TrafficSensor.Tests.Evaluation;
 /// </summary>
 public class TlsLabelledCorpusTests
 {
-    private sealed class Frames : IFrameHandler
-    {
-        public readonly List<(long Micros, LinkType Link, byte[] Data)> All = new();
-        public void OnFrame(in CaptureFrame frame) => All.Add((frame.TimestampMicros, frame.LinkType, frame.Data.ToArray()));
-    }
-
     private static string Describe(TlsConnectionFacts c, long shiftMicros = 0) =>
         $"{c.Client}:{c.ClientPort}>{c.Server}:{c.ServerPort} {c.Ja4} {c.Sni} {c.Version} " +
         string.Join(",", c.Records.Select(r => $"{r.FromClient}/{r.ContentType}/{r.Length}/{r.TimestampMicros - shiftMicros}"));
@@ -28,14 +21,13 @@ public class TlsLabelledCorpusTests
         // One real TLS 1.3 connection (openssl against nginx, closed with FIN), then the same connection again two
         // minutes later from the same client port: what a client whose ports wrap around sends.
         var capture = Path.Combine(TestPaths.ProjectPcaps, "tls", "keylog", "tls13-aes128-gcm-sha256.pcap");
-        var frames = new Frames();
-        Assert.Null(new PcapFileReader(null).Read(capture, frames, CancellationToken.None).Error);
+        var frames = PcapFile.ReadFrames(capture);
         var once = Assert.Single(TlsLabelledCorpus.ReadConnections(capture));
 
         const long shift = 120_000_000;
-        var twice = new PcapFile(frames.All[0].Link);
-        foreach (var (micros, _, data) in frames.All) twice.Add(micros, data);
-        foreach (var (micros, _, data) in frames.All) twice.Add(micros + shift, data);
+        var twice = new PcapFile(frames[0].Link);
+        foreach (var (micros, _, data) in frames) twice.Add(micros, data);
+        foreach (var (micros, _, data) in frames) twice.Add(micros + shift, data);
         var path = Path.Combine(Path.GetTempPath(), $"ts-tls-port-reuse-{Guid.NewGuid():N}.pcap");
         try
         {

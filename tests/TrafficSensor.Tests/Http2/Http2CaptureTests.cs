@@ -51,6 +51,33 @@ public class Http2CaptureTests
     }
 
     [Fact]
+    public void A_gap_in_a_frame_header_ends_parsing_of_the_connection_counted_by_reason()
+    {
+        // nghttp's sixth connection to nginx (client port 45506) in capture order, but the client's segment of
+        // three HEADERS frames (streams 15, 17, 19; tshark frame 183) lost: a gap where a frame header was due.
+        var h = new H2Harness();
+        foreach (var s in TcpPayloads.Read(Capture("h2-nginx-prior.pcap")).Where(s => s.SourcePort == 45506 || s.DestinationPort == 45506))
+        {
+            if (s.Frame == 183) h.Connection.FromLow.OnGap(s.Data.Length, s.Frame);
+            else if (s.SourcePort == 45506) h.Client(s.Data);
+            else h.Server(s.Data);
+            if (s.Frame == 183) Assert.True(h.Connection.Finished); // parsing ended: later bytes are counted, not parsed
+        }
+        var transactions = h.Close();
+
+        Assert.Equal(1, h.Counters.ParsingEnded.NonZero()["gap_in_frame_header"]);
+        Assert.Equal(1, h.Counters.Anomalies.NonZero()["gap_lost_framing"]);
+        // The server's answers on the streams whose requests were lost are not read (against streams never opened).
+        Assert.False(h.Counters.Anomalies.NonZero().ContainsKey("frame_on_closed_stream"));
+        Assert.True(h.Counters.NotParsedBytes > 2041);
+        // The stream answered before the gap is written whole; nothing is made up.
+        var tx = Assert.Single(transactions);
+        Assert.Equal("/index.html", tx.Request!.Target);
+        Assert.Equal(200, tx.Response!.Status);
+        Assert.Equal(234, tx.Response.BodyLength);
+    }
+
+    [Fact]
     public void Apache_h2c_upgrade_keeps_the_http1_request_as_stream_one()
     {
         var (records, _) = SensorRun.Files([Capture("h2-apache.pcap")]);

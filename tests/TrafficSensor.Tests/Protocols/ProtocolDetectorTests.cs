@@ -1,6 +1,5 @@
 using System.Text;
 using CsCheck;
-using TrafficSensor.Capture;
 using TrafficSensor.Decoding;
 using TrafficSensor.Flows;
 using TrafficSensor.Http;
@@ -138,26 +137,6 @@ public class ProtocolDetectorTests
         Assert.Equal(1, counters.SessionsByProtocol()["undecided"]);
     }
 
-    /// <summary>The payload of a capture's first TCP segment that carries data (a connection's first bytes, from a real client).</summary>
-    private static byte[] FirstPayload(string capture)
-    {
-        var reader = new FirstPayloadReader();
-        Assert.Null(new PcapFileReader(null).Read(Path.Combine(TestPaths.RepositoryRoot, capture), reader, CancellationToken.None).Error);
-        return Assert.IsType<byte[]>(reader.Payload);
-    }
-
-    private sealed class FirstPayloadReader : IFrameHandler
-    {
-        private readonly PacketDecoder _decoder = new(new DecodingOptions());
-        public byte[]? Payload;
-
-        public void OnFrame(in CaptureFrame frame)
-        {
-            var p = new DecodedPacket();
-            if (Payload is null && _decoder.Decode(frame, ref p) == DecodeOutcome.Tcp && !p.Payload.IsEmpty) Payload = p.Payload.ToArray();
-        }
-    }
-
     /// <summary>A registered protocol that counts the probes it is asked after it gave a final answer (Match or NoMatch).</summary>
     private sealed class Counted(IAppProtocol inner) : IAppProtocol
     {
@@ -185,7 +164,7 @@ public class ProtocolDetectorTests
     [InlineData("pcaps/lab/samples/benign-apache-php.pcap", "http")]  // a request: TLS and HTTP/2 say no at once
     public void A_protocol_that_answered_is_not_asked_again_as_the_first_bytes_trickle_in(string capture, string expected)
     {
-        var first = FirstPayload(capture);
+        var first = TcpPayloads.Read(Path.Combine(TestPaths.RepositoryRoot, capture))[0].Data; // a connection's first bytes, from a real client
         var counted = ProtocolRegistry.CreateDefault().Protocols.Select(p => new Counted(p)).ToList();
         var registry = new ProtocolRegistry();
         foreach (var p in counted) registry.Add(p);

@@ -22,6 +22,21 @@ public sealed class PcapFile
         return this;
     }
 
+    /// <summary>A real capture's frames, to be written again changed (some left out, some repeated).</summary>
+    public static List<(long Micros, LinkType Link, byte[] Data)> ReadFrames(string path)
+    {
+        var frames = new FrameList();
+        var error = new PcapFileReader(null).Read(path, frames, CancellationToken.None).Error;
+        if (error is not null) throw new IOException($"{path}: {error}");
+        return frames.All;
+    }
+
+    private sealed class FrameList : IFrameHandler
+    {
+        public readonly List<(long Micros, LinkType Link, byte[] Data)> All = new();
+        public void OnFrame(in CaptureFrame frame) => All.Add((frame.TimestampMicros, frame.LinkType, frame.Data.ToArray()));
+    }
+
     public byte[] ToBytes()
     {
         using var ms = new MemoryStream();
