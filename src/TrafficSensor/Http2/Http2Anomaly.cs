@@ -79,6 +79,6 @@ public enum Http2ParsingEnd
     GapInFrameHeader,
     /// <summary>In the payload of a frame other than DATA (HEADERS, CONTINUATION, SETTINGS, ...): its header block or settings are lost.</summary>
     GapInFramePayload,
-    /// <summary>Past the end of a DATA frame (or its padding): the frames after it are lost.</summary>
+    /// <summary>Where a DATA frame's pad length was due, or past the end of a DATA frame, its padding or a frame skipped by its length: the frames after it are lost.</summary>
     GapBeyondDataFrame,
 }
