@@ -7,7 +7,8 @@
 #   BASE     command running the reference build (required), e.g. main's build published to a directory
 #   SENSOR   command running the build under test (default: ./trafficsensor)
 #   INPUT    capture files or directories, each replayed on its own (default: pcaps/lab/samples,
-#            pcaps/apps/samples, ../shared/pcaps/real, and bench/out/corpus.pcap when it exists)
+#            pcaps/apps/samples, ../shared/pcaps/real, pcaps/tls (TLS metadata alerts), pcaps/h2, pcaps/zoo,
+#            and bench/out/corpus.pcap when it exists)
 #   WORKERS  flow workers for the build under test (default 1; the reference always runs with 1, so
 #            WORKERS=3 also checks that the worker count changes nothing)
 # Each input is replayed with the default model (-t and -a) and, with --http-headers both and the
@@ -20,7 +21,7 @@ read -r -a sensor <<< "${SENSOR:-$here/trafficsensor}"
 workers="${WORKERS:-1}"
 inputs=("$@")
 if [ ${#inputs[@]} -eq 0 ]; then
-    inputs=("$here/pcaps/lab/samples" "$here/pcaps/apps/samples" "$here/../shared/pcaps/real")
+    inputs=("$here/pcaps/lab/samples" "$here/pcaps/apps/samples" "$here/../shared/pcaps/real" "$here/pcaps/tls" "$here/pcaps/h2" "$here/pcaps/zoo")
     for corpus in "$here/bench/out/corpus.pcap" "$here/../wt-pipeline/bench/out/corpus.pcap"; do
         if [ -s "$corpus" ]; then inputs+=("$corpus"); break; fi
     done
