@@ -599,7 +599,8 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         message.CompletedMicros = Math.Max(message.TimestampMicros, _lastMicros);
         if (_body is not null && _bodyKept > 0)
         {
-            message.Body = ContentDecoder.DecodeBody(message, _body.AsSpan(0, _bodyKept), _options.MaxDecodedBodyBytes);
+            message.Body = ContentDecoder.DecodeBody(message, _body.AsSpan(0, _bodyKept), _options.MaxDecodedBodyBytes,
+                keep: Role != HttpRole.Response || _options.KeepResponseBodies);
         }
         ReleaseBody();
         if (_bufferLength == 0) ReleaseBuffer(); // between messages a connection holds no buffer (most open flows are idle)
