@@ -402,7 +402,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
                 message.Anomalies.Add(HttpAnomaly.TooManyHeaders);
                 continue;
             }
-            message.Headers.Add(new HttpHeader(HttpText.HeaderName(name), HttpText.Decode(HttpText.TrimWhitespace(line[(colon + 1)..]))));
+            message.Headers.Add(new HttpHeader(HttpText.HeaderName(name), HttpText.Recent(HttpText.TrimWhitespace(line[(colon + 1)..]))));
         }
     }
 
