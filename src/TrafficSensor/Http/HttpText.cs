@@ -42,8 +42,9 @@ internal static class HttpText
     /// <summary>
     /// Recently decoded short texts of this thread (a flow worker): a direct-mapped cache by content, so a
     /// value every message repeats ("keep-alive", a server's Content-Type, a client's User-Agent) is one
-    /// string, not one per message. At most <see cref="RecentSlots"/> × <see cref="MaxRecentBytes"/> bytes
-    /// per thread; hostile traffic that varies every value only evicts entries (the cost is then Decode's).
+    /// string, not one per message. At most <see cref="RecentSlots"/> entries of up to <see cref="MaxRecentBytes"/>
+    /// bytes and their strings (under 0.5 MB per thread); hostile traffic that varies every value only evicts
+    /// entries (the cost is then Decode's, plus one hash).
     /// </summary>
     [ThreadStatic] private static (byte[] Bytes, string Text)[]? t_recent;
 
