@@ -146,6 +146,12 @@ public sealed record HttpOptions
     public int MaxParameters { get; init; } = 128;
     /// <summary>Body bytes kept for inspection by all connections of one worker together.</summary>
     public long MaxInspectMemoryBytes { get; init; } = 128L << 20;
+    /// <summary>
+    /// Whether HTTP/1 response bodies are handed on (<see cref="Http.HttpMessage.Body"/>). Set by the pipeline:
+    /// only feature extraction (a model, or training) and alert excerpts read them, so a run without a model
+    /// still inspects them (content decoding and its anomalies) but does not copy them out.
+    /// </summary>
+    internal bool KeepResponseBodies { get; init; } = true;
 }
 
 public sealed record PipelineOptions

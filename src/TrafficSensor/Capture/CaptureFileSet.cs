@@ -15,8 +15,10 @@ public sealed record CaptureFileSetResult(IReadOnlyList<CaptureInput> Inputs, IR
     public string? FileOf(long micros)
     {
         string? found = null;
-        foreach (var input in Inputs)
+        // By index: an enumerator of the list interface would be one allocation per record written.
+        for (var i = 0; i < Inputs.Count; i++)
         {
+            var input = Inputs[i];
             if (input.FirstTimestampMicros is not { } first) continue;
             if (first > micros) break;
             found = input.Path;

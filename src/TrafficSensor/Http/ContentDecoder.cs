@@ -11,17 +11,22 @@ internal static class ContentDecoder
 {
     private const int MaxLayers = 2;
 
-    public static byte[] DecodeBody(HttpMessage message, ReadOnlySpan<byte> body, int maxOutput)
+    /// <summary>
+    /// The decoded body prefix, or null when <paramref name="keep"/> is false: the decoding still runs
+    /// (its anomalies and the truncation flag are the same) but nothing is copied out of <paramref name="body"/>
+    /// for a body that was not encoded.
+    /// </summary>
+    public static byte[]? DecodeBody(HttpMessage message, ReadOnlySpan<byte> body, int maxOutput, bool keep = true)
     {
         var encoding = message.Header("Content-Encoding");
         if (string.IsNullOrWhiteSpace(encoding) || encoding.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
-            return body.ToArray();
+            return keep ? body.ToArray() : null;
 
         var codings = encoding.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (codings.Length > MaxLayers)
         {
             message.Anomalies.Add(HttpAnomaly.DecodingLimit);
-            return body.ToArray();
+            return keep ? body.ToArray() : null;
         }
 
         var current = body.ToArray();
@@ -32,7 +37,7 @@ internal static class ContentDecoder
             if (failed || decoded is null)
             {
                 message.Anomalies.Add(HttpAnomaly.DecodingFailed);
-                return current;
+                return keep ? current : null;
             }
             if (limitHit)
             {
@@ -41,7 +46,7 @@ internal static class ContentDecoder
             }
             current = decoded;
         }
-        return current;
+        return keep ? current : null;
     }
 
     /// <summary>Decodes one layer; a stream cut short (we keep only a prefix) yields what decoded before the cut.</summary>

@@ -246,7 +246,9 @@ public sealed class HttpConnection : IHttpParserOwner
         if (tx.Request is not null && !tx.RequestComplete && tx.Parameters.Count == 0)
             HttpParameters.Extract(tx, _options.MaxParameters);
         Counters.Transactions++;
-        foreach (var anomaly in tx.AllAnomalies.All()) Counters.Anomalies.Add(anomaly);
+        var anomalies = tx.AllAnomalies;
+        if (!anomalies.IsEmpty)
+            foreach (var anomaly in anomalies.All()) Counters.Anomalies.Add(anomaly);
         _sink.OnTransaction(tx);
     }
 

@@ -205,7 +205,8 @@ public static class HttpParameters
     {
         if (text.Length > MaxValueChars) text = text[..MaxValueChars];
         if (text.IndexOfAny('%', '+') < 0) return text.ToString();
-        var bytes = new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+        var most = Encoding.UTF8.GetMaxByteCount(text.Length);
+        Span<byte> bytes = most <= 1024 ? stackalloc byte[most] : new byte[most];
         var n = 0;
         for (var i = 0; i < text.Length; i++)
         {
@@ -217,9 +218,9 @@ public static class HttpParameters
                 i += 2;
             }
             else if (c < 0x80) bytes[n++] = (byte)c;
-            else n += Encoding.UTF8.GetBytes(text.Slice(i, 1), bytes.AsSpan(n));
+            else n += Encoding.UTF8.GetBytes(text.Slice(i, 1), bytes[n..]);
         }
-        return HttpText.Decode(bytes.AsSpan(0, n));
+        return HttpText.Recent(bytes[..n]);
     }
 
     private static bool IsHex(char c) => char.IsAsciiHexDigit(c);

@@ -217,9 +217,9 @@ internal static class HttpStartLine
                 break;
             }
         }
-        message.Method = HttpText.Decode(method);
-        message.Target = HttpText.Decode(target);
-        message.Protocol = HttpText.Decode(version);
+        message.Method = HttpText.Recent(method);
+        message.Target = HttpText.Recent(target);
+        message.Protocol = HttpText.Recent(version);
         message.Anomalies.Add(anomalies);
     }
 
@@ -260,9 +260,9 @@ internal static class HttpStartLine
         foreach (var b in code)
             if (b is < (byte)'0' or > (byte)'9') return false;
         if (line.Length > 12 && line[12] != (byte)' ') return false;
-        message.Protocol = HttpText.Decode(line[..8]);
+        message.Protocol = HttpText.Recent(line[..8]);
         message.Status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
-        message.Reason = line.Length > 13 ? HttpText.Decode(line[13..]) : "";
+        message.Reason = line.Length > 13 ? HttpText.Recent(line[13..]) : "";
         return true;
     }
 
@@ -280,7 +280,7 @@ internal static class HttpStartLine
         var space = line.IndexOfAny((byte)' ', (byte)'\t');
         var method = space < 0 ? line : line[..space];
         var target = space < 0 ? default : HttpText.TrimWhitespace(line[space..]);
-        message.Method = HttpText.Decode(method[..Math.Min(method.Length, 64)]);
+        message.Method = HttpText.Recent(method[..Math.Min(method.Length, 64)]);
         message.Target = HttpText.Decode(target);
         message.Protocol = "";
         message.Anomalies.Add(HttpAnomaly.InvalidRequestLine);

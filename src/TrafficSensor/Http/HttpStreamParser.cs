@@ -402,7 +402,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
                 message.Anomalies.Add(HttpAnomaly.TooManyHeaders);
                 continue;
             }
-            message.Headers.Add(new HttpHeader(HttpText.HeaderName(name), HttpText.Decode(HttpText.TrimWhitespace(line[(colon + 1)..]))));
+            message.Headers.Add(new HttpHeader(HttpText.HeaderName(name), HttpText.Recent(HttpText.TrimWhitespace(line[(colon + 1)..]))));
         }
     }
 
@@ -599,7 +599,8 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         message.CompletedMicros = Math.Max(message.TimestampMicros, _lastMicros);
         if (_body is not null && _bodyKept > 0)
         {
-            message.Body = ContentDecoder.DecodeBody(message, _body.AsSpan(0, _bodyKept), _options.MaxDecodedBodyBytes);
+            message.Body = ContentDecoder.DecodeBody(message, _body.AsSpan(0, _bodyKept), _options.MaxDecodedBodyBytes,
+                keep: Role != HttpRole.Response || _options.KeepResponseBodies);
         }
         ReleaseBody();
         if (_bufferLength == 0) ReleaseBuffer(); // between messages a connection holds no buffer (most open flows are idle)

@@ -30,7 +30,36 @@ internal static class HttpText
     {
         for (var i = 0; i < KnownHeaderBytes.Length; i++)
             if (name.SequenceEqual(KnownHeaderBytes[i])) return KnownHeaderNames[i];
-        return Decode(name);
+        return Recent(name);
+    }
+
+    // ---------------------------------------------------------------- recently decoded text
+
+    /// <summary>Longer texts are decoded each time (they rarely repeat, and the cache must stay small).</summary>
+    private const int MaxRecentBytes = 128;
+    private const int RecentSlots = 1024;
+
+    /// <summary>
+    /// Recently decoded short texts of this thread (a flow worker): a direct-mapped cache by content, so a
+    /// value every message repeats ("keep-alive", a server's Content-Type, a client's User-Agent) is one
+    /// string, not one per message. At most <see cref="RecentSlots"/> entries of up to <see cref="MaxRecentBytes"/>
+    /// bytes and their strings (under 0.5 MB per thread); hostile traffic that varies every value only evicts
+    /// entries (the cost is then Decode's, plus one hash).
+    /// </summary>
+    [ThreadStatic] private static (byte[] Bytes, string Text)[]? t_recent;
+
+    /// <summary>The same text as <see cref="Decode"/>, shared with earlier equal bytes seen by this thread.</summary>
+    public static string Recent(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return "";
+        if (bytes.Length > MaxRecentBytes) return Decode(bytes);
+        var slots = t_recent ??= new (byte[], string)[RecentSlots];
+        var slot = (int)(System.IO.Hashing.XxHash3.HashToUInt64(bytes) % RecentSlots);
+        ref var entry = ref slots[slot];
+        if (entry.Bytes is { } cached && bytes.SequenceEqual(cached)) return entry.Text;
+        var text = Decode(bytes);
+        entry = (bytes.ToArray(), text);
+        return text;
     }
 
     /// <summary>RFC 9110 token character (method names, header names).</summary>

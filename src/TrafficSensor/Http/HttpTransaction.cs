@@ -29,7 +29,8 @@ public sealed class HttpMessage
     /// <summary>Response: status code.</summary>
     public int Status { get; internal set; }
     public string? Reason { get; internal set; }
-    public List<HttpHeader> Headers { get; } = new();
+    /// <summary>Room for the headers of an ordinary message from the start (growing from 4 cost three arrays per message).</summary>
+    public List<HttpHeader> Headers { get; } = new(16);
     /// <summary>Body bytes on the wire after de-chunking (before content decoding).</summary>
     public long BodyLength { get; internal set; }
     /// <summary>The first bytes of the body (content-decoded when gzip/deflate/br), bounded by the options; null when none was kept.</summary>

@@ -52,7 +52,7 @@ public sealed class EveAlertWriter(JsonLinesLog log, EveOptions? options = null,
         w.WriteNumber("severity", AlertClassification.Severity(verdict, r.Features));
         w.WriteNumber("thread_id", thread.Id);
         w.WriteNumber("count", thread.Count);
-        w.WriteString("first_seen", EveRecord.FormatTimestamp(thread.FirstSeenMicros));
+        EveText.WriteTimestamp(w, "first_seen"u8, thread.FirstSeenMicros);
         if (evidenceFile is not null) EveText.WriteString(w, "evidence", evidenceFile(thread.Id));
         if (CaptureFiles is { } lookup)
         {

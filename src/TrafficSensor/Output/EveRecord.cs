@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
+using TrafficSensor.Decoding;
 using TrafficSensor.Protocols;
 
 namespace TrafficSensor.Output;
@@ -30,8 +30,9 @@ internal static class EveRecord
 
     public static string FormatTimestamp(long micros)
     {
-        var time = DateTime.UnixEpoch.AddTicks(micros * 10);
-        return time.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+0000";
+        Span<byte> text = stackalloc byte[EveText.TimestampLength];
+        EveText.FormatTimestamp(micros, text);
+        return System.Text.Encoding.ASCII.GetString(text);
     }
 
     /// <summary>
@@ -40,94 +41,124 @@ internal static class EveRecord
     /// </summary>
     public static void WriteCommon(Utf8JsonWriter w, AppRecord r, string eventType, EveOptions options, EveSource source, bool withBody)
     {
-        var timestamp = r.TimestampMicros;
-        w.WriteString("timestamp", FormatTimestamp(timestamp));
-        w.WriteNumber("flow_id", r.FlowId);
-        if (source.Interface is { } iface) EveText.WriteString(w, "in_iface", iface);
-        if (source.CaptureFileOf?.Invoke(timestamp) is { } file) EveText.WriteString(w, "pcap_filename", file);
-        w.WriteString("event_type", eventType);
-        w.WriteString("src_ip", r.ClientAddress.ToString());
-        w.WriteNumber("src_port", r.ClientPort);
-        w.WriteString("dest_ip", r.ServerAddress.ToString());
-        w.WriteNumber("dest_port", r.ServerPort);
-        w.WriteString("proto", "TCP");
-        if (r.Vlan != 0)
-        {
-            w.WriteStartArray("vlan");
-            w.WriteNumberValue(r.Vlan);
-            if (r.InnerVlan != 0) w.WriteNumberValue(r.InnerVlan);
-            w.WriteEndArray();
-        }
-        w.WriteString("app_proto", r.AppProto);
-        w.WriteString("community_id", r.CommunityId);
-        EveText.WriteString(w, "host", options.ResolveHostName());
-        if (r.TransactionId is { } txId) w.WriteNumber("tx_id", txId);
-        if (r.Flow is { } flow)
-        {
-            w.WriteStartObject("flow");
-            w.WriteNumber("pkts_toserver", flow.PacketsToServer);
-            w.WriteNumber("pkts_toclient", flow.PacketsToClient);
-            w.WriteNumber("bytes_toserver", flow.BytesToServer);
-            w.WriteNumber("bytes_toclient", flow.BytesToClient);
-            w.WriteString("start", FormatTimestamp(flow.StartMicros));
-            w.WriteEndObject();
-        }
+        WriteCommonFields(w, new EveCommonFields(r.TimestampMicros, r.FlowId, eventType, r.ClientAddress, r.ClientPort, r.ServerAddress, r.ServerPort,
+            r.Vlan, r.InnerVlan, r.AppProto, r.CommunityId, r.TransactionId, r.Flow), options, source);
         r.Eve.Write(w, r, options, withBody);
         if (r.Tls is { } tls) WriteTls(w, tls);
+    }
+
+    /// <summary>
+    /// The one writer of the fields every EVE record starts with, in Suricata's order: <c>timestamp</c>,
+    /// <c>flow_id</c>, <c>in_iface</c>, <c>pcap_filename</c>, <c>event_type</c>, the endpoints, <c>proto</c>,
+    /// <c>vlan</c>, <c>app_proto</c>, <c>community_id</c>, <c>host</c>, <c>tx_id</c> and the <c>flow</c> counters
+    /// (the optional ones only when known). Written without intermediate strings: names are UTF-8
+    /// literals, times and addresses are formatted on the stack.
+    /// </summary>
+    public static void WriteCommonFields(Utf8JsonWriter w, in EveCommonFields f, EveOptions options, EveSource source)
+    {
+        var timestamp = f.TimestampMicros;
+        EveText.WriteTimestamp(w, "timestamp"u8, timestamp);
+        if (f.FlowId is { } flowId) w.WriteNumber("flow_id"u8, flowId);
+        if (source.Interface is { } iface) EveText.WriteString(w, "in_iface"u8, iface);
+        if (source.CaptureFileOf?.Invoke(timestamp) is { } file) EveText.WriteString(w, "pcap_filename"u8, file);
+        w.WriteString("event_type"u8, f.EventType);
+        EveText.WriteAddress(w, "src_ip"u8, f.Client);
+        w.WriteNumber("src_port"u8, f.ClientPort);
+        EveText.WriteAddress(w, "dest_ip"u8, f.Server);
+        w.WriteNumber("dest_port"u8, f.ServerPort);
+        w.WriteString("proto"u8, "TCP"u8);
+        if (f.Vlan != 0)
+        {
+            w.WriteStartArray("vlan"u8);
+            w.WriteNumberValue(f.Vlan);
+            if (f.InnerVlan != 0) w.WriteNumberValue(f.InnerVlan);
+            w.WriteEndArray();
+        }
+        w.WriteString("app_proto"u8, f.AppProto);
+        w.WriteString("community_id"u8, f.CommunityId);
+        WriteHost(w, options.ResolveHostName());
+        if (f.TransactionId is { } txId) w.WriteNumber("tx_id"u8, txId);
+        if (f.Flow is { } flow)
+        {
+            w.WriteStartObject("flow"u8);
+            w.WriteNumber("pkts_toserver"u8, flow.PacketsToServer);
+            w.WriteNumber("pkts_toclient"u8, flow.PacketsToClient);
+            w.WriteNumber("bytes_toserver"u8, flow.BytesToServer);
+            w.WriteNumber("bytes_toclient"u8, flow.BytesToClient);
+            EveText.WriteTimestamp(w, "start"u8, flow.StartMicros);
+            w.WriteEndObject();
+        }
+    }
+
+    // The sensor's name, escaped once per thread and name (the same string in every record).
+    [ThreadStatic] private static string? t_host;
+    [ThreadStatic] private static byte[]? t_hostJson;
+
+    private static void WriteHost(Utf8JsonWriter w, string host)
+    {
+        if (!ReferenceEquals(host, t_host) || t_hostJson is null)
+        {
+            var utf8 = System.Text.Encoding.UTF8.GetBytes(host);
+            var escaped = new byte[utf8.Length * 6 + 2];
+            t_hostJson = escaped.AsSpan(0, EveText.Escape(utf8, escaped)).ToArray();
+            t_host = host;
+        }
+        w.WritePropertyName("host"u8);
+        w.WriteRawValue(t_hostJson, skipInputValidation: true);
     }
 
     /// <summary>The TLS connection a decrypted record came through, with Suricata's <c>tls</c> field names.</summary>
     private static void WriteTls(Utf8JsonWriter w, TlsContext tls)
     {
-        w.WriteStartObject("tls");
-        if (tls.Sni is not null) EveText.WriteString(w, "sni", tls.Sni);
-        EveText.WriteString(w, "version", tls.Version);
+        w.WriteStartObject("tls"u8);
+        if (tls.Sni is not null) EveText.WriteString(w, "sni"u8, tls.Sni);
+        EveText.WriteString(w, "version"u8, tls.Version);
         if (tls.Ja3Hash is not null)
         {
-            w.WriteStartObject("ja3");
-            EveText.WriteString(w, "hash", tls.Ja3Hash);
+            w.WriteStartObject("ja3"u8);
+            EveText.WriteString(w, "hash"u8, tls.Ja3Hash);
             w.WriteEndObject();
         }
-        if (tls.Ja4 is not null) EveText.WriteString(w, "ja4", tls.Ja4);
-        if (tls.Alpn is not null) EveText.WriteString(w, "alpn", tls.Alpn);
-        w.WriteBoolean("decrypted", true);
+        if (tls.Ja4 is not null) EveText.WriteString(w, "ja4"u8, tls.Ja4);
+        if (tls.Alpn is not null) EveText.WriteString(w, "alpn"u8, tls.Alpn);
+        w.WriteBoolean("decrypted"u8, true);
         w.WriteEndObject();
     }
 
     /// <summary>The ML verdict, under our own name (Suricata reserves "anomaly" for its event_type anomaly).</summary>
     public static void WriteVerdict(Utf8JsonWriter w, Detection.Verdict verdict, AlertThreadPosition? thread, string? suppressedBy = null)
     {
-        w.WriteStartObject("ml");
-        EveText.WriteFloat(w, "score", verdict.Score);
-        EveText.WriteFloat(w, "threshold", verdict.Threshold);
-        w.WriteBoolean("alert", verdict.Alert);
-        EveText.WriteString(w, "model", verdict.Model);
-        if (thread is { } t) w.WriteNumber("thread_id", t.Id);
+        w.WriteStartObject("ml"u8);
+        EveText.WriteFloat(w, "score"u8, verdict.Score);
+        EveText.WriteFloat(w, "threshold"u8, verdict.Threshold);
+        w.WriteBoolean("alert"u8, verdict.Alert);
+        EveText.WriteString(w, "model"u8, verdict.Model);
+        if (thread is { } t) w.WriteNumber("thread_id"u8, t.Id);
         if (verdict.Probability is { } probability)
         {
-            EveText.WriteFloat(w, "probability", probability);
-            EveText.WriteFloat(w, "probability_threshold", verdict.ClassifierThreshold ?? 1);
+            EveText.WriteFloat(w, "probability"u8, probability);
+            EveText.WriteFloat(w, "probability_threshold"u8, verdict.ClassifierThreshold ?? 1);
         }
-        if (verdict.Detector is not null) w.WriteString("detector", verdict.Detector);
-        if (verdict.Kind is { } kind) w.WriteString("kind", Detection.ReasonText.KindName(kind));
-        if (verdict.Resembles is not null) EveText.WriteString(w, "resembles", verdict.Resembles);
-        if (suppressedBy is not null) EveText.WriteString(w, "suppressed_by", suppressedBy);
+        if (verdict.Detector is not null) w.WriteString("detector"u8, verdict.Detector);
+        if (verdict.Kind is { } kind) w.WriteString("kind"u8, Detection.ReasonText.KindName(kind));
+        if (verdict.Resembles is not null) EveText.WriteString(w, "resembles"u8, verdict.Resembles);
+        if (suppressedBy is not null) EveText.WriteString(w, "suppressed_by"u8, suppressedBy);
         if (verdict.Reasons.Count > 0)
         {
-            w.WriteStartArray("reasons");
+            w.WriteStartArray("reasons"u8);
             foreach (var reason in verdict.Reasons)
             {
                 w.WriteStartObject();
-                w.WriteString("feature", reason.Feature);
-                EveText.WriteString(w, "text", Detection.ReasonText.Describe(reason));
-                EveText.WriteFloat(w, "value", reason.Value, 4);
+                w.WriteString("feature"u8, reason.Feature);
+                EveText.WriteString(w, "text"u8, Detection.ReasonText.Describe(reason));
+                EveText.WriteFloat(w, "value"u8, reason.Value, 4);
                 // "normal" is this server's own mean when enough of its traffic was seen, else the training data's.
-                EveText.WriteFloat(w, "normal", reason.ServerNormal ?? reason.Normal, 4);
-                w.WriteString("normal_source", reason.ServerNormal is null ? "model" : "server");
+                EveText.WriteFloat(w, "normal"u8, reason.ServerNormal ?? reason.Normal, 4);
+                w.WriteString("normal_source"u8, reason.ServerNormal is null ? "model" : "server");
                 if (reason.ServerNormal is not null)
                 {
-                    w.WriteNumber("server_transactions", reason.ServerTransactions);
-                    EveText.WriteFloat(w, "model_normal", reason.Normal, 4);
+                    w.WriteNumber("server_transactions"u8, reason.ServerTransactions);
+                    EveText.WriteFloat(w, "model_normal"u8, reason.Normal, 4);
                 }
                 w.WriteEndObject();
             }
@@ -136,3 +167,19 @@ internal static class EveRecord
         w.WriteEndObject();
     }
 }
+
+/// <summary>What <see cref="EveRecord.WriteCommonFields"/> writes; null or 0 fields are left out.</summary>
+public readonly record struct EveCommonFields(
+    long TimestampMicros,
+    long? FlowId,
+    string EventType,
+    IpAddress Client,
+    ushort ClientPort,
+    IpAddress Server,
+    ushort ServerPort,
+    ushort Vlan,
+    ushort InnerVlan,
+    string AppProto,
+    string CommunityId,
+    long? TransactionId,
+    FlowCounters? Flow);

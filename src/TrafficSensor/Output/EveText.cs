@@ -35,23 +35,110 @@ public static class EveText
         WriteStringValue(w, value);
     }
 
+    /// <inheritdoc cref="WriteString(Utf8JsonWriter, string, ReadOnlySpan{char})"/>
+    public static void WriteString(Utf8JsonWriter w, ReadOnlySpan<byte> utf8Name, ReadOnlySpan<char> value)
+    {
+        w.WritePropertyName(utf8Name);
+        WriteStringValue(w, value);
+    }
+
+    /// <summary>Values up to this many characters are escaped on the stack (most fields); longer ones in a pooled buffer.</summary>
+    private const int StackChars = 128;
+
     public static void WriteStringValue(Utf8JsonWriter w, ReadOnlySpan<char> value)
     {
         var utf8Length = Encoding.UTF8.GetMaxByteCount(value.Length);
-        var rented = ArrayPool<byte>.Shared.Rent(utf8Length * 7 + 2);
+        var needed = utf8Length * 7 + 2;
+        if (value.Length <= StackChars)
+        {
+            Span<byte> buffer = stackalloc byte[(StackChars + 1) * 3 * 7 + 2];
+            WriteEscaped(w, value, buffer[..needed], utf8Length);
+            return;
+        }
+        var rented = ArrayPool<byte>.Shared.Rent(needed);
         try
         {
-            // UTF-8 first (replacement fallback turns a lone surrogate into U+FFFD), then escape in place
-            // from the end of the rented buffer, where the UTF-8 bytes were written.
-            var source = rented.AsSpan(rented.Length - utf8Length);
-            var count = Encoding.UTF8.GetBytes(value, source);
-            var written = Escape(source[..count], rented);
-            w.WriteRawValue(rented.AsSpan(0, written), skipInputValidation: true);
+            WriteEscaped(w, value, rented, utf8Length);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    private static void WriteEscaped(Utf8JsonWriter w, ReadOnlySpan<char> value, Span<byte> buffer, int utf8Length)
+    {
+        // UTF-8 first (replacement fallback turns a lone surrogate into U+FFFD), then escape in place
+        // from the end of the buffer, where the UTF-8 bytes were written.
+        var source = buffer[^utf8Length..];
+        var count = Encoding.UTF8.GetBytes(value, source);
+        var written = Escape(source[..count], buffer);
+        w.WriteRawValue(buffer[..written], skipInputValidation: true);
+    }
+
+    /// <summary>
+    /// A capture time as Suricata writes it, <c>2026-11-28T04:05:06.123456+0000</c> (UTC, microseconds, the
+    /// fraction truncated), written straight into the record (no string per field).
+    /// </summary>
+    public static void WriteTimestamp(Utf8JsonWriter w, ReadOnlySpan<byte> utf8Name, long micros)
+    {
+        Span<byte> text = stackalloc byte[TimestampLength];
+        FormatTimestamp(micros, text);
+        w.WriteString(utf8Name, text);
+    }
+
+    public const int TimestampLength = 31;
+
+    /// <summary>Writes the 31 bytes of <see cref="WriteTimestamp"/>'s format into <paramref name="text"/>.</summary>
+    public static void FormatTimestamp(long micros, Span<byte> text)
+    {
+        var time = DateTime.UnixEpoch.AddTicks(micros * 10);
+        Digits(text[..4], time.Year);
+        text[4] = (byte)'-';
+        Digits(text.Slice(5, 2), time.Month);
+        text[7] = (byte)'-';
+        Digits(text.Slice(8, 2), time.Day);
+        text[10] = (byte)'T';
+        Digits(text.Slice(11, 2), time.Hour);
+        text[13] = (byte)':';
+        Digits(text.Slice(14, 2), time.Minute);
+        text[16] = (byte)':';
+        Digits(text.Slice(17, 2), time.Second);
+        text[19] = (byte)'.';
+        Digits(text.Slice(20, 6), (int)(time.Ticks % TimeSpan.TicksPerSecond / 10));
+        "+0000"u8.CopyTo(text[26..]);
+    }
+
+    private static void Digits(Span<byte> field, int value)
+    {
+        for (var i = field.Length - 1; i >= 0; i--)
+        {
+            field[i] = (byte)('0' + value % 10);
+            value /= 10;
+        }
+    }
+
+    /// <summary>An address as <see cref="System.Net.IPAddress.ToString"/> spells it (dotted IPv4, RFC 5952 IPv6), without a string.</summary>
+    public static void WriteAddress(Utf8JsonWriter w, ReadOnlySpan<byte> utf8Name, Decoding.IpAddress address)
+    {
+        Span<byte> text = stackalloc byte[64];
+        int n;
+        if (address.IsV4)
+        {
+            n = 0;
+            var v4 = (uint)address.Low;
+            for (var shift = 24; shift >= 0; shift -= 8)
+            {
+                ((v4 >> shift) & 0xFF).TryFormat(text[n..], out var written, default, CultureInfo.InvariantCulture);
+                n += written;
+                if (shift > 0) text[n++] = (byte)'.';
+            }
+        }
+        else
+        {
+            address.ToIPAddress().TryFormat(text, out n);
+        }
+        w.WriteString(utf8Name, text[..n]);
     }
 
     /// <summary>Writes the quoted, escaped JSON string of <paramref name="utf8"/> into <paramref name="output"/>; returns its length.</summary>
@@ -95,6 +182,18 @@ public static class EveText
     public static void WriteFloat(Utf8JsonWriter w, string name, double value, int digits = 6)
     {
         w.WritePropertyName(name);
+        WriteFloatValue(w, value, digits);
+    }
+
+    /// <inheritdoc cref="WriteFloat(Utf8JsonWriter, string, double, int)"/>
+    public static void WriteFloat(Utf8JsonWriter w, ReadOnlySpan<byte> utf8Name, double value, int digits = 6)
+    {
+        w.WritePropertyName(utf8Name);
+        WriteFloatValue(w, value, digits);
+    }
+
+    private static void WriteFloatValue(Utf8JsonWriter w, double value, int digits)
+    {
         if (!double.IsFinite(value)) value = 0; // JSON has no NaN or infinity; a model never yields them, guard anyway
         Span<byte> text = stackalloc byte[40];
         value = Math.Round(value, digits);

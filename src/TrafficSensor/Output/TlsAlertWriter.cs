@@ -32,19 +32,10 @@ public sealed class TlsAlertWriter(JsonLinesLog log, EveOptions? options = null,
     private void WriteAlert(Utf8JsonWriter w, TlsConnectionFacts c, Verdict verdict, (long Id, string CommunityId)? flow)
     {
         w.WriteStartObject();
-        w.WriteString("timestamp", EveRecord.FormatTimestamp(c.EndMicros));
-        if (flow is { } f) w.WriteNumber("flow_id", f.Id);
-        if (_source.Interface is { } iface) EveText.WriteString(w, "in_iface", iface);
-        if (_source.CaptureFileOf?.Invoke(c.EndMicros) is { } file) EveText.WriteString(w, "pcap_filename", file);
-        w.WriteString("event_type", "alert");
-        w.WriteString("src_ip", c.Client.ToString());
-        w.WriteNumber("src_port", c.ClientPort);
-        w.WriteString("dest_ip", c.Server.ToString());
-        w.WriteNumber("dest_port", c.ServerPort);
-        w.WriteString("proto", "TCP");
-        w.WriteString("app_proto", "tls");
-        w.WriteString("community_id", flow?.CommunityId ?? CommunityId.Compute(FlowKey.From(c.Client, c.ClientPort, c.Server, c.ServerPort, 6, 0, 0, out _)));
-        EveText.WriteString(w, "host", _options.ResolveHostName());
+        // The shared common fields; the connection's VLANs are in its Community ID, not written apart (as before).
+        var communityId = flow?.CommunityId ?? CommunityId.Compute(FlowKey.From(c.Client, c.ClientPort, c.Server, c.ServerPort, 6, 0, 0, out _));
+        EveRecord.WriteCommonFields(w, new EveCommonFields(c.EndMicros, flow?.Id, "alert", c.Client, c.ClientPort, c.Server, c.ServerPort,
+            Vlan: 0, InnerVlan: 0, "tls", communityId, TransactionId: null, Flow: null), _options, _source);
         w.WriteStartObject("tls");
         if (c.Sni is not null) EveText.WriteString(w, "sni", c.Sni);
         if (c.Ja4 is not null) w.WriteString("ja4", c.Ja4);

@@ -115,10 +115,10 @@ internal sealed class FlowWorker
     {
         var items = batch.Items;
         for (var i = 0; i < batch.Count; i++)
-            Process(ref items[i]);
+            Process(ref items[i], batch.PayloadOf(items[i]));
     }
 
-    private void Process(ref PacketWork p)
+    private void Process(ref PacketWork p, ReadOnlySpan<byte> payload)
     {
         _packetIndex = p.Index;
         // FIN and RST change the flow's state only once the connection accepted them (a forged one must not end it).
@@ -131,7 +131,7 @@ internal sealed class FlowWorker
         }
 
         var segment = new TcpSegmentInfo(p.Sequence, p.Acknowledgment, p.Flags, p.Window, p.WindowScale, p.Ttl, p.UrgentPointer, p.Checksum, p.WireLength);
-        var outcome = session.Tcp.OnSegment(p.FromLow, segment, p.Payload.AsSpan(0, p.PayloadLength), p.TimestampMicros);
+        var outcome = session.Tcp.OnSegment(p.FromLow, segment, payload, p.TimestampMicros);
         if (outcome == TcpSegmentOutcome.Fin) _flows.Finished(flow, p.FromLow);
         else if (outcome == TcpSegmentOutcome.Reset) _flows.Reset(flow);
     }

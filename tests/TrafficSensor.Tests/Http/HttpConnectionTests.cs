@@ -127,6 +127,31 @@ public class HttpConnectionTests
     }
 
     [Fact]
+    public void Without_a_reader_of_response_bodies_they_are_inspected_but_not_kept()
+    {
+        // What a run without a model does (the pipeline sets KeepResponseBodies = false): the transaction is the
+        // same but for the response's Body, including the decoding anomalies, truncation and request parameters.
+        var bomb = Compress(new string('\0', 1_000_000), s => new GZipStream(s, CompressionLevel.Optimal));
+        var exchanges = new (string Request, byte[] Response)[]
+        {
+            ("POST /f.php HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\ncmd=id&x=%41",
+                HttpHarness.Bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")),
+            (Get, HttpHarness.Bytes($"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {bomb.Length}\r\n\r\n").Concat(bomb).ToArray()),
+            (Get, HttpHarness.Bytes("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 6\r\n\r\nnotgz!")),
+        };
+        foreach (var (request, response) in exchanges)
+        {
+            var kept = new HttpHarness(new HttpOptions { MaxDecodedBodyBytes = 100_000 }).Client(request).Server(response).Close();
+            var dropped = new HttpHarness(new HttpOptions { MaxDecodedBodyBytes = 100_000, KeepResponseBodies = false }).Client(request).Server(response).Close();
+            var tx = Assert.Single(dropped);
+            Assert.NotNull(Assert.Single(kept).Response!.Body);
+            Assert.Null(tx.Response!.Body);
+            Assert.Equal(Assert.Single(kept).Response!.BodyTruncated, tx.Response.BodyTruncated);
+            Assert.Equal(HttpHarness.Describe(kept[0]).Replace("resp=\"" + Encoding.Latin1.GetString(kept[0].Response!.Body!) + "\"", "resp=\"\""), HttpHarness.Describe(tx));
+        }
+    }
+
+    [Fact]
     public void Content_length_with_transfer_encoding_is_flagged_and_chunked_wins()
     {
         var tx = Assert.Single(new HttpHarness()
