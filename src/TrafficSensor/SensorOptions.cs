@@ -159,9 +159,11 @@ public sealed record PipelineOptions
     /// <summary>Flow-processing threads; flows are sharded across them by a symmetric 5-tuple hash.</summary>
     public int Workers { get; init; } = Math.Clamp(Environment.ProcessorCount - 1, 1, 16);
     /// <summary>
-    /// Batches of packets queued per worker before the reader waits (back-pressure). Queued payload
-    /// is at most QueueBatches × BatchSize × the largest frame: with ordinary 1.5 KB frames about 3 MB,
-    /// with 64 KB offload "super frames" at most 128 MB per worker.
+    /// Batches of packets queued per worker before the reader waits (back-pressure). A batch copies
+    /// its payloads into one buffer that may grow to twice what it holds, so queued payload is at most
+    /// 2 × QueueBatches × BatchSize × the largest frame: with ordinary 1.5 KB frames about 6 MB,
+    /// with 64 KB offload "super frames" at most 256 MB per worker (a recycled batch keeps at most
+    /// 1 MiB of buffer).
     /// </summary>
     public int QueueBatches { get; init; } = 16;
     /// <summary>Packets per batch handed to a worker.</summary>
