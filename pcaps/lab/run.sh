@@ -13,10 +13,13 @@
 #   --families  web-shell families (default all): cmd, chopper, antsword, behinder, godzilla,
 #               weevely, wso, regeorg, iis-module
 #   --benign    benign traffic (default all = wiki, tomcat, shop, machines; extended adds
-#               apache-php, iis, weblogic)
+#               apache-php, iis, weblogic; mono-aspx only by name: a held-out server)
 #   --variants  further tool variants (default none; all, or a list of tags or families), e.g.
 #               godzilla/PHP_XOR_RAW, godzilla/JAVA_AES_BASE64, behinder/aspx, antsword/multipart,
-#               cmd/stager, cmd/image-upload, suo5, scanner (see the README's lab section)
+#               cmd/stager, cmd/image-upload, suo5, scanner (see the README's lab section);
+#               the real ASPX shells on Mono only by name (not in all): mono-aspx, or one of
+#               godzilla/CSHARP_AES_BASE64@mono-aspx, godzilla/CSHARP_AES_RAW@mono-aspx,
+#               behinder/aspx@mono-aspx, antsword/aspxcsharp@mono-aspx
 #   --sessions  sessions per family and per variant, each from its own address (default 1)
 #   --session-requests  commands per operator session (default 0: each tool's own short session);
 #               long sessions mix in tiny heartbeat requests
@@ -44,6 +47,8 @@
 #   127.0.40.1:80    Apache httpd + mod_php serving the gallery (only when a variant or --benign needs it)
 #   127.0.50.1:80    the IIS-like ASP.NET portal with the .NET shell emulators (likewise)
 #   127.0.60.1:7001  the WebLogic-like ERP, a second Tomcat service (likewise)
+#   127.0.90.1:80    nginx + fastcgi-mono-server4: an intranet portal in real ASP.NET WebForms on Mono,
+#                    where the lab's own ASPX shells run for real (likewise; mono-aspx)
 #   127.0.100.x      benign browsers, 127.0.101.x machine clients, 127.0.66.x operators
 # TLS (--tls): throwaway self-signed certificates made by openssl for the run (RSA 2048; the shop's
 # ECDSA P-256), deleted with the work directory. Three TLS stacks: nginx terminates TLS for DokuWiki
@@ -56,7 +61,9 @@
 # Apache front (mod_ssl honours SSLKEYLOGFILE) and the portal; NAME.keys is their union. Only the
 # TLS ports are captured.
 # The web shells are the project's emulators (pcaps/lab/www): they answer each family's real
-# request format but run only allow-listed harmless commands in a sandbox directory. Every process
+# request format but run only allow-listed harmless commands in a sandbox directory. On mono-aspx
+# the shells are real pages (pcaps/lab/www/mono/shells) loading payload assemblies compiled here
+# with Mono's mcs (pcaps/lab/www/mono/payloads); their commands go through the same allow-list. Every process
 # is stopped by PID, the namespace deleted and the work directory (shells included) removed on exit.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -143,6 +150,7 @@ lab=(dotnet "$repo/.build/lab/trafficsensor-lab.dll")
 apps=" $(DOTNET_NOLOGO=1 "${lab[@]}" apps --variants "$variants" --benign "$benign") "
 needs() { [[ "$apps" == *" $1 "* ]]; }
 needs apache-php && install_missing apache2 libapache2-mod-php
+needs mono-aspx && install_missing mono-fastcgi-server4 mono-mcs
 ((tls)) && install_missing apache2 openssl tshark
 ((tls)) && { command -v python3 > /dev/null || install_missing python3; }
 [[ "$variants" == *scanner* || "$variants" == all ]] && install_missing dirb   # its word list
@@ -243,7 +251,7 @@ certs=$work/certs
 wiki_tls=""
 if ((tls)); then
     mkdir -p "$certs"
-    for site in wiki.lab.example apps.lab.example shop.lab.example gallery.lab.example portal.lab.example erp.lab.example; do
+    for site in wiki.lab.example apps.lab.example shop.lab.example gallery.lab.example portal.lab.example erp.lab.example intranet.lab.example; do
         if [ "$site" = shop.lab.example ]; then keyopt=(-newkey ec -pkeyopt ec_paramgen_curve:P-256); else keyopt=(-newkey rsa:2048); fi
         openssl req -x509 "${keyopt[@]}" -nodes -days 30 -sha256 -keyout "$certs/$site.key" -out "$certs/$site.crt" \
             -subj "/C=XX/O=TrafficSensor lab (throwaway)/CN=$site" -addext "subjectAltName=DNS:$site" 2> /dev/null
@@ -270,6 +278,46 @@ if ((tls)); then
         ssl_certificate_key $certs/wiki.lab.example.key;
         keepalive_timeout 30s;
 $(tls_directives nginx)"
+fi
+
+# ------------------------------------------------------------------ the intranet portal on Mono (nginx + fastcgi-mono-server4)
+# Real System.Web: WebForms pages, session, forms authentication, an .ashx handler, and the upload
+# page's bug that lets the operators drop the lab's ASPX shells. Their payload assemblies are
+# compiled now with mcs; their commands run through lab-command (the lab's allow-list, in the sandbox).
+mono_server=""
+if needs mono-aspx; then
+    msite=$work/mono-site kit=$work/mono-kit
+    mkdir -p "$kit/payloads" "$kit/shells" "$work/mono-home" "$work/mono-tmp" "$work/mono-run"
+    cp -r "$here/www/mono/site" "$msite"
+    mkdir -p "$msite/images"
+    { printf 'GIF89a\x01\x00\x01\x00\x80\x00\x00'; head -c 3000 /dev/urandom; } > "$msite/images/banner.gif"
+    cp "$here"/www/mono/shells/*.aspx "$kit/shells/"
+    p=$here/www/mono/payloads
+    mcs -nologo -target:library -r:System.Web.dll -out:"$kit/payloads/godzilla.dll" "$p/godzilla.cs" "$p/LabRunner.cs"
+    for f in ECHO BASICINFO FILEOPERATION CMD; do mcs -nologo -target:library -r:System.Web.dll -define:$f -out:"$kit/payloads/behinder-$f.dll" "$p/behinder.cs" "$p/LabRunner.cs"; done
+    for f in INFO CMD ECHO; do mcs -nologo -target:library -r:System.Web.dll -define:$f -out:"$kit/payloads/antsword-$f.dll" "$p/antsword.cs" "$p/LabRunner.cs"; done
+    cat > "$work/lab-command" <<SH
+#!/bin/sh
+exec env HOME="$work/home" DOTNET_NOLOGO=1 dotnet "$repo/.build/lab/trafficsensor-lab.dll" run-command --sandbox "$sandbox" -- "\$1"
+SH
+    chmod 755 "$work/lab-command"
+    chown -R www-data:www-data "$msite" "$work/mono-home" "$work/mono-tmp" "$work/mono-run"
+    chmod -R a+rX "$kit"
+    mono_server="    server {
+        listen 127.0.90.1:80;
+        server_name intranet.lab.example;
+        root $msite;
+        index default.aspx;
+        # What ASP.NET itself never serves.
+        location ~* ^/(bin|App_Code|App_Data)/|\\.(config|master|cs)\$ { return 404; }
+        location ~* \\.(aspx|ashx|asmx|axd)\$ {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param PATH_INFO \"\";
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+            fastcgi_pass unix:$work/mono-run/mono.sock;
+        }
+        location / { try_files \$uri \$uri/ =404; }
+    }"
 fi
 
 mkdir -p "$work/nginx-tmp"
@@ -304,6 +352,7 @@ $wiki_tls
             fastcgi_pass unix:$work/php.sock;
         }
     }
+$mono_server
 }
 CONF
 
@@ -458,6 +507,7 @@ CONF
 tomcat 127.0.20.1 8443 http://127.0.20.1:8080 apps.lab.example
 shop 127.0.30.1 443 http://127.0.30.1:80 shop.lab.example
 apache-php 127.0.40.1 443 http://127.0.40.1:80 gallery.lab.example
+mono-aspx 127.0.90.1 443 http://127.0.90.1:80 intranet.lab.example
 SITES
     } > "$work/front.conf"
 fi
@@ -492,12 +542,22 @@ if needs iis; then
     ready_urls+=(http://127.0.50.1/default.aspx)
 fi
 needs weblogic && ready_urls+=(http://127.0.60.1:7001/erp/)
+driver_kit=()
+if needs mono-aspx; then
+    # Mono's ASP.NET compiles each page at its first request, into TMPDIR (removed with the work directory).
+    "${in_ns[@]}" env HOME="$work/mono-home" TMPDIR="$work/mono-tmp" LAB_COMMAND_RUNNER="$work/lab-command" \
+        setpriv --reuid www-data --regid www-data --clear-groups \
+        fastcgi-mono-server4 /applications=/:"$msite" /socket=unix:"$work/mono-run/mono.sock" > "$work/mono.out" 2>&1 & pids+=($!)
+    ready_urls+=(http://127.0.90.1/default.aspx)
+    driver_kit=(--mono-kit "$kit")
+fi
 if ((tls)); then
     "${in_ns[@]}" env SSLKEYLOGFILE="$work/front.keys" setsid apache2 -f "$work/front.conf" -DFOREGROUND > "$work/front.out" 2>&1 & pids+=($!)
     ready_urls+=(https://127.0.10.1/doku.php https://127.0.20.1:8443/examples/ https://127.0.30.1/health)
     needs apache-php && ready_urls+=(https://127.0.40.1/)
     needs iis && ready_urls+=(https://127.0.50.1/default.aspx)
     needs weblogic && ready_urls+=(https://127.0.60.1:7002/erp/)
+    needs mono-aspx && ready_urls+=(https://127.0.90.1/default.aspx)
 fi
 
 ready() { "${in_ns[@]}" curl -s -k -o /dev/null -m 2 -w '%{http_code}' "$1" | grep -q '^[23]'; }
@@ -522,7 +582,7 @@ fi
 log "driving: families=$families variants=$variants benign=$benign users=$users sessions=$sessions session-requests=$session_requests ${session_flags[*]} seed=$seed${tls_flags[*]:+ tls=$tls_versions/$tls_suite ${tls_flags[*]}}"
 "${in_ns[@]}" env HOME="$work/home" DOTNET_NOLOGO=1 "${driver_env[@]}" "${lab[@]}" drive "${tls_flags[@]}" \
     --minutes "$minutes" --families "$families" --benign "$benign" --users "$users" --speed "$speed" --seed "$seed" --labels "$labels" \
-    --variants "$variants" --sessions "$sessions" --session-requests "$session_requests" "${session_flags[@]}" --sync-dir "$work/sync" & drive_pid=$!
+    --variants "$variants" --sessions "$sessions" --session-requests "$session_requests" "${session_flags[@]}" "${driver_kit[@]}" --sync-dir "$work/sync" & drive_pid=$!
 pids+=($drive_pid)
 while [ ! -e "$work/sync/ready" ]; do kill -0 "$drive_pid" 2>/dev/null || { echo "run.sh: the driver stopped before the capture" >&2; exit 1; }; sleep 0.2; done
 "${in_ns[@]}" tcpdump -i lo -n -s 0 -U -Z root -w "$pcap" "tcp and ($ports)" 2> "$work/tcpdump.log" & tcpdump_pid=$!

@@ -20,6 +20,10 @@ public sealed class LabContext(LabServer wiki, LabServer tomcat, LabServer shop,
     public LabServer Iis { get; init; } = new("iis", IPAddress.Parse("127.0.50.1"), 80, "portal.lab.example");
     /// <summary>A WebLogic-like Java application server on :7001 (a second Tomcat service).</summary>
     public LabServer Weblogic { get; init; } = new("weblogic", IPAddress.Parse("127.0.60.1"), 7001, "erp.lab.example:7001");
+    /// <summary>The intranet portal on Mono: real ASP.NET WebForms (fastcgi-mono-server4 behind nginx).</summary>
+    public LabServer MonoAspx { get; init; } = new("mono-aspx", IPAddress.Parse("127.0.90.1"), 80, "intranet.lab.example");
+    /// <summary>The shells and payload assemblies of the mono-aspx operators (null when the run has no Mono server).</summary>
+    public MonoKit? Mono { get; init; }
     /// <summary>Commands per operator session; 0 keeps each tool's own short session.</summary>
     public int SessionRequests { get; init; }
     /// <summary>Operators open a connection per request (Connection: close), as many tools do.</summary>
@@ -30,7 +34,7 @@ public sealed class LabContext(LabServer wiki, LabServer tomcat, LabServer shop,
 
     public LabServer Server(string name) => name switch
     {
-        "wiki" => Wiki, "tomcat" => Tomcat, "apache-php" => Apache, "iis" => Iis, "weblogic" => Weblogic, _ => Shop,
+        "wiki" => Wiki, "tomcat" => Tomcat, "apache-php" => Apache, "iis" => Iis, "weblogic" => Weblogic, "mono-aspx" => MonoAspx, _ => Shop,
     };
 
     /// <summary>Think time between actions: exponential around <paramref name="meanSeconds"/>, compressed by the speed factor.</summary>

@@ -15,8 +15,9 @@ namespace TrafficSensor.Lab;
 /// with the usual bug, and EMULATORS of the .NET web shells dropped through it: Godzilla
 /// CSHARP_AES_BASE64/RAW, Behinder v3 ASPX and AntSword ASPX. They parse and decrypt each tool's
 /// real request and answer with its real framing, never load or evaluate what they are sent, and
-/// run only <see cref="LabCommands"/>. (Debian 12's mono-xsp4 4.2 cannot start on its Mono 6.8:
-/// TypeLoadException on Mono.Security's PrivateKeySelectionCallback, so Kestrel plays IIS here.)
+/// run only <see cref="LabCommands"/>. (Debian 12's xsp4 4.2 cannot start on its Mono 6.8:
+/// TypeLoadException on Mono.Security's PrivateKeySelectionCallback, so Kestrel plays IIS here; the
+/// real shells run on Mono's FastCGI server instead, the mono-aspx server: see <see cref="MonoKit"/>.)
 /// Shell state (dropped pages, sessions) is owned by the request handlers through concurrent maps.
 /// </summary>
 public static class IisServer

@@ -50,6 +50,22 @@ public sealed record LabServer(string Name, IPAddress Address, int Port, string 
 public sealed record LabResponse(int Status, HttpResponseHeaders Headers, HttpContentHeaders ContentHeaders, byte[] Body)
 {
     public string Text => Encoding.UTF8.GetString(Body);
+
+    /// <summary>The body as text after its Content-Encoding (gzip) is undone: what a browser reads.</summary>
+    public string DecodedText
+    {
+        get
+        {
+            if (!ContentHeaders.ContentEncoding.Contains("gzip", StringComparer.OrdinalIgnoreCase)) return Text;
+            try
+            {
+                using var z = new System.IO.Compression.GZipStream(new MemoryStream(Body), System.IO.Compression.CompressionMode.Decompress);
+                using var reader = new StreamReader(z, Encoding.UTF8);
+                return reader.ReadToEnd();
+            }
+            catch (InvalidDataException) { return ""; }
+        }
+    }
 }
 
 /// <summary>

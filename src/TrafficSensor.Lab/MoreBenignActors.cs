@@ -50,10 +50,15 @@ public static class MoreBenignActors
         }
     }
 
-    /// <summary>Uses the IIS-like staff portal: pages with assets, contact postbacks with view state, log in.</summary>
-    public static async Task PortalUser(LabContext ctx, LabClient client, Random random)
+    /// <summary>
+    /// Uses a staff portal: pages with assets, contact postbacks with view state, log in. On the
+    /// IIS-like emulator (<paramref name="webForms"/> false) view state is not checked; on real
+    /// WebForms (mono-aspx) a postback carries the page's own __VIEWSTATE and __EVENTVALIDATION, the
+    /// login form is fetched first, and the pages' scripts poll the JSON handler.
+    /// </summary>
+    public static async Task PortalUser(LabContext ctx, LabClient client, Random random, LabServer? portal = null, bool webForms = false)
     {
-        var p = ctx.Iis;
+        var p = portal ?? ctx.Iis;
         var home = $"{p.Origin}/default.aspx";
         while (DateTime.UtcNow < ctx.Deadline)
         {
@@ -61,22 +66,40 @@ public static class MoreBenignActors
             var html = await client.SendAsync(p, HttpMethod.Get, page, Family, "browse", headers: Browser(home));
             foreach (var asset in new[] { "/Content/site.css", "/Scripts/jquery-3.4.1.min.js", "/images/banner.gif" })
                 if (random.Next(2) == 0) await client.SendAsync(p, HttpMethod.Get, asset, Family, "asset", headers: Browser($"{p.Origin}{page}", html: false));
+            if (webForms && random.Next(2) == 0)
+                await client.SendAsync(p, HttpMethod.Get, "/api/status.ashx", Family, "api", headers: [("Accept", "application/json, text/javascript, */*; q=0.01"), ("X-Requested-With", "XMLHttpRequest"), ("Referer", $"{p.Origin}{page}")]);
             if (random.Next(4) == 0)
             {
                 var form = await client.SendAsync(p, HttpMethod.Get, "/contact.aspx", Family, "browse", headers: Browser(home));
-                var viewState = System.Text.RegularExpressions.Regex.Match(form.Text, "__VIEWSTATE\" value=\"([^\"]+)\"", System.Text.RegularExpressions.RegexOptions.NonBacktracking).Groups[1].Value;
+                var viewState = Hidden(form.DecodedText, "__VIEWSTATE");
+                var validation = webForms ? Hidden(form.DecodedText, "__EVENTVALIDATION") : Convert.ToBase64String(new byte[60]);
                 await client.SendAsync(p, HttpMethod.Post, "/contact.aspx", Family, "form",
-                    new FormUrlEncodedContent([new("__VIEWSTATE", viewState), new("__EVENTVALIDATION", Convert.ToBase64String(new byte[60])), new("ctl00$MainContent$txtName", "Dana"), new("ctl00$MainContent$txtMessage", $"Please call me about ticket {random.Next(1000)}"), new("ctl00$MainContent$Submit", "Send")]),
+                    new FormUrlEncodedContent([new("__VIEWSTATE", viewState), new("__EVENTVALIDATION", validation), new("ctl00$MainContent$txtName", "Dana"), new("ctl00$MainContent$txtMessage", $"Please call me about ticket {random.Next(1000)}"), new("ctl00$MainContent$Submit", "Send")]),
                     Browser($"{p.Origin}/contact.aspx"));
             }
             if (random.Next(6) == 0)
-                await client.SendAsync(p, HttpMethod.Post, "/login.aspx", Family, "login",
-                    new FormUrlEncodedContent([new("__VIEWSTATE", Convert.ToBase64String(new byte[180])), new("ctl00$MainContent$UserName", "dana"), new("ctl00$MainContent$Password", random.Next(3) == 0 ? "wrong" : "portal-pw")]),
-                    Browser($"{p.Origin}/login.aspx"));
+            {
+                var password = random.Next(3) == 0 ? "wrong" : "portal-pw";
+                if (webForms)
+                {
+                    var form = await client.SendAsync(p, HttpMethod.Get, "/login.aspx", Family, "browse", headers: Browser(home));
+                    await client.SendAsync(p, HttpMethod.Post, "/login.aspx", Family, "login",
+                        new FormUrlEncodedContent([new("__VIEWSTATE", Hidden(form.DecodedText, "__VIEWSTATE")), new("__EVENTVALIDATION", Hidden(form.DecodedText, "__EVENTVALIDATION")), new("ctl00$MainContent$UserName", "dana"), new("ctl00$MainContent$Password", password), new("ctl00$MainContent$Submit", "Log in")]),
+                        Browser($"{p.Origin}/login.aspx"));
+                }
+                else
+                    await client.SendAsync(p, HttpMethod.Post, "/login.aspx", Family, "login",
+                        new FormUrlEncodedContent([new("__VIEWSTATE", Convert.ToBase64String(new byte[180])), new("ctl00$MainContent$UserName", "dana"), new("ctl00$MainContent$Password", password)]),
+                        Browser($"{p.Origin}/login.aspx"));
+            }
             _ = html;
             await ctx.Think(random, 6);
         }
     }
+
+    /// <summary>A hidden field's value in a WebForms page (empty when the page has none).</summary>
+    private static string Hidden(string html, string name) =>
+        System.Text.RegularExpressions.Regex.Match(html, $"name=\"{name}\"[^>]*value=\"([^\"]*)\"", System.Text.RegularExpressions.RegexOptions.NonBacktracking).Groups[1].Value;
 
     /// <summary>Uses the ERP on :7001: order pages, searches, a login and JSON polling.</summary>
     public static async Task ErpUser(LabContext ctx, LabClient client, Random random)

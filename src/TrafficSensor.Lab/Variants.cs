@@ -1,9 +1,16 @@
 namespace TrafficSensor.Lab;
 
 /// <summary>One tool variant the lab can run: its label tag ("family/variant"), where its shell lives, and its operator.</summary>
-public sealed record Variant(string Tag, string App, string Description, Func<LabContext, LabClient, Random, Task> Run)
+/// <param name="HeldOut">
+/// Runs on a server kept out of "all" and of family selections (so corpora made with --variants all
+/// stay as they were and the server is held out of training): selected by <see cref="Key"/>
+/// ("tag@app") or by the app's name.
+/// </param>
+public sealed record Variant(string Tag, string App, string Description, Func<LabContext, LabClient, Random, Task> Run, bool HeldOut = false)
 {
     public string Family => Tag[..Tag.IndexOf('/')];
+    /// <summary>The name --variants selects it by: its tag, or "tag@app" for a held-out server's.</summary>
+    public string Key => HeldOut ? $"{Tag}@{App}" : Tag;
 }
 
 /// <summary>
@@ -20,7 +27,7 @@ public static class Variants
         new("godzilla/CSHARP_AES_BASE64", "iis", "pass=base64(AES-CBC iv=key(gzip(params))), .NET assembly first", (c, l, r) => ToolOperators.GodzillaAes(c, l, r, java: false, base64: true)),
         new("godzilla/CSHARP_AES_RAW", "iis", "raw AES-CBC body and answer", (c, l, r) => ToolOperators.GodzillaAes(c, l, r, java: false, base64: false)),
         new("behinder/php", "apache-php", "base64(AES-128-ECB(php)) body as text/html, base64 answer", ToolOperators.BehinderPhp),
-        new("behinder/aspx", "iis", "raw AES-CBC (iv=key) .NET assembly body, raw AES answer", ToolOperators.BehinderAspx),
+        new("behinder/aspx", "iis", "raw AES-CBC (iv=key) .NET assembly body, raw AES answer", (c, l, r) => ToolOperators.BehinderAspx(c, l, r)),
         new("antsword/multipart", "apache-php", "AntSword PHP eval with multipart/form-data body and a random password name", ToolOperators.AntSwordMultipart),
         new("antsword/aspx", "iis", "AntSword ASPX (JScript eval) with base64 arguments", ToolOperators.AntSwordAspx),
         new("cmd/stager", "apache-php", "sqlmap-style: SQL injection, stager probes answered 404, stager upload, ?cmd= backdoor", ToolOperators.SqlmapStager),
@@ -29,6 +36,11 @@ public static class Variants
         new("suo5/half", "weblogic", "a streaming chunked answer for reads, short POSTs for writes (half duplex)", (c, l, r) => Suo5.Run(c, l, r, fullDuplex: false)),
         new("scanner/dirb", "", "dirb's common.txt word list with dirb's headers", (c, l, r) => Scanners.Run(c, l, r, "dirb")),
         new("scanner/gobuster", "", "gobuster dir mode: wildcard probe then a word list, Go's headers", (c, l, r) => Scanners.Run(c, l, r, "gobuster")),
+        // The same tools against real shells on Mono's ASP.NET (held out: not in "all").
+        new("godzilla/CSHARP_AES_BASE64", "mono-aspx", "the lab's Godzilla shell on Mono: an mcs-built payload assembly kept in Session, then calls", (c, l, r) => ToolOperators.GodzillaAes(c, l, r, java: false, base64: true, app: "mono-aspx"), HeldOut: true),
+        new("godzilla/CSHARP_AES_RAW", "mono-aspx", "raw AES-CBC body and answer, on Mono", (c, l, r) => ToolOperators.GodzillaAes(c, l, r, java: false, base64: false, app: "mono-aspx"), HeldOut: true),
+        new("behinder/aspx", "mono-aspx", "each body an AES-CBC mcs-built assembly the page Assembly.Load()s, on Mono", (c, l, r) => ToolOperators.BehinderAspx(c, l, r, app: "mono-aspx"), HeldOut: true),
+        new("antsword/aspxcsharp", "mono-aspx", "AntSword's C# type: the password field a base64 assembly the page loads (Mono has no JScript eval)", ToolOperators.AntSwordCsharp, HeldOut: true),
     ];
 
     /// <summary>The tool's own user agent for the variant (null: a browser picked by the driver).</summary>
@@ -45,10 +57,11 @@ public static class Variants
     public static IReadOnlyList<Variant> Select(string spec)
     {
         if (spec.Equals("none", StringComparison.OrdinalIgnoreCase) || spec.Length == 0) return [];
-        if (spec.Equals("all", StringComparison.OrdinalIgnoreCase)) return All;
+        if (spec.Equals("all", StringComparison.OrdinalIgnoreCase)) return All.Where(v => !v.HeldOut).ToList();
         var wanted = spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var unknown = wanted.Where(w => !All.Any(v => v.Tag == w || v.Family == w)).ToList();
-        if (unknown.Count > 0) throw new ArgumentException($"unknown variants: {string.Join(", ", unknown)} (known: {string.Join(", ", All.Select(v => v.Tag))})");
-        return All.Where(v => wanted.Contains(v.Tag) || wanted.Contains(v.Family)).ToList();
+        bool Wanted(Variant v) => wanted.Contains(v.Key) || (v.HeldOut ? wanted.Contains(v.App) : wanted.Contains(v.Family));
+        var unknown = wanted.Where(w => !All.Any(v => v.Key == w || v.Family == w || (v.HeldOut && v.App == w))).ToList();
+        if (unknown.Count > 0) throw new ArgumentException($"unknown variants: {string.Join(", ", unknown)} (known: {string.Join(", ", All.Select(v => v.Key))})");
+        return All.Where(Wanted).ToList();
     }
 }

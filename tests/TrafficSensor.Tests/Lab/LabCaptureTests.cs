@@ -32,7 +32,7 @@ public class LabCaptureTests
         Assert.Equal(
             ["antsword", "behinder", "benign", "chopper", "cmd", "godzilla", "iis-module", "regeorg", "scanner", "suo5", "weevely", "wso"],
             labels.Select(l => l.Family).Distinct().Order());
-        Assert.Equal(6, labels.Where(l => l.Family == "benign").Select(l => l.DestIp).Distinct().Count());
+        Assert.Equal(7, labels.Where(l => l.Family == "benign").Select(l => l.DestIp).Distinct().Count());
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public class LabCaptureTests
         var labels = LabelFiles().Where(f => f.Contains("samples")).SelectMany(LabelledCaptures.Read).Where(l => l.Variant is not null).ToList();
         string[] added =
         [
-            "antsword/aspx", "antsword/multipart", "behinder/aspx", "behinder/php", "cmd/image-upload", "cmd/stager",
+            "antsword/aspx", "antsword/aspxcsharp", "antsword/multipart", "behinder/aspx", "behinder/php", "cmd/image-upload", "cmd/stager",
             "godzilla/CSHARP_AES_BASE64", "godzilla/CSHARP_AES_RAW", "godzilla/JAVA_AES_BASE64", "godzilla/JAVA_AES_RAW", "godzilla/PHP_XOR_RAW",
             "scanner/dirb", "scanner/gobuster", "suo5/full", "suo5/half",
         ];

@@ -56,7 +56,7 @@ public static class Tshark
 
     private static string Last(string a, string b = "") => (a != "" ? Split(a) : Split(b)).LastOrDefault() ?? "";
 
-    private static IEnumerable<string[]> Run(string pcap, string filter, params string[] fields)
+    internal static IEnumerable<string[]> Run(string pcap, string filter, params string[] fields)
     {
         var psi = new ProcessStartInfo("tshark")
         {
