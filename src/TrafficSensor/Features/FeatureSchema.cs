@@ -8,7 +8,7 @@ namespace TrafficSensor.Features;
 /// </summary>
 public static class FeatureSchema
 {
-    public const string Version = "ts-features-5";
+    public const string Version = "ts-features-6";
 
     public static readonly string[] Names =
     [
@@ -33,6 +33,8 @@ public static class FeatureSchema
         "unknown_parameters", "session_evidence", "client_error_paths",
         // threads: a client's burst of opaque POSTs to a lone script, SQL injection, a client's evidence carried to its probes
         "opaque_post_thread", "sql_injection", "client_evidence",
+        // a tunnel's connect: an opaque POST to a script naming the host and port the server is to open
+        "network_target",
     ];
 
     /// <summary>Each name's position: extraction sets about 60 features by name per transaction, and a
@@ -54,7 +56,7 @@ public static class FeatureSchema
     [
         "code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment",
         "unknown_cookie_name", "response_binary", "script_in_asset_directory", "extension_type_mismatch", "session_evidence", "parser_anomalies",
-        "client_error_paths", "opaque_post_thread", "sql_injection", "client_evidence",
+        "client_error_paths", "opaque_post_thread", "sql_injection", "client_evidence", "network_target",
     ];
 
     public static bool IsEvidence(int index) => Array.IndexOf(EvidenceNames, Names[index]) >= 0;
@@ -64,7 +66,8 @@ public static class FeatureSchema
 
     /// <summary>Evidence in the transaction's own bytes (code, command lines, command output, framed or hidden answers, uploaded scripts).</summary>
     private static readonly string[] ContentEvidence =
-        ["code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment", "sql_injection"];
+        ["code_tokens", "command_tokens", "uploads_server_code", "response_command_output", "response_framed", "response_hidden_comment", "sql_injection",
+            "network_target"];
 
     /// <summary>
     /// What a session carries forward to its later requests: content evidence and binary answers from a
