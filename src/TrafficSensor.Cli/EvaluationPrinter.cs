@@ -33,7 +33,7 @@ internal static class EvaluationPrinter
             .AddColumn(new TableColumn("web-shell").RightAligned()).AddColumn(new TableColumn("recall").RightAligned()).AddColumn(new TableColumn("sessions caught").RightAligned())
             .AddColumn(new TableColumn("scanner alerted").RightAligned());
         // Scanners are not web shells: their requests and clients are shown apart, never in the recall.
-        static string Scanner(ScannerFigures s) => s.Transactions == 0 ? "-" : $"{s.Alerted:N0}/{s.Transactions:N0} ({s.SessionsAlerted}/{s.Sessions} clients)";
+        static string Scanner(ScannerFigures s) => s.Transactions == 0 ? "-" : $"{s.Alerted:N0}/{s.Transactions:N0}";
         foreach (var g in results)
             table.AddRow(Markup.Escape(g.Group), $"{g.Benign:N0}", $"{g.FalsePositives:N0}", g.Benign == 0 ? "-" : $"{g.FalsePositiveRate:P3}",
                 $"{g.Malicious:N0}", g.Malicious == 0 ? "-" : $"{g.Recall:P1}", g.Sessions == 0 ? "-" : $"{g.SessionsCaught}/{g.Sessions}", Scanner(g.Scanner));

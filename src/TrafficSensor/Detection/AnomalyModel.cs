@@ -111,8 +111,9 @@ public sealed class AnomalyModel
             // Direct evidence (code, command lines, command output, SQL injection, a backdoor's cookie) has the
             // tightest floor: one occurrence alone must clear the threshold, which benign transactions with one
             // weaker sign (a few refused paths, an image answered as a page) set (measured leave-one-variant-out:
-            // a lone injected parameter or command cookie scored 13.9 under a threshold of 14.0).
-            scale[i] = (float)Math.Max(sd, FeatureSchema.IsDirectEvidence(i) ? DirectEvidenceScaleFloor * (1 + Math.Abs(m))
+            // a lone injected parameter or command cookie scored 13.9 under a threshold of 14.0). So has a client's
+            // evidence carried to a script nobody else asked for (FeatureSchema.AlertsAlone).
+            scale[i] = (float)Math.Max(sd, FeatureSchema.AlertsAlone(i) ? DirectEvidenceScaleFloor * (1 + Math.Abs(m))
                 : FeatureSchema.IsEvidence(i) ? 0.05 * (1 + Math.Abs(m)) : DescriptiveScaleFloor);
         }
 
