@@ -85,7 +85,8 @@ internal static class DetectionCommands
         if (!o.Benign.Any() && !o.Data.Any()) return Console.Fail("train needs captures: --benign CAPTURES... and/or --data DIRS...", ExitCodes.Usage);
         var rows = o.Benign.Any() || o.Attacks.Any() ? Featurise(o.Benign.Concat(o.Attacks), labels) : [];
         // Without labels every transaction is benign; with labels, unlabelled ones are left out.
-        var used = labels is null ? rows : rows.Where(r => r.Label is not null).ToList();
+        // A copy either way: --data below adds to both lists, and the same list twice trained on every --data transaction twice.
+        var used = labels is null ? rows.ToList() : rows.Where(r => r.Label is not null).ToList();
         if (o.Data.Any())
         {
             try

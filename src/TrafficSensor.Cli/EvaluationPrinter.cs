@@ -30,13 +30,18 @@ internal static class EvaluationPrinter
     {
         var table = new Table().AddColumn($"held-out {kind.ToString().ToLowerInvariant()}")
             .AddColumn(new TableColumn("benign").RightAligned()).AddColumn(new TableColumn("false positives").RightAligned()).AddColumn(new TableColumn("FP rate").RightAligned())
-            .AddColumn(new TableColumn("web-shell").RightAligned()).AddColumn(new TableColumn("recall").RightAligned()).AddColumn(new TableColumn("sessions caught").RightAligned());
+            .AddColumn(new TableColumn("web-shell").RightAligned()).AddColumn(new TableColumn("recall").RightAligned()).AddColumn(new TableColumn("sessions caught").RightAligned())
+            .AddColumn(new TableColumn("scanner alerted").RightAligned());
+        // Scanners are not web shells: their requests and clients are shown apart, never in the recall.
+        static string Scanner(ScannerFigures s) => s.Transactions == 0 ? "-" : $"{s.Alerted:N0}/{s.Transactions:N0}";
         foreach (var g in results)
             table.AddRow(Markup.Escape(g.Group), $"{g.Benign:N0}", $"{g.FalsePositives:N0}", g.Benign == 0 ? "-" : $"{g.FalsePositiveRate:P3}",
-                $"{g.Malicious:N0}", g.Malicious == 0 ? "-" : $"{g.Recall:P1}", g.Sessions == 0 ? "-" : $"{g.SessionsCaught}/{g.Sessions}");
+                $"{g.Malicious:N0}", g.Malicious == 0 ? "-" : $"{g.Recall:P1}", g.Sessions == 0 ? "-" : $"{g.SessionsCaught}/{g.Sessions}", Scanner(g.Scanner));
         int benign = results.Sum(g => g.Benign), fp = results.Sum(g => g.FalsePositives), malicious = results.Sum(g => g.Malicious), caught = results.Sum(g => g.Caught);
+        var scanners = new ScannerFigures(results.Sum(g => g.Scanner.Transactions), results.Sum(g => g.Scanner.Alerted), results.Sum(g => g.Scanner.Sessions),
+            results.Sum(g => g.Scanner.SessionsAlerted));
         table.AddRow("[bold]all[/]", $"{benign:N0}", $"{fp:N0}", benign == 0 ? "-" : $"{(double)fp / benign:P3}", $"{malicious:N0}", malicious == 0 ? "-" : $"{(double)caught / malicious:P1}",
-            $"{results.Sum(g => g.SessionsCaught)}/{results.Sum(g => g.Sessions)}");
+            $"{results.Sum(g => g.SessionsCaught)}/{results.Sum(g => g.Sessions)}", Scanner(scanners));
         console.Write(table);
         foreach (var g in results.Where(g => g.FalsePositives > 0))
             console.MarkupLine(Markup.Escape($"{g.Group}: false positives by detector {string.Join(", ", g.FalsePositivesByDetector.Select(kv => $"{kv.Key} {kv.Value}"))}; " +

@@ -28,6 +28,8 @@ public static class AlertKinds
         bool Has(string name) => f[FeatureSchema.IndexOf(name)] > 0;
         if (Has("uploads_server_code")) return AlertKind.CodeUpload;
         if (Has("unknown_cookie_name") && !Has("script_extension")) return AlertKind.BackdoorModule;
+        // A connect that names the host and port to open is a tunnel whatever it resembles.
+        if (Has("network_target")) return AlertKind.Tunnel;
         var evidence = FeatureSchema.AnyOf(f, FeatureSchema.DirectEvidence);
         // The client has been refused on more distinct paths than a browsing user ever is.
         if (!evidence && Has("client_error_paths")) return AlertKind.Scanner;

@@ -46,6 +46,7 @@ public static class ReasonText
             "client_error_paths" => $"this client was refused on {N(Math.Round(Math.Exp(v) - 1) + Features.FeatureExtractor.ClientErrorPathAllowance)} different paths of this server (guessing paths)",
             "opaque_post_thread" => $"a burst of POSTs without a form or document (empty, raw binary or encoded; {N(v)} more in the last 30 s) from one client to a script nobody else uses: a tunnel or an encrypted shell",
             "sql_injection" => $"SQL injected into {N(v)} parameter(s): a value closes a number or string and goes on in SQL",
+            "network_target" => "a POST without a form or document names a host and port for the server to connect to: a tunnel opening a connection",
             "client_evidence" => "this client already sent web-shell evidence to this server and now requests a script no other client asked for",
             "session_interval_regularity" => "the client polls this path at regular intervals with small answers (tunnel or heartbeat)",
             "session_requests_log" => $"{N(Math.Round(Math.Exp(v) - 1))} earlier requests of this client to this path",

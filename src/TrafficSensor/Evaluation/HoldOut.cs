@@ -14,9 +14,17 @@ public enum HoldOutKind
     Family,
 }
 
-/// <summary>The figures of one held-out group, measured with a model that never saw it.</summary>
+/// <summary>
+/// The figures of one held-out group, measured with a model that never saw it. <see cref="Malicious"/>,
+/// <see cref="Caught"/> and the sessions are the web shells' (tunnels, stagers and uploads included);
+/// scanners' requests are labelled attacks but not web shells, and are counted apart in <see cref="Scanner"/>
+/// (counted with the web shells, they made a held-out server's recall read 78 % where its web shells' was 99.8 %).
+/// </summary>
 public sealed record HoldOutResult(string Group, int Benign, int FalsePositives, int Malicious, int Caught, int Sessions, int SessionsCaught)
 {
+    /// <summary>Scanners' requests in the group: transactions, those alerted on, scanning clients and those with any alert.</summary>
+    public ScannerFigures Scanner { get; init; } = new(0, 0, 0, 0);
+
     /// <summary>False positives by the detector that raised them (anomaly, classifier, both): where to look first.</summary>
     public IReadOnlyDictionary<string, int> FalsePositivesByDetector { get; init; } = new Dictionary<string, int>();
     /// <summary>The features most often named as reasons of the false positives, with their counts.</summary>
@@ -25,6 +33,9 @@ public sealed record HoldOutResult(string Group, int Benign, int FalsePositives,
     public double FalsePositiveRate => Benign == 0 ? double.NaN : (double)FalsePositives / Benign;
     public double Recall => Malicious == 0 ? double.NaN : (double)Caught / Malicious;
 }
+
+/// <summary>Scanners' requests in a held-out group (see <see cref="HoldOutResult"/>).</summary>
+public sealed record ScannerFigures(int Transactions, int Alerted, int Sessions, int SessionsAlerted);
 
 /// <summary>
 /// Leave-one-group-out evaluation: for every application (or tool variant, or family) train both
@@ -87,11 +98,14 @@ public static class HoldOut
     private static HoldOutResult Result(string group, List<(ScoredTransaction Scored, Verdict Verdict)> scored)
     {
         var benign = scored.Where(s => s.Scored.Label.IsBenign).ToList();
-        var malicious = scored.Where(s => !s.Scored.Label.IsBenign).Select(s => s.Scored).ToList();
+        var malicious = scored.Where(s => !s.Scored.Label.IsBenign && !s.Scored.Label.IsScanner).Select(s => s.Scored).ToList();
+        var scanners = scored.Where(s => s.Scored.Label.IsScanner).Select(s => s.Scored).ToList();
         var falsePositives = benign.Where(s => s.Scored.Alert).Select(s => s.Verdict).ToList();
         return new HoldOutResult(group, benign.Count, falsePositives.Count, malicious.Count, malicious.Count(s => s.Alert),
             malicious.Select(s => s.Label.Session).Distinct().Count(), malicious.GroupBy(s => s.Label.Session).Count(g => g.Any(s => s.Alert)))
         {
+            Scanner = new ScannerFigures(scanners.Count, scanners.Count(s => s.Alert), scanners.Select(s => s.Label.Session).Distinct().Count(),
+                scanners.GroupBy(s => s.Label.Session).Count(g => g.Any(s => s.Alert))),
             FalsePositivesByDetector = falsePositives.GroupBy(v => v.Detector ?? "").ToDictionary(g => g.Key, g => g.Count()),
             FalsePositiveReasons = falsePositives.SelectMany(v => v.Reasons.Select(r => r.Feature)).GroupBy(f => f)
                 .Select(g => (g.Key, g.Count())).OrderByDescending(x => x.Item2).Take(8).ToList(),

@@ -14,11 +14,16 @@ public sealed record Label(string SrcIp, int SrcPort, string DestIp, int DestPor
 {
     public const string BenignFamily = "benign";
 
+    /// <summary>Path-guessing tools (dirb, gobuster): labelled attacks, but not web shells.</summary>
+    public const string ScannerFamily = "scanner";
+
     [JsonPropertyName("app")] public string? AppField { get; init; }
     [JsonPropertyName("variant")] public string? VariantField { get; init; }
     [JsonPropertyName("session")] public string? SessionField { get; init; }
 
     [JsonIgnore] public bool IsBenign => Family == BenignFamily;
+    /// <summary>A scanner's request: counted apart from web shells (a scanner is not a web shell, and a sensor need not alert on one).</summary>
+    [JsonIgnore] public bool IsScanner => Family == ScannerFamily;
     [JsonIgnore] public string App => AppField ?? $"{DestIp}:{DestPort}";
     [JsonIgnore] public string Variant => VariantField ?? Family;
     [JsonIgnore] public string Session => SessionField ?? $"{Family} {SrcIp}>{DestIp}:{DestPort}";

@@ -219,6 +219,10 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "response_binary_share", textual ? responseBinaryShare : 0);
         Set(f, "response_hidden_comment", HiddenCommentData(responseBody) ? 1 : 0);
         var opaquePost = method == "POST" && IsOpaqueBody(requestLength, requestType, requestBinaryShare, requestBase64Share, requestHexShare);
+        // A tunnel's connect (reGeorg: ?cmd=connect&target=10.1.2.3&port=3389, or the same in headers) names the host and
+        // port the server is to open, on a POST to a script that carries no form or document. An application's forms
+        // name servers in their fields (a database login), and monitoring APIs name targets on GETs to non-scripts.
+        Set(f, "network_target", opaquePost && ScriptExtensions.Contains(extension) && request is not null && NamesNetworkTarget(tx.Parameters, request.Headers) ? 1 : 0);
         return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status,
             extension, opaquePost);
     }
@@ -275,7 +279,10 @@ public sealed class FeatureExtractor(BehaviourState state)
         // once a minute, and its forms, JSON and XML are documents. Measured on the corpus's 96,426 benign
         // transactions of 19 applications: no benign thread reaches a burst.
         var loneScript = ScriptExtensions.Contains(extension) && p.SeenFromOtherClients <= 1;
-        Set(f, "opaque_post_thread", opaquePost && loneScript && s.RecentOpaquePosts >= OpaqueBurst ? s.RecentOpaquePosts : 0);
+        // A thread that already carried direct evidence (a tunnel's connect that named its target) needs no burst:
+        // its next opaque POST continues it (reGeorg's first poll after the connect).
+        var burst = s.RecentOpaquePosts >= OpaqueBurst || (s.Evidence > 0 && s.RecentOpaquePosts >= 1);
+        Set(f, "opaque_post_thread", opaquePost && loneScript && burst ? s.RecentOpaquePosts : 0);
         // The client already sent evidence (an injection, a command, code) to this server: its requests to a
         // script no other client asked for are the stager it probes for or the shell it just wrote.
         // A script by its extension, by a script extension inside the name (photo.php.gif) or by answering a
@@ -368,6 +375,61 @@ public sealed class FeatureExtractor(BehaviourState state)
                 if (tail.Contains(t, StringComparison.Ordinal)) return closed;
         }
         return false;
+    }
+
+    /// <summary>
+    /// Whether the query or the uncommon headers name a network endpoint: an IP address with a port (in the same
+    /// value, "10.1.2.3:3389", or in a value whose name says port), or a host name with its port in one value.
+    /// </summary>
+    internal static bool NamesNetworkTarget(IReadOnlyList<HttpParameter> parameters, IReadOnlyList<HttpHeader> headers)
+    {
+        bool address = false, port = false;
+        foreach (var p in parameters)
+            if (p.Source == ParameterSource.Query) Look(p.Name, HttpParameters.PercentDecode(p.Value));
+        foreach (var h in headers)
+            if (!CommonHeaders.Contains(h.Name)) Look(h.Name, h.Value);
+        return address && port;
+
+        void Look(string name, string value)
+        {
+            var v = value.Trim();
+            if (v.Length is 0 or > 262) return;
+            var colon = v.LastIndexOf(':');
+            if (colon > 0 && IsPort(v.AsSpan(colon + 1)) && IsHost(v.AsSpan(0, colon))) address = port = true;
+            else if (IsIpAddress(v)) address = true;
+            else if (name.Contains("port", StringComparison.OrdinalIgnoreCase) && IsPort(v)) port = true;
+        }
+    }
+
+    private static bool IsPort(ReadOnlySpan<char> s) => s.Length is > 0 and <= 5 && int.TryParse(s, System.Globalization.NumberStyles.None, null, out var n) && n is > 0 and <= 65535;
+
+    /// <summary>An IPv4 address in dotted-quad form or a bracketed or bare IPv6 address (not "1", which parsers read as 0.0.0.1).</summary>
+    private static bool IsIpAddress(ReadOnlySpan<char> s)
+    {
+        if (s.Length >= 2 && s[0] == '[' && s[^1] == ']') s = s[1..^1];
+        if (s.Contains(':')) return s.Length <= 45 && System.Net.IPAddress.TryParse(s, out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var parts = 0;
+        foreach (var range in s.Split('.'))
+        {
+            var part = s[range];
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, null, out var n) || part.Length > 3 || n > 255) return false;
+            parts++;
+        }
+        return parts == 4;
+    }
+
+    /// <summary>An IP address, or a dotted host name (letters, digits, hyphens): what a connect names before ":port".</summary>
+    private static bool IsHost(ReadOnlySpan<char> s)
+    {
+        if (IsIpAddress(s)) return true;
+        if (s.Length is < 3 or > 253 || !s.Contains('.') || s[0] == '.' || s[^1] == '.') return false;
+        var letter = false;
+        foreach (var c in s)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.')) return false;
+            letter |= char.IsAsciiLetter(c);
+        }
+        return letter;
     }
 
     /// <summary>Distinct refused paths a client may have on a server before it counts as guessing.</summary>

@@ -48,6 +48,37 @@ public sealed class AnomalyModelTests : IDisposable
         Assert.Equal("test", verdict.Model);
     }
 
+    [Theory]
+    [InlineData("client_evidence")]
+    [InlineData("network_target")]
+    [InlineData("sql_injection")]
+    public void One_occurrence_of_evidence_that_alerts_alone_clears_a_threshold_set_by_weaker_signs(string feature)
+    {
+        // As on the corpus: a few benign transactions carry one weaker sign (a client refused on a few more paths than
+        // allowed), and they set the threshold at about one such sign's deviation.
+        // Twenty descriptive features vary independently, more than the principal subspace's twelve axes take in, so
+        // the rare weaker sign stays outside the subspace as it does on real traffic.
+        var descriptive = Enumerable.Range(0, FeatureSchema.Count).Where(i => !FeatureSchema.IsEvidence(i)).Take(20).ToArray();
+        var random = new Random(5);
+        FeatureVector Ordinary()
+        {
+            var v = new FeatureVector();
+            foreach (var i in descriptive) v.Values[i] = (float)(random.NextDouble() * 50);
+            return v;
+        }
+        var benign = Enumerable.Range(0, 6000).Select(_ => Ordinary()).ToList();
+        for (var i = 0; i < benign.Count; i += 300) benign[i]["client_error_paths"] = MathF.Log(1 + 2);
+        var model = AnomalyModel.Train(benign, "test", targetFalsePositiveRate: 0.001);
+        var transaction = Ordinary();
+        transaction[feature] = 1;
+        Assert.True(FeatureSchema.AlertsAlone(FeatureSchema.IndexOf(feature)));
+        var verdict = model.CreateScorer().Score(transaction);
+        // The scene is the corpus's: the threshold lies above what one occurrence scores with the looser evidence floor (0.05).
+        Assert.True(model.Threshold > MathF.Log(2) / 0.05f, $"threshold {model.Threshold}");
+        Assert.True(verdict.Alert, $"{feature}: {verdict.Score} < {verdict.Threshold}");
+        Assert.False(FeatureSchema.AlertsAlone(FeatureSchema.IndexOf("client_error_paths")));
+    }
+
     [Fact]
     public void A_large_ordinary_deviation_does_not_hide_an_unusual_one()
     {

@@ -106,5 +106,7 @@ public class AlertKindTests
         Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("status_4xx", 1)), "cmd")); // a refusal alone is not a sweep
         Assert.Equal(AlertKind.Tunnel, AlertKinds.Of(With(("empty_post", 1)), "regeorg"));
         Assert.Equal(AlertKind.WebShell, AlertKinds.Of(With(("script_in_asset_directory", 1)), "regeorg")); // near a tunnel, but no tunnel shape
+        // A connect that names its target is a tunnel whatever family it resembles (it is direct evidence too).
+        Assert.Equal(AlertKind.Tunnel, AlertKinds.Of(With(("network_target", 1), ("empty_post", 1), ("script_extension", 1)), "cmd"));
     }
 }

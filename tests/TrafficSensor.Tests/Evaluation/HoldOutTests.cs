@@ -19,7 +19,10 @@ public class HoldOutTests
         foreach (var r in results)
         {
             Assert.Equal(data.Count(d => d.Label!.App == r.Group && d.Label.IsBenign), r.Benign);
-            Assert.Equal(data.Count(d => d.Label!.App == r.Group && !d.Label.IsBenign), r.Malicious);
+            // Web shells and scanners are counted apart: a scanner is not a web shell.
+            Assert.Equal(data.Count(d => d.Label!.App == r.Group && !d.Label.IsBenign && !d.Label.IsScanner), r.Malicious);
+            Assert.Equal(data.Count(d => d.Label!.App == r.Group && d.Label.IsScanner), r.Scanner.Transactions);
+            Assert.Equal(data.Where(d => d.Label!.App == r.Group && d.Label.IsScanner).Select(d => d.Label!.Session).Distinct().Count(), r.Scanner.Sessions);
             Assert.InRange(r.FalsePositives, 0, r.Benign);
         }
     }
@@ -30,7 +33,14 @@ public class HoldOutTests
         var data = Samples.Value.Where(d => d.Label is not null).ToList();
         var results = HoldOut.Run(data, HoldOutKind.Variant, targetFalsePositiveRate: 0.01);
         Assert.Equal(data.Where(d => !d.Label!.IsBenign).Select(d => d.Label!.Variant).Distinct().Count(), results.Count);
-        foreach (var r in results) Assert.Equal(data.Count(d => d.Label!.Variant == r.Group && !d.Label.IsBenign), r.Malicious);
+        foreach (var r in results)
+        {
+            Assert.Equal(data.Count(d => d.Label!.Variant == r.Group && !d.Label.IsBenign && !d.Label.IsScanner), r.Malicious);
+            Assert.Equal(data.Count(d => d.Label!.Variant == r.Group && d.Label.IsScanner), r.Scanner.Transactions);
+        }
+        // The samples hold scanners, so both kinds of figure are exercised.
+        Assert.Contains(results, r => r.Scanner.Transactions > 0 && r.Malicious == 0);
+        Assert.Contains(results, r => r.Malicious > 0 && r.Scanner.Transactions == 0);
         // The benign test clients are chosen by address, the same for every held-out variant, and neither none nor all.
         Assert.Single(results.Select(r => r.Benign).Distinct());
         Assert.InRange(results[0].Benign, 1, data.Count(d => d.Label!.IsBenign) - 1);

@@ -75,6 +75,39 @@ public class ThreadFeatureTests
             Assert.Equal(0, At(extractor, "10.1.0.3", 1_000_000 + i * 100_000L, BinaryPost("/rpc/gateway.php"))["opaque_post_thread"]);
     }
 
+    private const string EmptyPost = "Content-Length: 0\r\n\r\n";
+
+    [Theory]
+    [InlineData("POST /images/tunnel.jsp?cmd=connect&target=10.10.1.79&port=3389 HTTP/1.1\r\nHost: h\r\n" + EmptyPost, 1)] // reGeorg, in the query
+    [InlineData("POST /images/tunnel.aspx HTTP/1.1\r\nHost: h\r\nX-CMD: CONNECT\r\nX-TARGET: 172.16.0.5\r\nX-PORT: 445\r\n" + EmptyPost, 1)] // in headers
+    [InlineData("POST /t.php?to=db.corp.example:5432 HTTP/1.1\r\nHost: h\r\n" + EmptyPost, 1)] // host and port in one value
+    [InlineData("POST /t.php?to=%5Bfd00%3A%3A5%5D%3A22 HTTP/1.1\r\nHost: h\r\n" + EmptyPost, 1)] // an IPv6 address, bracketed
+    [InlineData("GET /images/tunnel.jsp?cmd=connect&target=10.10.1.79&port=3389 HTTP/1.1\r\nHost: h\r\n\r\n", 0)] // a GET reads, it does not open
+    [InlineData("POST /probe?target=10.10.1.79:9100 HTTP/1.1\r\nHost: h\r\n" + EmptyPost, 0)] // not a script (a monitoring API)
+    [InlineData("POST /setup.php?host=10.0.0.7&port=3306 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\nuser=me", 0)] // a form
+    [InlineData("POST /ping.php?ip=10.0.0.7 HTTP/1.1\r\nHost: h\r\n" + EmptyPost, 0)] // an address without a port
+    [InlineData("POST /list.php?page=2&port=1 HTTP/1.1\r\nHost: h\r\n" + EmptyPost, 0)] // "2" is no address
+    [InlineData("POST /t.php?at=12:30 HTTP/1.1\r\nHost: h\r\n" + EmptyPost, 0)] // a time of day is no host and port
+    [InlineData("POST /t.php?v=1.2.3.4.5&port=80 HTTP/1.1\r\nHost: h\r\n" + EmptyPost, 0)] // a version number is no address
+    public void A_connect_names_the_host_and_port_the_server_is_to_open(string request, int expected) =>
+        Assert.Equal(expected, At(new FeatureExtractor(new BehaviourState()), "10.66.0.3", 1_000_000, request)["network_target"]);
+
+    [Fact]
+    public void After_a_connect_that_named_its_target_the_next_opaque_post_continues_the_thread()
+    {
+        var extractor = new FeatureExtractor(new BehaviourState());
+        const string connect = "POST /images/tunnel.jsp?cmd=connect&target=10.10.1.79&port=3389 HTTP/1.1\r\nHost: h\r\n" + EmptyPost;
+        const string poll = "POST /images/tunnel.jsp?cmd=read HTTP/1.1\r\nHost: h\r\n" + EmptyPost;
+        Assert.Equal(1, At(extractor, "10.66.0.4", 1_000_000, connect)["network_target"]);
+        var first = At(extractor, "10.66.0.4", 1_200_000, poll);
+        Assert.Equal(1, first["opaque_post_thread"]); // one opaque POST before it, but that one named a target
+        Assert.True(first["session_evidence"] > 0);
+
+        // Without the evidence, the second opaque POST is not yet a burst.
+        At(extractor, "10.66.0.5", 1_000_000, poll);
+        Assert.Equal(0, At(extractor, "10.66.0.5", 1_200_000, poll)["opaque_post_thread"]);
+    }
+
     [Theory]
     [InlineData("4 AND 3929=5145", true)]
     [InlineData("4) AND 5821=5821 AND (1=1", true)]
