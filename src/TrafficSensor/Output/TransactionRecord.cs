@@ -62,4 +62,10 @@ public interface ITransactionOutput
     }
 
     void Flush();
+
+    /// <summary>
+    /// Whether this output reads response bodies (<c>Transaction.Response.Body</c>). Without a model nothing
+    /// else does, so the pipeline then leaves them in the parser's buffer instead of copying each one out.
+    /// </summary>
+    bool ReadsResponseBodies => false;
 }

@@ -135,8 +135,8 @@ public sealed class SensorPipeline
         var tls = TlsModel is null ? null : new TlsConnectionAnalyzer(TlsModel);
         var analysis = new AnalysisWorker(workerCount, analyzer, _output, _options.Pipeline.MaxPendingTransactions, tls);
         var options = tls is null ? _options : _options with { TlsMetadata = _options.TlsMetadata with { KeepRecordShapes = true } };
-        // Response bodies are read by feature extraction and alert excerpts only: without an analyzer, nothing reads them.
-        if (analyzer is null) options = options with { Http = options.Http with { KeepResponseBodies = false } };
+        // Response bodies are read by feature extraction and alert excerpts: without an analyzer, only an output that says so.
+        if (analyzer is null && !_output.ReadsResponseBodies) options = options with { Http = options.Http with { KeepResponseBodies = false } };
         var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, options, protocols, free, analysis)).ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free, analysis);
         _workers = workers;

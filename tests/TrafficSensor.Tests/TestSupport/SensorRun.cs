@@ -12,6 +12,8 @@ public sealed class CollectingOutput : ITransactionOutput
     public IReadOnlyList<TransactionRecord> Records => _records.ToList();
     public void Write(TransactionRecord record) => _records.Enqueue(record);
     public void Flush() { }
+    /// <summary>Tests look at whole transactions, response bodies included.</summary>
+    public bool ReadsResponseBodies => true;
 }
 
 /// <summary>Runs the whole pipeline on capture files and returns what came out.</summary>
