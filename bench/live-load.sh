@@ -74,11 +74,15 @@ for rate in "${rates[@]}"; do
     # the sensor's CPU seconds (user+sys, all threads): dotnet is the child of `ip netns exec`
     pid=$(pgrep -P "$sensor" -n dotnet 2>/dev/null || echo "$sensor")
     cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14+$15)/hz}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    # CPU seconds per thread name (capture, the decoding thread "dotnet", flow-worker-N, analysis, GC ...)
+    for task in /proc/"$pid"/task/*; do
+        printf '%s\t%s\n' "$(cat "$task/comm" 2>/dev/null)" "$(awk '{print $14+$15}' "$task/stat" 2>/dev/null)"
+    done > "$tmp/threads.tsv" 2>/dev/null || true
     kill -TERM "$sensor"
     wait "$sensor" || { cat "$tmp/sensor.err" >&2; exit 1; }
     sent=$(sed -nE 's/.*Actual: ([0-9]+) packets.*/\1/p' "$tmp/replay.out" | tail -n1)
     achieved=$(sed -nE 's/.*Rated: [0-9.]+ Bps, ([0-9.]+) Mbps.*/\1/p' "$tmp/replay.out" | tail -n1)
-    if python3 - "$rate" "${sent:-0}" "${achieved:-0}" "$tmp/stats.json" "$results" "$load" "$cpu" "${model_flag:-model}" "$tmp/metrics.txt" <<'PY'
+    if python3 - "$rate" "${sent:-0}" "${achieved:-0}" "$tmp/stats.json" "$results" "$load" "$cpu" "${model_flag:-model}" "$tmp/metrics.txt" "$tmp/threads.tsv" "$(getconf CLK_TCK)" <<'PY'
 import json, re, sys
 rate, sent, achieved, stats_path, results = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
 load, cpu, model = float(sys.argv[6]), float(sys.argv[7]), sys.argv[8]
@@ -91,6 +95,11 @@ for line in open(sys.argv[9]):
     else: count = int(float(m.group(3)))
 def quantile(q):  # upper bound of the bucket holding the q-quantile
     return next((le for le, c in buckets if c >= q * count), None) if count else None
+threads = {}
+for line in open(sys.argv[10]):
+    name, _, ticks = line.rstrip("\n").partition("\t")
+    if ticks: threads[name] = round(threads.get(name, 0) + int(ticks) / int(sys.argv[11]), 2)
+threads = dict(sorted(((k, v) for k, v in threads.items() if v >= 0.1), key=lambda kv: -kv[1]))
 latency = dict(latency_mean_s=round(total / count, 3) if count else None, latency_p99_le_s=quantile(0.99), latency_max_le_s=quantile(1.0))
 s = json.load(open(stats_path))
 recv, processed, drops = s["capture_received"], s["packets"], s["kernel_drops"]
@@ -98,7 +107,7 @@ books = "ok" if recv == processed + drops and sent == recv else f"MISMATCH (recv
 row = dict(requested_mbps=rate, achieved_mbps=achieved, sent=sent, pcap_received=recv, processed=processed,
            kernel_drops=drops, interface_drops=s["interface_drops"], transactions=s["http_transactions"],
            drop_percent=round(100.0 * drops / recv, 3) if recv else 0.0, books=books,
-           load_average=load, sensor_cpu_seconds=cpu, model=model, **latency)
+           load_average=load, sensor_cpu_seconds=cpu, model=model, thread_cpu_seconds=threads, **latency)
 open(results, "a").write(json.dumps(row) + "\n")
 print(f"{rate + ' (' + str(round(achieved)) + ')':<8} {sent:>12,} {recv:>12,} {processed:>12,} {drops:>12,} {row['drop_percent']:>9} {row['transactions']:>12,} {load:<6} {cpu:>6} {str(latency['latency_mean_s']) + '/' + str(latency['latency_p99_le_s']):>11} {books}")
 sys.exit(0 if books == "ok" else 1)

@@ -37,9 +37,9 @@ public sealed class LiveCapture : IDisposable
 
     private readonly LibPcapLiveDevice _device;
     private readonly CaptureOptions _options;
+    // Written by the thread reading libpcap (the capture thread, or the caller's without a hand-off); read by any.
     private long _received, _kernelDropped, _interfaceDropped;
     private volatile bool _running;
-    private FrameBatchExchange? _exchange;
 
     private LiveCapture(LibPcapLiveDevice device, LinkType linkType, CaptureOptions options)
     {
@@ -55,9 +55,6 @@ public sealed class LiveCapture : IDisposable
 
     /// <summary>libpcap's counters, refreshed by the capture thread about ten times a second.</summary>
     public LiveCaptureCounters Counters => new(Interlocked.Read(ref _received), Interlocked.Read(ref _kernelDropped), Interlocked.Read(ref _interfaceDropped));
-
-    /// <summary>Frames copied by the capture thread and not yet taken by the decoding thread, in batches (0 without a hand-off).</summary>
-    public int HandoffBatchesPending => _exchange?.Pending ?? 0;
 
     public static IReadOnlyList<CaptureInterface> ListInterfaces() => LibpcapGuard.Run(() =>
         LibPcapLiveDeviceList.New()
@@ -162,7 +159,7 @@ public sealed class LiveCapture : IDisposable
             if (_options.HandoffMegabytes <= 0)
                 return ReadIntoBatches(pcap, fd, new InlineDelivery(handler, LinkType, batchBytes), cancel);
 
-            var exchange = _exchange = new FrameBatchExchange(batchBytes, BatchFrames,
+            var exchange = new FrameBatchExchange(batchBytes, BatchFrames,
                 (int)Math.Max(2, ((long)_options.HandoffMegabytes << 20) / batchBytes));
             string? error = null;
             Exception? failure = null;
@@ -211,7 +208,7 @@ public sealed class LiveCapture : IDisposable
         if (batch.TickMicros is { } tick) handler.OnTick(tick);
     }
 
-    /// <summary>Packets read from the kernel's ring after the stop request (they had been counted as received).</summary>
+    /// <summary>Packets read from the kernel's ring after the stop request (they had been counted as received); final once <see cref="Run"/> returns.</summary>
     public long DrainedAtStop { get; private set; }
 
     /// <summary>
