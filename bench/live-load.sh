@@ -107,7 +107,8 @@ books = "ok" if recv == processed + drops and sent == recv else f"MISMATCH (recv
 row = dict(requested_mbps=rate, achieved_mbps=achieved, sent=sent, pcap_received=recv, processed=processed,
            kernel_drops=drops, interface_drops=s["interface_drops"], transactions=s["http_transactions"],
            drop_percent=round(100.0 * drops / recv, 3) if recv else 0.0, books=books,
-           load_average=load, sensor_cpu_seconds=cpu, model=model, thread_cpu_seconds=threads, **latency)
+           load_average=load, sensor_cpu_seconds=cpu, model=model, thread_cpu_seconds=threads,
+           allocated_bytes=s.get("allocated_bytes"), **latency)
 open(results, "a").write(json.dumps(row) + "\n")
 print(f"{rate + ' (' + str(round(achieved)) + ')':<8} {sent:>12,} {recv:>12,} {processed:>12,} {drops:>12,} {row['drop_percent']:>9} {row['transactions']:>12,} {load:<6} {cpu:>6} {str(latency['latency_mean_s']) + '/' + str(latency['latency_p99_le_s']):>11} {books}")
 sys.exit(0 if books == "ok" else 1)
