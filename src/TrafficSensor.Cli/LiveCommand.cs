@@ -21,6 +21,15 @@ public sealed class LiveOptions : SensorVerbOptions
     [Option("buffer-mb", HelpText = "libpcap kernel ring buffer, MiB: absorbs bursts; when full the kernel drops (and counts) packets (default 64).")]
     public int? BufferMb { get; set; }
 
+    [Option("handoff-mb", HelpText = "Frames copied out of the kernel ring and waiting for decoding, MiB: lets decoding fall behind during a burst; 0 decodes on the capture thread (default 64).")]
+    public int? HandoffMb { get; set; }
+
+    [Option("buffer-timeout-ms", HelpText = "libpcap's packet buffer timeout: a partly filled ring block is handed over after this long (default 100).")]
+    public int? BufferTimeoutMs { get; set; }
+
+    [Option("immediate", HelpText = "libpcap's immediate mode: each packet handed over at once, but in fixed snaplen-sized slots (TPACKET_V2), so the ring holds fewer packets.")]
+    public bool Immediate { get; set; }
+
     [Option("promisc", HelpText = "Put the interface in promiscuous mode (needs CAP_NET_ADMIN).")]
     public bool Promiscuous { get; set; }
 
@@ -60,11 +69,15 @@ public sealed class LiveOptions : SensorVerbOptions
         if (string.IsNullOrEmpty(Interface)) return "missing required option --interface (-i NAME, or capture.interface in the --config file)";
         if (Snaplen is < 64 or > 262144) return "--snaplen must be between 64 and 262144";
         if (BufferMb is < 1 or > 2047) return "--buffer-mb must be between 1 and 2047";
+        if (HandoffMb is < 0 or > 2047) return "--handoff-mb must be between 0 and 2047";
+        if (BufferTimeoutMs is < 1 or > 10_000) return "--buffer-timeout-ms must be between 1 and 10000";
         if (RotateMb < 1) return "--rotate-mb must be at least 1";
         if (Keep < 1) return "--keep must be at least 1";
         if (StatusInterval < 0) return "--status-interval must be 0 or more";
         if (Configuration.Sensor.Capture.Snaplen is < 64 or > 262144) return "capture.snaplen must be between 64 and 262144";
         if (Configuration.Sensor.Capture.BufferMegabytes is < 1 or > 2047) return "capture.buffer_megabytes must be between 1 and 2047";
+        if (Configuration.Sensor.Capture.HandoffMegabytes is < 0 or > 2047) return "capture.handoff_megabytes must be between 0 and 2047";
+        if (Configuration.Sensor.Capture.BufferTimeout > TimeSpan.FromSeconds(10)) return "capture.buffer_timeout must be at most 10s";
         return base.Validate();
     }
 
@@ -78,6 +91,9 @@ public sealed class LiveOptions : SensorVerbOptions
                 Interface = Interface,
                 Snaplen = Snaplen ?? options.Capture.Snaplen,
                 BufferMegabytes = BufferMb ?? options.Capture.BufferMegabytes,
+                HandoffMegabytes = HandoffMb ?? options.Capture.HandoffMegabytes,
+                BufferTimeout = BufferTimeoutMs is { } timeout ? TimeSpan.FromMilliseconds(timeout) : options.Capture.BufferTimeout,
+                ImmediateMode = Immediate || options.Capture.ImmediateMode,
                 Promiscuous = Promiscuous,
                 WritePcapDirectory = WritePcap,
                 RotateMegabytes = RotateMb ?? options.Capture.RotateMegabytes,

@@ -34,6 +34,22 @@ public sealed record CaptureOptions
     /// kernel drops packets and counts them (trafficsensor_capture_kernel_drops_total).
     /// </summary>
     public int BufferMegabytes { get; init; } = 64;
+    /// <summary>
+    /// Live capture: frames copied out of the kernel's ring and waiting for decoding, at most. The
+    /// capture thread only copies; this hand-off lets decoding fall behind during a burst without the
+    /// kernel dropping. 0 decodes on the capture thread itself (one thread fewer, for a single core).
+    /// </summary>
+    public int HandoffMegabytes { get; init; } = 64;
+    /// <summary>
+    /// Live capture: libpcap's packet buffer timeout. A partly filled ring block is handed over after
+    /// this long, which bounds how long a packet of a quiet link waits before it is analysed.
+    /// </summary>
+    public TimeSpan BufferTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// Live capture: libpcap's immediate mode. Each packet is handed over as it arrives, but libpcap then
+    /// uses TPACKET_V2 (a fixed snaplen-sized slot per packet), so the same ring holds far fewer packets.
+    /// </summary>
+    public bool ImmediateMode { get; init; }
     /// <summary>Promiscuous mode: needed on some NICs to see mirrored traffic addressed to other hosts.</summary>
     public bool Promiscuous { get; init; }
     /// <summary>Live capture only: also write every captured frame to rotating pcap files here.</summary>
