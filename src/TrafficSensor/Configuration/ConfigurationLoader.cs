@@ -27,7 +27,7 @@ public static partial class ConfigurationLoader
     private static readonly string[] OtherSections = ["outputs", "detection", "suppressions"];
 
     /// <summary>Values for which 0 is meaningful ("unlimited", "never"); every other number must be at least 1.</summary>
-    private static readonly HashSet<string> ZeroAllowed = ["reassembly.max_depth_per_direction", "outputs.status_interval"];
+    private static readonly HashSet<string> ZeroAllowed = ["reassembly.max_depth_per_direction", "outputs.status_interval", "scan.min_refused_paths"];
 
     public const int MaxSuppressionRules = 1000;
 
