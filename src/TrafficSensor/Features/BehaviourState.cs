@@ -14,6 +14,9 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     /// <summary>Five minutes: <see cref="Detection.ScanOptions.Window"/>'s default.</summary>
     public const long DefaultScanWindowMicros = 300_000_000;
 
+    /// <summary>The scan window in use (a state resumed from a file takes the running configuration's).</summary>
+    public long ScanWindowMicros { get; set; } = scanWindowMicros;
+
     private const int MaxClientsTracked = 64;
     private readonly Lock _lock = new();
     private readonly Dictionary<(IpAddress, ushort, string), PathStats> _paths = new();
@@ -267,7 +270,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         var recent = 0;
         if (refused)
             foreach (var at in errors.Paths.Values)
-                if (nowMicros - at <= scanWindowMicros) recent++;
+                if (nowMicros - at <= ScanWindowMicros) recent++;
         return (errors.Paths.Count, recent);
     }
 

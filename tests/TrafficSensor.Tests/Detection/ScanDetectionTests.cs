@@ -103,6 +103,27 @@ public class ScanDetectionTests
     }
 
     [Fact]
+    public void A_resumed_state_keeps_when_each_path_was_refused()
+    {
+        var state = new BehaviourState(scanWindowMicros: 60_000_000);
+        for (var i = 0; i < 5; i++) Refused(state, $"/early{i}", i);
+        for (var i = 0; i < 5; i++) Refused(state, $"/late{i}", 100 + i);
+        var file = Path.Combine(Path.GetTempPath(), $"ts-scan-{Guid.NewGuid():N}.state");
+        try
+        {
+            new LearnedState(state, new ServerBaselines()).Save(file);
+            var resumed = LearnedState.Load(file).Behaviour;
+            resumed.ScanWindowMicros = 60_000_000;
+            // The five early paths are out of the window, the five late ones and this one in.
+            Assert.Equal(6, Refused(resumed, "/after", 110).RecentClientErrorPaths);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void The_count_files_a_scan_unless_the_model_sees_something_else()
     {
         var options = new ScanOptions { MinRefusedPaths = 30 };
