@@ -124,6 +124,27 @@ public class ScanDetectionTests
     }
 
     [Fact]
+    public void An_authorised_scanner_is_suppressed_by_the_scan_detector_or_reason_and_the_options_are_read()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"ts-scan-{Guid.NewGuid():N}.yaml");
+        try
+        {
+            File.WriteAllText(file, "scan:\n  min_refused_paths: 40\n  window: 2m\nsuppressions:\n  - name: pentest\n    client: 10.9.0.1\n    detector: scan\n    reasons: [scan_refused_paths]\n");
+            var configuration = TrafficSensor.Configuration.ConfigurationLoader.Load(file);
+            Assert.Equal(new ScanOptions { MinRefusedPaths = 40, Window = TimeSpan.FromMinutes(2) }, configuration.Sensor.Scan);
+            var rule = Assert.Single(configuration.Suppressions.Rules);
+            var scan = new SuppressionRule.Alert(System.Net.IPAddress.Parse("10.9.0.2"), 80, "/admin", System.Net.IPAddress.Parse("10.9.0.1"),
+                ScanDetection.ReasonFeature, ScanDetection.Detector);
+            Assert.True(rule.Matches(scan));
+            Assert.False(rule.Matches(scan with { Detector = "anomaly", StrongestReason = "command_tokens" }));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void The_count_files_a_scan_unless_the_model_sees_something_else()
     {
         var options = new ScanOptions { MinRefusedPaths = 30 };
