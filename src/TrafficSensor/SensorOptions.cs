@@ -18,6 +18,8 @@ public sealed record SensorOptions
     public Tls.Decryption.TlsOptions Tls { get; init; } = new();
     /// <summary>Limits of the TLS metadata parser (handshake message size, hellos per connection).</summary>
     public Tls.TlsMetadataOptions TlsMetadata { get; init; } = new();
+    /// <summary>When a client's refused requests alert as a scan (distinct refused paths within a window).</summary>
+    public Detection.ScanOptions Scan { get; init; } = new();
 }
 
 public sealed record CaptureOptions

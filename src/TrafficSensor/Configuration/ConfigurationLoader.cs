@@ -27,7 +27,7 @@ public static partial class ConfigurationLoader
     private static readonly string[] OtherSections = ["outputs", "detection", "suppressions"];
 
     /// <summary>Values for which 0 is meaningful ("unlimited", "never"); every other number must be at least 1.</summary>
-    private static readonly HashSet<string> ZeroAllowed = ["reassembly.max_depth_per_direction", "outputs.status_interval"];
+    private static readonly HashSet<string> ZeroAllowed = ["reassembly.max_depth_per_direction", "outputs.status_interval", "scan.min_refused_paths"];
 
     public const int MaxSuppressionRules = 1000;
 
@@ -266,12 +266,12 @@ public static partial class ConfigurationLoader
                                 YamlSequenceNode many => many.Children.Select(c => (c as YamlScalarNode)?.Value ?? throw Error(c, "a reason is a feature name")).ToList(),
                                 _ => throw Error(value, "'suppressions.reasons' is a feature name or a list of them"),
                             };
-                            foreach (var reason in reasons.Where(r => FeatureSchema.IndexOf(r) < 0))
-                                throw Error(value, $"'{reason}' is not a feature of {FeatureSchema.Version}; features: {string.Join(", ", FeatureSchema.Names)}");
+                            foreach (var reason in reasons.Where(r => FeatureSchema.IndexOf(r) < 0 && r != ScanDetection.ReasonFeature))
+                                throw Error(value, $"'{reason}' is not a feature of {FeatureSchema.Version} nor {ScanDetection.ReasonFeature}; features: {string.Join(", ", FeatureSchema.Names)}");
                             rule = rule with { Reasons = reasons };
                             break;
                         case "detector":
-                            if (text is not ("anomaly" or "classifier" or "both")) throw Error(value, $"'suppressions.detector' must be anomaly, classifier or both, not '{text}'");
+                            if (text is not ("anomaly" or "classifier" or "both" or ScanDetection.Detector)) throw Error(value, $"'suppressions.detector' must be anomaly, classifier, both or scan, not '{text}'");
                             rule = rule with { Detector = text };
                             break;
                     }

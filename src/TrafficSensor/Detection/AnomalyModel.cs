@@ -16,7 +16,11 @@ public sealed class ModelException(string message, Exception? inner = null) : Ex
 /// <see cref="ServerNormal"/>, when known, the same feature's mean over this server's own earlier
 /// non-alerting transactions (<see cref="ServerTransactions"/> of them).
 /// </summary>
-public readonly record struct Reason(string Feature, float Value, float Normal, float? ServerNormal = null, long ServerTransactions = 0);
+public readonly record struct Reason(string Feature, float Value, float Normal, float? ServerNormal = null, long ServerTransactions = 0)
+{
+    /// <summary>For a count over a time window (the scan rule's): the window, in minutes.</summary>
+    public double? WindowMinutes { get; init; }
+}
 
 /// <summary>The anomaly verdict on one transaction.</summary>
 /// <param name="Kind">What an alert is most likely part of (null when not alerting).</param>

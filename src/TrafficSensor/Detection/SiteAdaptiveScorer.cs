@@ -11,10 +11,13 @@ namespace TrafficSensor.Detection;
 /// clients use too (the application's own endpoints). One site's nonce-laden admin POSTs or long signed URLs then become that site's normal, while
 /// evidence features (code, commands, command output) are judged the same everywhere. Alerts explain
 /// themselves against the server's means once they rest on enough transactions.
+/// A client refused on many distinct paths is a scan, counted apart from the model (<see cref="ScanDetection"/>).
 /// Not thread-safe: one per owner thread (its <see cref="ServerBaselines"/> may be shared).
 /// </summary>
-public sealed class SiteAdaptiveScorer(AnomalyModel.Scorer scorer, ServerBaselines baselines)
+public sealed class SiteAdaptiveScorer(AnomalyModel.Scorer scorer, ServerBaselines baselines, ScanOptions? scan = null)
 {
+    private readonly ScanOptions _scan = scan ?? new ScanOptions();
+
     /// <summary>A server's own means explain an alert once they rest on this many transactions.</summary>
     public const int MinServerTransactions = 30;
 
@@ -36,7 +39,8 @@ public sealed class SiteAdaptiveScorer(AnomalyModel.Scorer scorer, ServerBaselin
         if (!verdict.Alert) baselines.Learn(server, port, features);
         if (IsTheApplications(features)) baselines.LearnPath(server, port, path, features);
         if (verdict.Alert && verdict.Reasons.Count > 0) verdict = verdict with { Reasons = WithServerNormals(verdict.Reasons, server, port) };
-        return verdict;
+        // After learning: the scan rule changes what is reported, not what the site's normal is learned from.
+        return ScanDetection.Apply(verdict, features, _scan);
     }
 
     /// <summary>Other clients a path needs before its unusual-looking traffic is the application's own.</summary>

@@ -8,8 +8,15 @@ namespace TrafficSensor.Features;
 /// Owned by the one thread that analyses transactions in capture order (so what it learns does not
 /// depend on how flows were sharded); the lock, never contended, only lets reports read its sizes.
 /// </summary>
-public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200_000)
+/// <param name="scanWindowMicros">The window (packet time) of <see cref="PathSnapshot.RecentClientErrorPaths"/>: refused paths older than it no longer count towards a scan.</param>
+public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200_000, long scanWindowMicros = BehaviourState.DefaultScanWindowMicros)
 {
+    /// <summary>Five minutes: <see cref="Detection.ScanOptions.Window"/>'s default.</summary>
+    public const long DefaultScanWindowMicros = 300_000_000;
+
+    /// <summary>The scan window in use (a state resumed from a file takes the running configuration's).</summary>
+    public long ScanWindowMicros { get; set; } = scanWindowMicros;
+
     private const int MaxClientsTracked = 64;
     private readonly Lock _lock = new();
     private readonly Dictionary<(IpAddress, ushort, string), PathStats> _paths = new();
@@ -36,11 +43,15 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         public bool Known => SetByServer || ManyClients;
     }
 
-    /// <summary>Distinct paths a client was refused (4xx) on one server: a scanner guesses, a user follows links.</summary>
+    /// <summary>
+    /// Distinct paths a client was refused (4xx) on one server, each with when it was last refused: a scanner
+    /// guesses, a user follows links. At most <see cref="MaxErrorPathsTracked"/>: beyond it the path refused
+    /// longest ago gives way, so the count stays at the cap and the window keeps the latest paths.
+    /// </summary>
     private sealed class ClientErrors
     {
         public long LastSeenMicros;
-        public readonly HashSet<int> Paths = new();
+        public readonly Dictionary<int, long> Paths = new();
     }
 
     /// <summary>Distinct refused paths remembered per client and server: enough to tell a sweep from a broken link.</summary>
@@ -132,7 +143,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
                 UnknownHeaders = unknownHeaders,
                 UnknownParameters = unknownParameters,
                 UnknownMethod = unknownMethod > 0,
-                ClientErrorPaths = errorPaths,
+                ClientErrorPaths = errorPaths.All,
+                RecentClientErrorPaths = errorPaths.Recent,
                 SeenFromOtherClients = p.Clients.Count - (p.Clients.Contains(client) ? 1 : 0),
             };
             var intervalCv = s.Requests >= 4 ? Math.Sqrt(s.IntervalM2 / (s.Requests - 2)) / (s.IntervalMean + 1e-3) : double.NaN;
@@ -232,23 +244,34 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
         return unknown;
     }
 
-    /// <summary>Distinct paths this client has been refused (4xx) on this server, this one included.</summary>
-    private int ObserveErrors(IpAddress client, IpAddress server, ushort port, string path, long nowMicros, int status)
+    /// <summary>
+    /// Distinct paths this client has been refused (4xx) on this server, this one included (<c>All</c>), and
+    /// when this request was refused, those refused within the scan window (<c>Recent</c>; 0 otherwise).
+    /// </summary>
+    private (int All, int Recent) ObserveErrors(IpAddress client, IpAddress server, ushort port, string path, long nowMicros, int status)
     {
         var key = (client, server, port);
         _clientErrors.TryGetValue(key, out var errors);
-        if (status is >= 400 and < 500)
+        var refused = status is >= 400 and < 500;
+        if (refused)
         {
             if (errors is null)
             {
                 if (_clientErrors.Count >= maxSessions) EvictOldest(_clientErrors, e => e.LastSeenMicros);
                 _clientErrors[key] = errors = new ClientErrors();
             }
-            if (errors.Paths.Count < MaxErrorPathsTracked) errors.Paths.Add(string.GetHashCode(path, StringComparison.Ordinal));
+            var hash = string.GetHashCode(path, StringComparison.Ordinal);
+            if (!errors.Paths.ContainsKey(hash) && errors.Paths.Count >= MaxErrorPathsTracked)
+                errors.Paths.Remove(errors.Paths.MinBy(e => e.Value).Key);
+            errors.Paths[hash] = nowMicros;
         }
-        if (errors is null) return 0;
+        if (errors is null) return (0, 0);
         errors.LastSeenMicros = nowMicros;
-        return errors.Paths.Count;
+        var recent = 0;
+        if (refused)
+            foreach (var at in errors.Paths.Values)
+                if (nowMicros - at <= ScanWindowMicros) recent++;
+        return (errors.Paths.Count, recent);
     }
 
     /// <summary>Everything learned, as plain data for <see cref="LearnedState"/> (called when no transaction is being observed).</summary>
@@ -265,7 +288,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
                 _vocabulary.Select(kv => new VocabularyEntry(kv.Key.Item1.ToString(), kv.Key.Item2, kv.Key.Item3,
                     kv.Value.Select(n => new NameEntry(n.Key, n.Value.FirstClient.ToString(), n.Value.SetByServer, n.Value.ManyClients)).ToArray())).ToList(),
                 _clientErrors.Select(kv => new ClientErrorEntry(kv.Key.Item1.ToString(), kv.Key.Item2.ToString(), kv.Key.Item3, kv.Value.LastSeenMicros,
-                    kv.Value.Paths.ToArray())).ToList())
+                    kv.Value.Paths.Keys.ToArray())
+                    { RefusedAtMicros = kv.Value.Paths.Values.ToArray() }).ToList())
             {
                 ClientEvidence = _clientEvidence.Select(kv => new ClientEvidenceEntry(kv.Key.Item1.ToString(), kv.Key.Item2.ToString(), kv.Key.Item3, kv.Value)).ToList(),
             };
@@ -307,7 +331,9 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             foreach (var e in snapshot.ClientErrors.Take(maxSessions))
             {
                 var errors = new ClientErrors { LastSeenMicros = e.LastSeenMicros };
-                foreach (var h in e.Paths.Take(MaxErrorPathsTracked)) errors.Paths.Add(h);
+                // A file written before the times were kept: every path counts as refused when the client was last seen.
+                for (var i = 0; i < e.Paths.Length && errors.Paths.Count < MaxErrorPathsTracked; i++)
+                    errors.Paths[e.Paths[i]] = e.RefusedAtMicros is { } at && i < at.Length ? at[i] : e.LastSeenMicros;
                 _clientErrors[(IpAddress.Parse(e.Client), IpAddress.Parse(e.Server), e.Port)] = errors;
             }
         }
@@ -326,7 +352,11 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
     internal sealed record ServerEntry(string Server, ushort Port, long Requests);
     internal sealed record VocabularyEntry(string Server, ushort Port, NameKind Kind, NameEntry[] Names);
     internal sealed record NameEntry(string Name, string FirstClient, bool SetByServer, bool ManyClients);
-    internal sealed record ClientErrorEntry(string Client, string Server, ushort Port, long LastSeenMicros, int[] Paths);
+    internal sealed record ClientErrorEntry(string Client, string Server, ushort Port, long LastSeenMicros, int[] Paths)
+    {
+        /// <summary>When each of <see cref="Paths"/> was last refused (packet time, µs); absent in older files.</summary>
+        public long[]? RefusedAtMicros { get; init; }
+    }
 
     private void EvictOldest<TKey, TValue>(Dictionary<TKey, TValue> map, Func<TValue, long> lastSeen) where TKey : notnull
     {
@@ -350,6 +380,8 @@ public readonly record struct PathSnapshot(int Clients, long Requests, double Po
     public bool UnknownMethod { get; init; }
     /// <summary>Distinct paths this client has been refused (4xx) on this server, this request included.</summary>
     public int ClientErrorPaths { get; init; }
+    /// <summary>When this request was refused (4xx): the distinct paths this client was refused on by this server within the scan window, this one included; else 0.</summary>
+    public int RecentClientErrorPaths { get; init; }
     /// <summary>Other clients that requested this path before.</summary>
     public int SeenFromOtherClients { get; init; }
 }

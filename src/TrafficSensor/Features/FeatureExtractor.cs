@@ -264,6 +264,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         // Beyond a few refused paths (a broken link, a missing favicon) a client is guessing: a scanner or a
         // stager looking for where its shell landed.
         Set(f, "client_error_paths", Math.Log(1 + Math.Max(0, p.ClientErrorPaths - ClientErrorPathAllowance)));
+        v.RecentRefusedPaths = p.RecentClientErrorPaths;
         Set(f, "session_requests_log", Math.Log(1 + s.Requests));
         // Evidence accumulates over a session: after a command came back, the same client's tiny
         // "echo" or heartbeat on the same script belongs to the same story.

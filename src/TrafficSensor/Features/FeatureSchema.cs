@@ -123,6 +123,13 @@ public sealed class FeatureVector
 
     public float[] Values { get; }
 
+    /// <summary>
+    /// Not a model feature: when the request was refused (4xx), the distinct paths its client was refused on
+    /// by the server within the scan window, this one included (else 0). The scan rule counts it
+    /// (<see cref="Detection.ScanDetection"/>); the model sees the windowless <c>client_error_paths</c>.
+    /// </summary>
+    public int RecentRefusedPaths { get; set; }
+
     public float this[string name]
     {
         get => Values[FeatureSchema.IndexOf(name)];

@@ -129,8 +129,9 @@ public sealed class SensorPipeline
         var scoring = _models.Current is not null;
         // A sensor resumed from a learned-state file (--state) goes on from what it knew.
         Behaviour = scoring || _collectFeatures ? Resume?.Behaviour ?? new BehaviourState() : null;
+        Behaviour?.ScanWindowMicros = (long)_options.Scan.Window.TotalMicroseconds;
         Baselines = scoring ? Resume?.Baselines ?? new ServerBaselines() : null;
-        var analyzer = Behaviour is null ? null : new TransactionAnalyzer(new FeatureExtractor(Behaviour), scoring ? _models : null, Baselines);
+        var analyzer = Behaviour is null ? null : new TransactionAnalyzer(new FeatureExtractor(Behaviour), scoring ? _models : null, Baselines, _options.Scan);
         var workerCount = Math.Max(1, _options.Pipeline.Workers);
         var tls = TlsModel is null ? null : new TlsConnectionAnalyzer(TlsModel);
         var analysis = new AnalysisWorker(workerCount, analyzer, _output, _options.Pipeline.MaxPendingTransactions, tls);

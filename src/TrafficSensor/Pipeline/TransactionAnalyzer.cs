@@ -8,7 +8,8 @@ namespace TrafficSensor.Pipeline;
 /// Features and verdict for each transaction, in capture order; owned by the analysis thread (<see cref="AnalysisWorker"/>),
 /// as are its scorer, behaviour state and baselines.
 /// </summary>
-internal sealed class TransactionAnalyzer(FeatureExtractor extractor, ModelSlot? models, ServerBaselines? baselines = null)
+internal sealed class TransactionAnalyzer(FeatureExtractor extractor, ModelSlot? models, ServerBaselines? baselines = null,
+    ScanOptions? scan = null)
 {
     private AnomalyModel? _scorerModel;
     private SiteAdaptiveScorer? _scorer;
@@ -23,7 +24,7 @@ internal sealed class TransactionAnalyzer(FeatureExtractor extractor, ModelSlot?
         var model = models?.Current;
         if (!ReferenceEquals(model, _scorerModel))
         {
-            _scorer = model is null ? null : new SiteAdaptiveScorer(model.CreateScorer(), baselines ?? new ServerBaselines());
+            _scorer = model is null ? null : new SiteAdaptiveScorer(model.CreateScorer(), baselines ?? new ServerBaselines(), scan);
             _scorerModel = model;
         }
         var verdict = _scorer?.Judge(features, record.ServerAddress, record.ServerPort, FeatureExtractor.RequestPath(record.Transaction));
