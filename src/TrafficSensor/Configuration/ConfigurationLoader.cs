@@ -266,12 +266,13 @@ public static partial class ConfigurationLoader
                                 YamlSequenceNode many => many.Children.Select(c => (c as YamlScalarNode)?.Value ?? throw Error(c, "a reason is a feature name")).ToList(),
                                 _ => throw Error(value, "'suppressions.reasons' is a feature name or a list of them"),
                             };
-                            foreach (var reason in reasons.Where(r => FeatureSchema.IndexOf(r) < 0 && r != ScanDetection.ReasonFeature))
-                                throw Error(value, $"'{reason}' is not a feature of {FeatureSchema.Version} nor {ScanDetection.ReasonFeature}; features: {string.Join(", ", FeatureSchema.Names)}");
+                            foreach (var reason in reasons.Where(r => FeatureSchema.IndexOf(r) < 0 && r is not (ScanDetection.ReasonFeature or ToolAgentDetection.ReasonFeature)))
+                                throw Error(value, $"'{reason}' is not a feature of {FeatureSchema.Version} nor {ScanDetection.ReasonFeature} nor {ToolAgentDetection.ReasonFeature}; features: {string.Join(", ", FeatureSchema.Names)}");
                             rule = rule with { Reasons = reasons };
                             break;
                         case "detector":
-                            if (text is not ("anomaly" or "classifier" or "both" or ScanDetection.Detector)) throw Error(value, $"'suppressions.detector' must be anomaly, classifier, both or scan, not '{text}'");
+                            if (text is not ("anomaly" or "classifier" or "both" or ScanDetection.Detector or ToolAgentDetection.Detector))
+                                throw Error(value, $"'suppressions.detector' must be anomaly, classifier, both, scan or tool_agent, not '{text}'");
                             rule = rule with { Detector = text };
                             break;
                     }

@@ -20,6 +20,9 @@ public readonly record struct Reason(string Feature, float Value, float Normal, 
 {
     /// <summary>For a count over a time window (the scan rule's): the window, in minutes.</summary>
     public double? WindowMinutes { get; init; }
+
+    /// <summary>For the tool rule's reason: the offensive tool the User-Agent names.</summary>
+    public string? Tool { get; init; }
 }
 
 /// <summary>The anomaly verdict on one transaction.</summary>

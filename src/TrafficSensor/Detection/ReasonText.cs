@@ -44,6 +44,7 @@ public static class ReasonText
             "unusual_headers" => $"{N(v)} request headers that neither browsers nor other clients of this server send",
             "method_other" => "a method no other client of this server uses",
             ScanDetection.ReasonFeature => $"refused on {N(v)} distinct paths of this server in {N(Math.Round(reason.WindowMinutes ?? 0, 1))} minutes (at least {N(reason.Normal)} make a scan: guessing paths)",
+            ToolAgentDetection.ReasonFeature => $"User-Agent names the attack tool {reason.Tool}",
             "client_error_paths" => $"this client was refused on {N(Math.Round(Math.Exp(v) - 1) + Features.FeatureExtractor.ClientErrorPathAllowance)} different paths of this server (guessing paths)",
             "opaque_post_thread" => $"a burst of POSTs without a form or document (empty, raw binary or encoded; {N(v)} more in the last 30 s) from one client to a script nobody else uses: a tunnel or an encrypted shell",
             "sql_injection" => $"SQL injected into {N(v)} parameter(s): a value closes a number or string and goes on in SQL",

@@ -26,6 +26,14 @@ public sealed record ScanOptions
     /// threshold as quickly with a 1-minute window as with a 30-minute one.
     /// </summary>
     public TimeSpan Window { get; init; } = TimeSpan.FromMicroseconds(BehaviourState.DefaultScanWindowMicros);
+
+    /// <summary>
+    /// Whether a request whose User-Agent names an offensive tool by its default string (sqlmap, Nikto, gobuster,
+    /// nuclei …) alerts as a scanner (<see cref="ToolAgentDetection"/>). None of the evaluation corpus's 96,426
+    /// benign transactions carries such a User-Agent; turn it off where an authorised scanner runs all day, or
+    /// suppress it for that client (<c>detector: tool_agent</c>).
+    /// </summary>
+    public bool ToolUserAgents { get; init; } = true;
 }
 
 /// <summary>Files a client's refused requests as a scan once it has been refused on enough distinct paths (see <see cref="ScanOptions"/>).</summary>

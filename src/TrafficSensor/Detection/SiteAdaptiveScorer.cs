@@ -11,7 +11,8 @@ namespace TrafficSensor.Detection;
 /// clients use too (the application's own endpoints). One site's nonce-laden admin POSTs or long signed URLs then become that site's normal, while
 /// evidence features (code, commands, command output) are judged the same everywhere. Alerts explain
 /// themselves against the server's means once they rest on enough transactions.
-/// A client refused on many distinct paths is a scan, counted apart from the model (<see cref="ScanDetection"/>).
+/// A client refused on many distinct paths is a scan, counted apart from the model (<see cref="ScanDetection"/>);
+/// a request whose User-Agent names an attack tool is one too (<see cref="ToolAgentDetection"/>).
 /// Not thread-safe: one per owner thread (its <see cref="ServerBaselines"/> may be shared).
 /// </summary>
 public sealed class SiteAdaptiveScorer(AnomalyModel.Scorer scorer, ServerBaselines baselines, ScanOptions? scan = null)
@@ -39,8 +40,8 @@ public sealed class SiteAdaptiveScorer(AnomalyModel.Scorer scorer, ServerBaselin
         if (!verdict.Alert) baselines.Learn(server, port, features);
         if (IsTheApplications(features)) baselines.LearnPath(server, port, path, features);
         if (verdict.Alert && verdict.Reasons.Count > 0) verdict = verdict with { Reasons = WithServerNormals(verdict.Reasons, server, port) };
-        // After learning: the scan rule changes what is reported, not what the site's normal is learned from.
-        return ScanDetection.Apply(verdict, features, _scan);
+        // After learning: the scan and tool rules change what is reported, not what the site's normal is learned from.
+        return ToolAgentDetection.Apply(ScanDetection.Apply(verdict, features, _scan), features, _scan);
     }
 
     /// <summary>Other clients a path needs before its unusual-looking traffic is the application's own.</summary>

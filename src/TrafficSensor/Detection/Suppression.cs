@@ -15,7 +15,7 @@ namespace TrafficSensor.Detection;
 /// <param name="Path">Glob on the request path (query excluded; '*' any run of characters, '?' one), or null for any.</param>
 /// <param name="Client">Client address or network (CIDR), or null for any.</param>
 /// <param name="Reasons">Feature names: the alert's strongest reason must be one of them; null for any.</param>
-/// <param name="Detector">"anomaly", "classifier", "both" or "scan": the detector that raised the alert; null for any.</param>
+/// <param name="Detector">"anomaly", "classifier", "both", "scan" or "tool_agent": the detector that raised the alert; null for any.</param>
 public sealed record SuppressionRule(string Name, IPNetwork? Server = null, int? Port = null, string? Path = null, IPNetwork? Client = null,
     IReadOnlyList<string>? Reasons = null, string? Detector = null)
 {

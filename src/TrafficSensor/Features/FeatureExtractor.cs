@@ -136,6 +136,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         var requestType = (request?.Header("Content-Type") ?? "").ToLowerInvariant();
         var requestIsMultipart = requestType.StartsWith("multipart/");
         var extension = Path.GetExtension(path);
+        v.AttackTool = request?.Header("User-Agent") is { } userAgent ? AttackToolAgents.Named(userAgent) : null;
 
         // Lexical
         var parameters = tx.Parameters.Where(p => p.Source != ParameterSource.Cookie).ToList();

@@ -130,6 +130,12 @@ public sealed class FeatureVector
     /// </summary>
     public int RecentRefusedPaths { get; set; }
 
+    /// <summary>
+    /// Not a model feature: the offensive tool the request's User-Agent names by its default string
+    /// (<see cref="AttackToolAgents"/>), else null. The tool rule reports it (<see cref="Detection.ToolAgentDetection"/>).
+    /// </summary>
+    public string? AttackTool { get; set; }
+
     public float this[string name]
     {
         get => Values[FeatureSchema.IndexOf(name)];
