@@ -13,7 +13,7 @@ internal static class EvaluationPrinter
     public static void Print(AnomalyModel model, EvaluationReport r, IAnsiConsole console)
     {
         console.MarkupLine(Markup.Escape($"model {model.Name}, anomaly threshold {model.Threshold:0.######}" + (model.Metadata.ClassifierThreshold is { } c ? $", classifier threshold {c:0.###}" : "")));
-        console.MarkupLine(Markup.Escape($"benign transactions {r.Benign:N0}, false positives {r.FalsePositives:N0} (rate {r.FalsePositiveRate:P3}); malicious {r.Malicious:N0}, caught {r.TruePositives:N0}"));
+        console.MarkupLine(Markup.Escape($"benign transactions {r.Benign:N0}, false positives {r.FalsePositives:N0} (rate {r.FalsePositiveRate:P3}); web-shell {r.Malicious:N0}, caught {r.TruePositives:N0} (scanners in their own row)"));
         console.MarkupLine(Markup.Escape($"precision {r.Precision:P2}  recall {r.Recall:P2}  ROC AUC {r.RocAuc:0.0000}"));
         foreach (var (title, groups) in new[] { ("family", r.Families), ("variant", r.Variants) })
         {

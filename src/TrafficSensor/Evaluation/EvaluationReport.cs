@@ -16,7 +16,12 @@ public sealed record GroupRecall(string Name, int Transactions, int Caught, int 
     public double Recall => Transactions == 0 ? double.NaN : (double)Caught / Transactions;
 }
 
-/// <summary>Precision, recall, false-positive rate per benign transaction and ROC AUC, overall and per family/variant.</summary>
+/// <summary>
+/// Precision, recall, false-positive rate per benign transaction and ROC AUC, overall and per family/variant.
+/// The overall figures are of web shells: scanners' requests are attacks but not web shells (their alerts are
+/// neither true nor false positives of web-shell detection), so they have their own family row and no part in
+/// <see cref="Malicious"/>, <see cref="TruePositives"/>, precision, recall or the overall ROC AUC.
+/// </summary>
 public sealed record EvaluationReport(int Benign, int FalsePositives, int Malicious, int TruePositives, double RocAuc,
     IReadOnlyList<GroupRecall> Families, IReadOnlyList<GroupRecall> Variants)
 {
@@ -27,8 +32,9 @@ public sealed record EvaluationReport(int Benign, int FalsePositives, int Malici
     public static EvaluationReport Compute(IReadOnlyCollection<ScoredTransaction> rows)
     {
         var benign = rows.Where(r => r.Label.IsBenign).Select(r => r.Score).ToList();
-        var malicious = rows.Where(r => !r.Label.IsBenign).ToList();
-        List<GroupRecall> By(Func<Label, string> key) => malicious.GroupBy(r => key(r.Label)).OrderBy(g => g.Key, StringComparer.Ordinal)
+        var attacks = rows.Where(r => !r.Label.IsBenign).ToList();
+        var malicious = attacks.Where(r => !r.Label.IsScanner).ToList();
+        List<GroupRecall> By(Func<Label, string> key) => attacks.GroupBy(r => key(r.Label)).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new GroupRecall(g.Key, g.Count(), g.Count(r => r.Alert),
                 g.Select(r => r.Label.Session).Distinct().Count(),
                 g.GroupBy(r => r.Label.Session).Count(s => s.Any(r => r.Alert)),
