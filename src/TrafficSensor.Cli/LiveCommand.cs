@@ -77,7 +77,7 @@ public sealed class LiveOptions : SensorVerbOptions
         if (Configuration.Sensor.Capture.Snaplen is < 64 or > 262144) return "capture.snaplen must be between 64 and 262144";
         if (Configuration.Sensor.Capture.BufferMegabytes is < 1 or > 2047) return "capture.buffer_megabytes must be between 1 and 2047";
         if (Configuration.Sensor.Capture.HandoffMegabytes is < 0 or > 2047) return "capture.handoff_megabytes must be between 0 and 2047";
-        if (Configuration.Sensor.Capture.BufferTimeout > TimeSpan.FromSeconds(10)) return "capture.buffer_timeout must be at most 10s";
+        if (Configuration.Sensor.Capture.BufferTimeout is var t && (t < TimeSpan.FromMilliseconds(1) || t > TimeSpan.FromSeconds(10))) return "capture.buffer_timeout must be between 1ms and 10s";
         return base.Validate();
     }
 
@@ -190,7 +190,7 @@ internal static class LiveCommand
         var s = pipeline.Snapshot();
         System.Console.Error.WriteLine(
             $"trafficsensor: {s.Packets:N0} packets, {s.KernelDrops ?? 0:N0} kernel drops, {s.InterfaceDrops ?? 0:N0} interface drops, " +
-            $"{s.FlowsActive:N0} active flows, {s.HttpTransactions:N0} transactions, {outputs.Threads?.Alerts ?? 0:N0} alerts");
+            $"{s.FlowsActive:N0} active flows, {s.HttpTransactions:N0} HTTP/1 and {s.AppRecords.GetValueOrDefault("http2"):N0} HTTP/2 transactions, {outputs.Threads?.Alerts ?? 0:N0} alerts");
     }
 }
 

@@ -138,4 +138,19 @@ public sealed class ConfigurationCliTests : IDisposable
         Assert.Contains("is one of the inputs", err4);
         Assert.Equal(1, Run("replay", "--state", "-", "-t", Path.Combine(_dir, "fifth.json"), CmdShellCapture).Code);
     }
+
+    [Theory]
+    [InlineData("0.5ms")]
+    [InlineData("11s")]
+    public void A_libpcap_buffer_timeout_outside_1ms_to_10s_is_named_not_rounded(string timeout)
+    {
+        var config = Config($"""
+            capture:
+              interface: lo
+              buffer_timeout: {timeout}
+            """);
+        var (code, _, err) = Run("live", "--config", config, "--no-model");
+        Assert.NotEqual(0, code);
+        Assert.Contains("capture.buffer_timeout must be between 1ms and 10s", err);
+    }
 }
