@@ -73,13 +73,13 @@ public sealed class FeatureExtractor(BehaviourState state)
         "Windows IP Configuration", "NT AUTHORITY\\", "www-data", "drwxr-xr-x", "drwxrwxr", "-rw-r--r--", "Link encap:", "inet 127.0.0.1");
 
     /// <summary>Parser findings that are protocol violations (evasion, smuggling, hand-written clients), not capture loss.</summary>
-    private static readonly HashSet<HttpAnomaly> Violations =
+    private static readonly HttpAnomalies Violations = AnomalySet(
     [
         HttpAnomaly.BareLf, HttpAnomaly.ObsFold, HttpAnomaly.InvalidHeaderLine, HttpAnomaly.SpaceBeforeColon,
         HttpAnomaly.ContentLengthAndTransferEncoding, HttpAnomaly.ConflictingContentLength, HttpAnomaly.InvalidContentLength,
         HttpAnomaly.InvalidTransferEncoding, HttpAnomaly.InvalidChunkSize, HttpAnomaly.ChunkLineTooLong, HttpAnomaly.MissingChunkTerminator,
         HttpAnomaly.InvalidRequestLine, HttpAnomaly.MultipleHost, HttpAnomaly.InvalidTargetCharacters,
-    ];
+    ]);
 
     /// <summary>Request headers browsers, proxies and common API clients send; others are counted as unusual.</summary>
     private static readonly HashSet<string> CommonHeaders = new(StringComparer.OrdinalIgnoreCase)
@@ -142,14 +142,19 @@ public sealed class FeatureExtractor(BehaviourState state)
         v.AttackTool = request?.Header("User-Agent") is { } userAgent ? AttackToolAgents.Named(userAgent) : null;
 
         // Lexical
-        var parameters = tx.Parameters.Where(p => p.Source != ParameterSource.Cookie).ToList();
-        var values = tx.Parameters.Select(p => p.Value).ToList();
+        var parameters = new List<HttpParameter>(tx.Parameters.Count);
+        var maxParameterLength = 0;
+        foreach (var p in tx.Parameters)
+        {
+            if (p.Source != ParameterSource.Cookie) parameters.Add(p);
+            maxParameterLength = Math.Max(maxParameterLength, p.Value.Length);
+        }
         Set(f, "url_length", target.Length);
         Set(f, "path_depth", path.Count(c => c == '/'));
         Set(f, "query_length", query.Length);
         Set(f, "parameter_count", parameters.Count);
-        Set(f, "max_parameter_length", values.Count == 0 ? 0 : values.Max(x => x.Length));
-        Set(f, "max_parameter_entropy", MaxEntropy(values, 16));
+        Set(f, "max_parameter_length", maxParameterLength);
+        Set(f, "max_parameter_entropy", MaxEntropy(tx.Parameters, 16));
         Set(f, "request_body_entropy", TextStatistics.Entropy(requestSample));
         var requestBase64Share = TextStatistics.Base64Share(requestSample);
         var requestHexShare = TextStatistics.HexShare(requestSample);
@@ -208,7 +213,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "no_accept_language", request?.Header("Accept-Language") is null ? 1 : 0);
         Set(f, "no_accept", request?.Header("Accept") is null ? 1 : 0);
         Set(f, "header_count", request?.Headers.Count ?? 0);
-        Set(f, "parser_anomalies", tx.AllAnomalies.All().Count(Violations.Contains));
+        Set(f, "parser_anomalies", tx.AllAnomalies.CountIn(Violations));
         var responseType = (response?.Header("Content-Type") ?? "").ToLowerInvariant();
         Set(f, "response_html", responseType.StartsWith("text/html") ? 1 : 0);
         Set(f, "response_plain_or_none", responseType.Length == 0 || responseType.StartsWith("text/plain") ? 1 : 0);
@@ -251,9 +256,9 @@ public sealed class FeatureExtractor(BehaviourState state)
 
         // Behaviour
         var foreignReferer = referer is not null && RefererPath(referer) is { } rp && rp != path;
-        var requestCookies = tx.Parameters.Where(x => x.Source == ParameterSource.Cookie).Select(x => x.Name).Distinct().ToList();
+        var requestCookies = DistinctNames(tx.Parameters, cookies: true);
         var setCookies = SetCookieNames(response);
-        var parameterNames = parameters.Select(x => x.Name).Distinct().ToList();
+        var parameterNames = DistinctNames(parameters, cookies: false);
         var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength, requestCookies, setCookies,
             new RequestNames(uncommonHeaders, parameterNames, otherMethod), status, opaquePost);
         // Header names and methods beyond the browsers' are unusual until another client of the same
@@ -556,6 +561,13 @@ public sealed class FeatureExtractor(BehaviourState state)
         }
     }
 
+    private static HttpAnomalies AnomalySet(HttpAnomaly[] anomalies)
+    {
+        var set = new HttpAnomalies();
+        foreach (var a in anomalies) set.Add(a);
+        return set;
+    }
+
     private static bool ContainsAny(string text, string[] parts)
     {
         foreach (var part in parts)
@@ -564,12 +576,13 @@ public sealed class FeatureExtractor(BehaviourState state)
     }
 
     /// <summary>The largest entropy of the UTF-8 bytes of the values at least <paramref name="minLength"/> characters long (0 if none).</summary>
-    private static float MaxEntropy(List<string> values, int minLength)
+    private static float MaxEntropy(List<HttpParameter> parameters, int minLength)
     {
         var max = 0f;
         byte[]? buffer = null;
-        foreach (var value in values)
+        foreach (var parameter in parameters)
         {
+            var value = parameter.Value;
             if (value.Length < minLength) continue;
             var needed = Encoding.UTF8.GetMaxByteCount(value.Length);
             if (buffer is null || buffer.Length < needed)
@@ -581,6 +594,21 @@ public sealed class FeatureExtractor(BehaviourState state)
         }
         if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
         return max;
+    }
+
+    /// <summary>The names of the cookies (or of the other parameters), each once, in the order first sent.</summary>
+    private static List<string> DistinctNames(List<HttpParameter> parameters, bool cookies)
+    {
+        var names = new List<string>();
+        HashSet<string>? seen = null;
+        foreach (var p in parameters)
+        {
+            if ((p.Source == ParameterSource.Cookie) != cookies) continue;
+            if (seen is null && names.Count >= 32) seen = new HashSet<string>(names, StringComparer.Ordinal);
+            if (seen is not null ? !seen.Add(p.Name) : names.Contains(p.Name)) continue;
+            names.Add(p.Name);
+        }
+        return names;
     }
 
     /// <summary>Header names outside <see cref="CommonHeaders"/>, lower-cased, each once, in the order first sent.</summary>
