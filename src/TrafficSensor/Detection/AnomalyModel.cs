@@ -268,7 +268,9 @@ public sealed class AnomalyModel
         public Verdict Score(FeatureVector features, ReadOnlySpan<float> siteCentre, double siteWeight)
         {
             var m = _model.Metadata;
-            _row.Features = Standardise(features.Values, m.Mean, m.Scale, siteCentre, (float)siteWeight);
+            // One array per scorer, overwritten per transaction: the row, the classifier and the explanation read it before Score returns.
+            if (_row.Features is not { } z || z.Length != features.Values.Length) _row.Features = z = new float[features.Values.Length];
+            Standardise(features.Values, m.Mean, m.Scale, siteCentre, (float)siteWeight, z);
             var score = _model._subspace.Residual(_row.Features);
             if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
@@ -342,12 +344,17 @@ public sealed class AnomalyModel
     internal static float[] Standardise(float[] values, float[] mean, float[] scale, ReadOnlySpan<float> siteCentre = default, float siteWeight = 0)
     {
         var z = new float[values.Length];
+        Standardise(values, mean, scale, siteCentre, siteWeight, z);
+        return z;
+    }
+
+    private static void Standardise(float[] values, float[] mean, float[] scale, ReadOnlySpan<float> siteCentre, float siteWeight, Span<float> z)
+    {
         var site = siteCentre.Length == values.Length && siteWeight > 0;
         for (var i = 0; i < values.Length; i++)
         {
             var centre = site && !Evidence[i] ? (1 - siteWeight) * mean[i] + siteWeight * siteCentre[i] : mean[i];
             z[i] = Math.Clamp((Compress(values[i]) - centre) / scale[i], -100f, 100f);
         }
-        return z;
     }
 }

@@ -44,7 +44,8 @@ internal sealed class PrincipalSubspace
     public float Residual(float[] z)
     {
         double norm2 = 0;
-        var d = new double[z.Length];
+        // On the stack: called for every transaction, on the analysis thread (the schema has ≈60 features).
+        var d = z.Length <= 256 ? stackalloc double[z.Length] : new double[z.Length];
         for (var i = 0; i < z.Length; i++)
         {
             d[i] = z[i] - _center[i];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using TrafficSensor.Decoding;
 using TrafficSensor.Http;
@@ -72,13 +73,13 @@ public sealed class FeatureExtractor(BehaviourState state)
         "Windows IP Configuration", "NT AUTHORITY\\", "www-data", "drwxr-xr-x", "drwxrwxr", "-rw-r--r--", "Link encap:", "inet 127.0.0.1");
 
     /// <summary>Parser findings that are protocol violations (evasion, smuggling, hand-written clients), not capture loss.</summary>
-    private static readonly HashSet<HttpAnomaly> Violations =
+    private static readonly HttpAnomalies Violations = AnomalySet(
     [
         HttpAnomaly.BareLf, HttpAnomaly.ObsFold, HttpAnomaly.InvalidHeaderLine, HttpAnomaly.SpaceBeforeColon,
         HttpAnomaly.ContentLengthAndTransferEncoding, HttpAnomaly.ConflictingContentLength, HttpAnomaly.InvalidContentLength,
         HttpAnomaly.InvalidTransferEncoding, HttpAnomaly.InvalidChunkSize, HttpAnomaly.ChunkLineTooLong, HttpAnomaly.MissingChunkTerminator,
         HttpAnomaly.InvalidRequestLine, HttpAnomaly.MultipleHost, HttpAnomaly.InvalidTargetCharacters,
-    ];
+    ]);
 
     /// <summary>Request headers browsers, proxies and common API clients send; others are counted as unusual.</summary>
     private static readonly HashSet<string> CommonHeaders = new(StringComparer.OrdinalIgnoreCase)
@@ -92,6 +93,8 @@ public sealed class FeatureExtractor(BehaviourState state)
     };
 
     private static readonly string[] ScriptExtensions = [".php", ".php5", ".phtml", ".jsp", ".jspx", ".asp", ".aspx", ".ashx", ".asmx", ".cgi", ".pl", ".cfm"];
+    /// <summary>Each script extension followed by a dot (photo.php.gif): searched for in paths without a string per search.</summary>
+    private static readonly string[] ScriptExtensionsInName = [.. ScriptExtensions.Select(e => e + ".")];
     private static readonly string[] StaticExtensions = [".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".css", ".js", ".woff", ".woff2", ".ttf", ".txt", ".pdf", ".map"];
 
     /// <summary>The request's path without its query, lower-cased: what behaviour state and baselines are keyed by.</summary>
@@ -139,32 +142,48 @@ public sealed class FeatureExtractor(BehaviourState state)
         v.AttackTool = request?.Header("User-Agent") is { } userAgent ? AttackToolAgents.Named(userAgent) : null;
 
         // Lexical
-        var parameters = tx.Parameters.Where(p => p.Source != ParameterSource.Cookie).ToList();
-        var values = tx.Parameters.Select(p => p.Value).ToList();
+        var parameters = new List<HttpParameter>(tx.Parameters.Count);
+        var maxParameterLength = 0;
+        foreach (var p in tx.Parameters)
+        {
+            if (p.Source != ParameterSource.Cookie) parameters.Add(p);
+            maxParameterLength = Math.Max(maxParameterLength, p.Value.Length);
+        }
         Set(f, "url_length", target.Length);
         Set(f, "path_depth", path.Count(c => c == '/'));
         Set(f, "query_length", query.Length);
         Set(f, "parameter_count", parameters.Count);
-        Set(f, "max_parameter_length", values.Count == 0 ? 0 : values.Max(x => x.Length));
-        Set(f, "max_parameter_entropy", values.Where(x => x.Length >= 16).Select(x => TextStatistics.Entropy(Encoding.UTF8.GetBytes(x))).DefaultIfEmpty(0).Max());
+        Set(f, "max_parameter_length", maxParameterLength);
+        Set(f, "max_parameter_entropy", MaxEntropy(tx.Parameters, 16));
         Set(f, "request_body_entropy", TextStatistics.Entropy(requestSample));
         var requestBase64Share = TextStatistics.Base64Share(requestSample);
         var requestHexShare = TextStatistics.HexShare(requestSample);
-        Set(f, "request_base64_share", Math.Max(requestBase64Share, TextStatistics.Base64Share(Encoding.ASCII.GetBytes(query))));
+        // The query as ASCII bytes ('?' for anything else), once, in a pooled buffer.
+        var queryBuffer = ArrayPool<byte>.Shared.Rent(Encoding.ASCII.GetMaxByteCount(query.Length));
+        var queryBytes = queryBuffer.AsSpan(0, Encoding.ASCII.GetBytes(query, queryBuffer));
+        Set(f, "request_base64_share", Math.Max(requestBase64Share, TextStatistics.Base64Share(queryBytes)));
         Set(f, "request_hex_share", requestHexShare);
         // Nonces, CSRF tokens and session ids are tens of characters; the code and data a web shell
         // carries in base64 or hex are hundreds to thousands.
-        Set(f, "longest_encoded_run", Math.Log(1 + Math.Max(TextStatistics.LongestEncodedRun(requestSample), TextStatistics.LongestEncodedRun(Encoding.ASCII.GetBytes(query)))));
+        Set(f, "longest_encoded_run", Math.Log(1 + Math.Max(TextStatistics.LongestEncodedRun(requestSample), TextStatistics.LongestEncodedRun(queryBytes))));
+        ArrayPool<byte>.Shared.Return(queryBuffer);
         // Each parameter value decoded once: as sent, from base64, and from base64 after AntSword's two-character prefix.
         var readings = new List<(string Value, string? Base64, string? Shifted)>(tx.Parameters.Count);
         foreach (var x in tx.Parameters) readings.Add((x.Value, TryBase64(x.Value), x.Value.Length > 2 ? TryBase64(x.Value[2..]) : null));
-        var decoded = DecodedRequestText(tx, target, readings);
-        Set(f, "code_tokens", TextStatistics.CountTokens(decoded, CodeTokens));
+        Set(f, "code_tokens", CodeTokensInDecodedRequest(target, readings, requestBody));
         // Parameter values (in any of those readings) that are command lines.
-        Set(f, "command_tokens", readings.Count(r => IsCommandLine(HttpParameters.PercentDecode(r.Value)) || IsCommandLine(r.Base64) || IsCommandLine(r.Shifted)));
+        // Each value percent-decoded once for both tests.
+        int commandLines = 0, sqlInjections = 0;
+        foreach (var r in readings)
+        {
+            var plain = HttpParameters.PercentDecode(r.Value);
+            if (IsCommandLine(plain) || IsCommandLine(r.Base64) || IsCommandLine(r.Shifted)) commandLines++;
+            if (IsSqlInjection(plain)) sqlInjections++;
+        }
+        Set(f, "command_tokens", commandLines);
         Set(f, "request_binary_share", requestIsMultipart ? 0 : requestBinaryShare);
         // A value that closes a number or a string and goes on in SQL (sqlmap's boolean, UNION and file-writing probes).
-        Set(f, "sql_injection", readings.Count(r => IsSqlInjection(HttpParameters.PercentDecode(r.Value))));
+        Set(f, "sql_injection", sqlInjections);
 
         // Structural
         var method = request?.Method ?? "";
@@ -194,7 +213,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, "no_accept_language", request?.Header("Accept-Language") is null ? 1 : 0);
         Set(f, "no_accept", request?.Header("Accept") is null ? 1 : 0);
         Set(f, "header_count", request?.Headers.Count ?? 0);
-        Set(f, "parser_anomalies", tx.AllAnomalies.All().Count(Violations.Contains));
+        Set(f, "parser_anomalies", tx.AllAnomalies.CountIn(Violations));
         var responseType = (response?.Header("Content-Type") ?? "").ToLowerInvariant();
         Set(f, "response_html", responseType.StartsWith("text/html") ? 1 : 0);
         Set(f, "response_plain_or_none", responseType.Length == 0 || responseType.StartsWith("text/plain") ? 1 : 0);
@@ -206,7 +225,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         // An "image" that answers as a page is a script in disguise; a missing image answered by an error page is not.
         Set(f, "extension_type_mismatch", status is >= 200 and < 300 && method is "GET" or "HEAD" && ExtensionMismatch(extension, responseType) ? 1 : 0);
         Set(f, "empty_post", method == "POST" && requestLength == 0 ? 1 : 0);
-        var uncommonHeaders = request?.Headers.Where(h => !CommonHeaders.Contains(h.Name)).Select(h => h.Name.ToLowerInvariant()).Distinct().ToList();
+        var uncommonHeaders = request is null ? null : UncommonHeaderNames(request.Headers);
 
         // Content evidence
         var uploadsCode = ContainsServerCodeText(requestBody)
@@ -237,9 +256,9 @@ public sealed class FeatureExtractor(BehaviourState state)
 
         // Behaviour
         var foreignReferer = referer is not null && RefererPath(referer) is { } rp && rp != path;
-        var requestCookies = tx.Parameters.Where(x => x.Source == ParameterSource.Cookie).Select(x => x.Name).Distinct().ToList();
+        var requestCookies = DistinctNames(tx.Parameters, cookies: true);
         var setCookies = SetCookieNames(response);
-        var parameterNames = parameters.Select(x => x.Name).Distinct().ToList();
+        var parameterNames = DistinctNames(parameters, cookies: false);
         var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength, requestCookies, setCookies,
             new RequestNames(uncommonHeaders, parameterNames, otherMethod), status, opaquePost);
         // Header names and methods beyond the browsers' are unusual until another client of the same
@@ -289,7 +308,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         // script no other client asked for are the stager it probes for or the shell it just wrote.
         // A script by its extension, by a script extension inside the name (photo.php.gif) or by answering a
         // static name with a page.
-        var scriptLike = ScriptExtensions.Contains(extension) || ScriptExtensions.Any(e => path.Contains(e + ".", StringComparison.Ordinal))
+        var scriptLike = ScriptExtensions.Contains(extension) || ContainsAny(path, ScriptExtensionsInName)
                          || f[FeatureSchema.IndexOf("extension_type_mismatch")] > 0;
         Set(f, "client_evidence", s.ClientEvidence && p.SeenFromOtherClients == 0 && scriptLike ? 1 : 0);
         return v;
@@ -499,29 +518,131 @@ public sealed class FeatureExtractor(BehaviourState state)
 
     private static byte[][] Tokens(params string[] tokens) => tokens.Select(Encoding.ASCII.GetBytes).ToArray();
 
-    /// <summary>The request as the server's code would see it: decoded target, parameter values (and their base64 decoding), raw body.</summary>
-    private static byte[] DecodedRequestText(HttpTransaction tx, string target, List<(string Value, string? Base64, string? Shifted)> readings)
+    /// <summary>
+    /// How many code tokens the request holds as the server's code would see it: decoded target, parameter values
+    /// (and their base64 decoding) and raw body, each after a line feed. Written as UTF-8 into one pooled buffer:
+    /// encoding the pieces one by one gives the bytes encoding their concatenation gives, as a line feed never
+    /// completes a surrogate pair.
+    /// </summary>
+    private static int CodeTokensInDecodedRequest(string target, List<(string Value, string? Base64, string? Shifted)> readings, byte[] body)
     {
-        var sb = new StringBuilder(HttpParameters.PercentDecode(target));
+        var decodedTarget = HttpParameters.PercentDecode(target);
+        var utf8 = Encoding.UTF8;
+        var length = utf8.GetByteCount(decodedTarget);
         foreach (var (value, b64, shifted) in readings)
         {
-            sb.Append('\n').Append(value);
-            if (b64 is not null) sb.Append('\n').Append(b64);
-            if (shifted is not null) sb.Append('\n').Append(shifted);
+            length += 1 + utf8.GetByteCount(value);
+            if (b64 is not null) length += 1 + utf8.GetByteCount(b64);
+            if (shifted is not null) length += 1 + utf8.GetByteCount(shifted);
         }
-        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
-        var body = tx.Request?.Body ?? [];
-        return body.Length == 0 ? bytes : [.. bytes, (byte)'\n', .. body];
+        if (body.Length > 0) length += 1 + body.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+        var at = utf8.GetBytes(decodedTarget, buffer);
+        foreach (var (value, b64, shifted) in readings)
+        {
+            at = AppendLine(buffer, at, value);
+            if (b64 is not null) at = AppendLine(buffer, at, b64);
+            if (shifted is not null) at = AppendLine(buffer, at, shifted);
+        }
+        if (body.Length > 0)
+        {
+            buffer[at++] = (byte)'\n';
+            body.CopyTo(buffer, at);
+            at += body.Length;
+        }
+        var count = TextStatistics.CountTokens(buffer.AsSpan(0, at), CodeTokens);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return count;
+
+        static int AppendLine(byte[] buffer, int at, string text)
+        {
+            buffer[at++] = (byte)'\n';
+            return at + Encoding.UTF8.GetBytes(text, buffer.AsSpan(at));
+        }
+    }
+
+    private static HttpAnomalies AnomalySet(HttpAnomaly[] anomalies)
+    {
+        var set = new HttpAnomalies();
+        foreach (var a in anomalies) set.Add(a);
+        return set;
+    }
+
+    private static bool ContainsAny(string text, string[] parts)
+    {
+        foreach (var part in parts)
+            if (text.Contains(part, StringComparison.Ordinal)) return true;
+        return false;
+    }
+
+    /// <summary>The largest entropy of the UTF-8 bytes of the values at least <paramref name="minLength"/> characters long (0 if none).</summary>
+    private static float MaxEntropy(List<HttpParameter> parameters, int minLength)
+    {
+        var max = 0f;
+        byte[]? buffer = null;
+        foreach (var parameter in parameters)
+        {
+            var value = parameter.Value;
+            if (value.Length < minLength) continue;
+            var needed = Encoding.UTF8.GetMaxByteCount(value.Length);
+            if (buffer is null || buffer.Length < needed)
+            {
+                if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+                buffer = ArrayPool<byte>.Shared.Rent(needed);
+            }
+            max = Math.Max(max, TextStatistics.Entropy(buffer.AsSpan(0, Encoding.UTF8.GetBytes(value, buffer))));
+        }
+        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        return max;
+    }
+
+    /// <summary>The names of the cookies (or of the other parameters), each once, in the order first sent.</summary>
+    private static List<string> DistinctNames(List<HttpParameter> parameters, bool cookies)
+    {
+        var names = new List<string>();
+        HashSet<string>? seen = null;
+        foreach (var p in parameters)
+        {
+            if ((p.Source == ParameterSource.Cookie) != cookies) continue;
+            if (seen is null && names.Count >= 32) seen = new HashSet<string>(names, StringComparer.Ordinal);
+            if (seen is not null ? !seen.Add(p.Name) : names.Contains(p.Name)) continue;
+            names.Add(p.Name);
+        }
+        return names;
+    }
+
+    /// <summary>Header names outside <see cref="CommonHeaders"/>, lower-cased, each once, in the order first sent.</summary>
+    private static List<string> UncommonHeaderNames(List<HttpHeader> headers)
+    {
+        var names = new List<string>();
+        HashSet<string>? seen = null;
+        foreach (var h in headers)
+        {
+            if (CommonHeaders.Contains(h.Name)) continue;
+            var name = h.Name.ToLowerInvariant();
+            // A scan while the list is short (the usual case: a few); a set past that bounds a hostile header flood.
+            if (seen is null && names.Count >= 32) seen = new HashSet<string>(names, StringComparer.Ordinal);
+            if (seen is not null ? !seen.Add(name) : names.Contains(name)) continue;
+            names.Add(name);
+        }
+        return names;
     }
 
     private static string? TryBase64(string? value)
     {
         if (value is not null && value.Contains('%')) value = Uri.UnescapeDataString(value);
         if (value is null || value.Length < 4 || value.Length > 65536 || value.Length % 4 != 0) return null;
-        var buffer = new byte[value.Length];
-        if (!Convert.TryFromBase64String(value, buffer, out var n)) return null;
-        var text = buffer.AsSpan(0, n);
-        return TextStatistics.BinaryShare(text) < 0.1 ? Encoding.UTF8.GetString(text) : null;
+        var buffer = ArrayPool<byte>.Shared.Rent(value.Length);
+        try
+        {
+            if (!Convert.TryFromBase64String(value, buffer, out var n)) return null;
+            var text = buffer.AsSpan(0, n);
+            return TextStatistics.BinaryShare(text) < 0.1 ? Encoding.UTF8.GetString(text) : null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Declared as text (or not declared): where entropy, binary bytes and command output mean something.</summary>

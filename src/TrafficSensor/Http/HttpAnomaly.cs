@@ -77,6 +77,9 @@ public struct HttpAnomalies
     public void Add(HttpAnomalies other) => _bits |= other._bits;
     public readonly bool Contains(HttpAnomaly anomaly) => (_bits & (1UL << (int)anomaly)) != 0;
 
+    /// <summary>How many of this set's anomalies are in <paramref name="other"/>.</summary>
+    public readonly int CountIn(HttpAnomalies other) => System.Numerics.BitOperations.PopCount(_bits & other._bits);
+
     public readonly IEnumerable<HttpAnomaly> All()
     {
         for (var i = 0; i < 64; i++)

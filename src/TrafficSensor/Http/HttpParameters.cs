@@ -200,6 +200,10 @@ public static class HttpParameters
 
     private static string Bound(string s) => s.Length > MaxValueChars ? s[..MaxValueChars] : s;
 
+    /// <summary>As <see cref="PercentDecode(ReadOnlySpan{char})"/>; a value with nothing to decode is returned itself, not copied.</summary>
+    public static string PercentDecode(string text) =>
+        text.Length <= MaxValueChars && text.AsSpan().IndexOfAny('%', '+') < 0 ? text : PercentDecode(text.AsSpan());
+
     /// <summary>Decodes %XX escapes and '+' as space; malformed escapes are kept as they are. Bytes are read as UTF-8 (Latin-1 if invalid).</summary>
     public static string PercentDecode(ReadOnlySpan<char> text)
     {
