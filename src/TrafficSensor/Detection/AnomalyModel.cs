@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -172,73 +171,26 @@ public sealed class AnomalyModel
     /// <summary>The smallest deviation of a descriptive feature, in log-compressed units.</summary>
     public const double DescriptiveScaleFloor = 0.5;
 
-    public void Save(string path)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        using var file = File.Create(path);
-        using var zip = new ZipArchive(file, ZipArchiveMode.Create);
-        using (var entry = zip.CreateEntry(ModelEntry).Open())
-        {
-            var buffer = new MemoryStream();
-            var inputSchema = _ml.Data.LoadFromEnumerable(Array.Empty<Row>(), Schema<Row>(FeatureSchema.Count)).Schema;
-            _ml.Model.Save(_transformer, inputSchema, buffer);
-            buffer.Position = 0;
-            buffer.CopyTo(entry);
-        }
-        if (_classifier is not null)
-        {
-            using var entry = zip.CreateEntry(ClassifierEntry).Open();
-            var buffer = new MemoryStream();
-            _ml.Model.Save(_classifier, _ml.Data.LoadFromEnumerable(Array.Empty<LabeledRow>(), Schema<LabeledRow>(FeatureSchema.Count)).Schema, buffer);
-            buffer.Position = 0;
-            buffer.CopyTo(entry);
-        }
-        using (var entry = zip.CreateEntry(MetadataEntry).Open())
-            JsonSerializer.Serialize(entry, Metadata, new JsonSerializerOptions { WriteIndented = true });
-    }
+    public void Save(string path) => ModelArchive.Save(path, _ml,
+    [
+        (ModelEntry, _transformer, _ml.Data.LoadFromEnumerable(Array.Empty<Row>(), Schema<Row>(FeatureSchema.Count)).Schema),
+        (ClassifierEntry, _classifier, _ml.Data.LoadFromEnumerable(Array.Empty<LabeledRow>(), Schema<LabeledRow>(FeatureSchema.Count)).Schema),
+    ], MetadataEntry, Metadata);
 
-    public static AnomalyModel Load(string path)
+    public static AnomalyModel Load(string path) => ModelArchive.Open(path, "model", zip =>
     {
-        if (!File.Exists(path)) throw new ModelException($"model file not found: {path}");
-        try
-        {
-            using var zip = ZipFile.OpenRead(path);
-            var metaEntry = zip.GetEntry(MetadataEntry) ?? throw new ModelException($"{path} is not a TrafficSensor model (no {MetadataEntry})");
-            ModelMetadata metadata;
-            using (var s = metaEntry.Open())
-                metadata = JsonSerializer.Deserialize<ModelMetadata>(s) ?? throw new ModelException($"{path}: empty model metadata");
-            if (metadata.FeatureSchemaVersion != FeatureSchema.Version || !metadata.FeatureNames.SequenceEqual(FeatureSchema.Names))
-                throw new ModelException($"{path} was trained for features '{metadata.FeatureSchemaVersion}', this sensor computes '{FeatureSchema.Version}': retrain it with 'trafficsensor train'");
-            if (metadata.Mean.Length != FeatureSchema.Count || metadata.Scale.Length != FeatureSchema.Count)
-                throw new ModelException($"{path}: model metadata does not match its feature list");
-            var modelEntry = zip.GetEntry(ModelEntry) ?? throw new ModelException($"{path} has no ML.NET model ({ModelEntry})");
-            var ml = new MLContext(1);
-            var buffer = new MemoryStream();
-            using (var s = modelEntry.Open()) s.CopyTo(buffer);
-            buffer.Position = 0;
-            var transformer = ml.Model.Load(buffer, out _);
-            ITransformer? classifier = null;
-            if (zip.GetEntry(ClassifierEntry) is { } classifierEntry)
-            {
-                var classifierBuffer = new MemoryStream();
-                using (var s = classifierEntry.Open()) s.CopyTo(classifierBuffer);
-                classifierBuffer.Position = 0;
-                classifier = ml.Model.Load(classifierBuffer, out _);
-            }
-            if ((classifier is null) != (metadata.ClassifierThreshold is null))
-                throw new ModelException($"{path}: the classifier and its threshold must come together");
-            return new AnomalyModel(ml, transformer, classifier, metadata);
-        }
-        catch (ModelException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is InvalidDataException or JsonException or IOException or FormatException or InvalidOperationException or ArgumentException or NotSupportedException)
-        {
-            throw new ModelException($"{path} is not a usable model file (corrupt or truncated): {e.Message}", e);
-        }
-    }
+        var metaEntry = zip.GetEntry(MetadataEntry) ?? throw new ModelException($"{path} is not a TrafficSensor model (no {MetadataEntry})");
+        var metadata = ModelArchive.ReadMetadata<ModelMetadata>(metaEntry, path);
+        if (metadata.FeatureSchemaVersion != FeatureSchema.Version || !metadata.FeatureNames.SequenceEqual(FeatureSchema.Names))
+            throw new ModelException($"{path} was trained for features '{metadata.FeatureSchemaVersion}', this sensor computes '{FeatureSchema.Version}': retrain it with 'trafficsensor train'");
+        if (metadata.Mean.Length != FeatureSchema.Count || metadata.Scale.Length != FeatureSchema.Count)
+            throw new ModelException($"{path}: model metadata does not match its feature list");
+        var modelEntry = zip.GetEntry(ModelEntry) ?? throw new ModelException($"{path} has no ML.NET model ({ModelEntry})");
+        var ml = new MLContext(1);
+        var transformer = ModelArchive.ReadTransformer(ml, modelEntry);
+        var classifier = ModelArchive.ReadClassifier(ml, zip, ClassifierEntry, metadata.ClassifierThreshold, path);
+        return new AnomalyModel(ml, transformer, classifier, metadata);
+    });
 
     /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
     public Scorer CreateScorer() => new(this,

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -102,64 +101,25 @@ public sealed class TlsMetadataModel
         return z;
     }
 
-    public void Save(string path)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        using var file = File.Create(path);
-        using var zip = new ZipArchive(file, ZipArchiveMode.Create);
-        void Put(string entryName, ITransformer model, DataViewSchema schema)
-        {
-            using var entry = zip.CreateEntry(entryName).Open();
-            var buffer = new MemoryStream();
-            _ml.Model.Save(model, schema, buffer);
-            buffer.Position = 0;
-            buffer.CopyTo(entry);
-        }
-        var n = TlsFeatureSchema.Count;
-        Put(PcaEntry, _pca, _ml.Data.LoadFromEnumerable(Array.Empty<Row>(), Schema<Row>(n)).Schema);
-        if (_classifier is not null) Put(ClassifierEntry, _classifier, _ml.Data.LoadFromEnumerable(Array.Empty<LabeledRow>(), Schema<LabeledRow>(n)).Schema);
-        using var meta = zip.CreateEntry(MetadataEntry).Open();
-        JsonSerializer.Serialize(meta, Info, new JsonSerializerOptions { WriteIndented = true });
-    }
+    public void Save(string path) => ModelArchive.Save(path, _ml,
+    [
+        (PcaEntry, _pca, _ml.Data.LoadFromEnumerable(Array.Empty<Row>(), Schema<Row>(TlsFeatureSchema.Count)).Schema),
+        (ClassifierEntry, _classifier, _ml.Data.LoadFromEnumerable(Array.Empty<LabeledRow>(), Schema<LabeledRow>(TlsFeatureSchema.Count)).Schema),
+    ], MetadataEntry, Info);
 
-    public static TlsMetadataModel Load(string path)
+    public static TlsMetadataModel Load(string path) => ModelArchive.Open(path, "TLS model", zip =>
     {
-        if (!File.Exists(path)) throw new ModelException($"TLS model file not found: {path}");
-        try
-        {
-            using var zip = ZipFile.OpenRead(path);
-            var metaEntry = zip.GetEntry(MetadataEntry) ?? throw new ModelException($"{path} is not a TrafficSensor TLS metadata model (no {MetadataEntry})");
-            Metadata info;
-            using (var s = metaEntry.Open())
-                info = JsonSerializer.Deserialize<Metadata>(s) ?? throw new ModelException($"{path}: empty model metadata");
-            if (info.FeatureSchemaVersion != TlsFeatureSchema.Version || !info.FeatureNames.SequenceEqual(TlsFeatureSchema.Names))
-                throw new ModelException($"{path} was trained for TLS features '{info.FeatureSchemaVersion}', this sensor computes '{TlsFeatureSchema.Version}': retrain it with 'trafficsensor tls-model'");
-            if (info.Mean.Length != TlsFeatureSchema.Count || info.Scale.Length != TlsFeatureSchema.Count || info.RawMean.Length != TlsFeatureSchema.Count)
-                throw new ModelException($"{path}: model metadata does not match its feature list");
-            var ml = new MLContext(1);
-            ITransformer Read(ZipArchiveEntry entry)
-            {
-                var buffer = new MemoryStream();
-                using (var s = entry.Open()) s.CopyTo(buffer);
-                buffer.Position = 0;
-                return ml.Model.Load(buffer, out _);
-            }
-            var pca = Read(zip.GetEntry(PcaEntry) ?? throw new ModelException($"{path} has no anomaly model ({PcaEntry})"));
-            var classifier = zip.GetEntry(ClassifierEntry) is { } c ? Read(c) : null;
-            if ((classifier is null) != (info.ClassifierThreshold is null))
-                throw new ModelException($"{path}: the classifier and its threshold must come together");
-            return new TlsMetadataModel(ml, pca, classifier, info);
-        }
-        catch (ModelException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is InvalidDataException or JsonException or IOException or FormatException or InvalidOperationException or ArgumentException or NotSupportedException)
-        {
-            throw new ModelException($"{path} is not a usable TLS model file (corrupt or truncated): {e.Message}", e);
-        }
-    }
+        var metaEntry = zip.GetEntry(MetadataEntry) ?? throw new ModelException($"{path} is not a TrafficSensor TLS metadata model (no {MetadataEntry})");
+        var info = ModelArchive.ReadMetadata<Metadata>(metaEntry, path);
+        if (info.FeatureSchemaVersion != TlsFeatureSchema.Version || !info.FeatureNames.SequenceEqual(TlsFeatureSchema.Names))
+            throw new ModelException($"{path} was trained for TLS features '{info.FeatureSchemaVersion}', this sensor computes '{TlsFeatureSchema.Version}': retrain it with 'trafficsensor tls-model'");
+        if (info.Mean.Length != TlsFeatureSchema.Count || info.Scale.Length != TlsFeatureSchema.Count || info.RawMean.Length != TlsFeatureSchema.Count)
+            throw new ModelException($"{path}: model metadata does not match its feature list");
+        var ml = new MLContext(1);
+        var pca = ModelArchive.ReadTransformer(ml, zip.GetEntry(PcaEntry) ?? throw new ModelException($"{path} has no anomaly model ({PcaEntry})"));
+        var classifier = ModelArchive.ReadClassifier(ml, zip, ClassifierEntry, info.ClassifierThreshold, path);
+        return new TlsMetadataModel(ml, pca, classifier, info);
+    });
 
     /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
     public Scorer CreateScorer() => new(this,
