@@ -36,21 +36,7 @@ public static class FuzzTargets
         var sink = new CountingSink();
         var options = new HttpOptions { MaxPendingRequests = 4, MaxBodyInspectBytes = 512, MaxHeaderBytes = 2048, MaxParameters = 16, MaxDecodedBodyBytes = 4096 };
         var connection = new HttpConnection(options, budget, new HttpCounters(), sink);
-        while (input.Length >= 3)
-        {
-            var op = input[0];
-            int length = BinaryPrimitives.ReadUInt16BigEndian(input[1..]);
-            input = input[3..];
-            var side = (op & 1) == 0 ? connection.FromLow : connection.FromHigh;
-            if ((op & 2) != 0)
-            {
-                side.OnGap(length, 0);
-                continue;
-            }
-            var data = input[..Math.Min(length, input.Length)];
-            input = input[data.Length..];
-            side.OnData(data, 0);
-        }
+        FeedStreamRecords(input, connection.FromLow, connection.FromHigh);
         connection.Close(0);
         if (budget.UsedBytes != 0) throw new InvalidOperationException($"inspection memory leaked: {budget.UsedBytes} bytes");
     }
@@ -65,12 +51,22 @@ public static class FuzzTargets
         var budget = new MemoryBudget(1 << 20);
         var parser = new TrafficSensor.Tls.TlsConnectionParser(new TrafficSensor.Tls.TlsCounters(), budget,
             new TrafficSensor.Tls.TlsMetadataOptions { MaxHandshakeMessageBytes = 32 * 1024 }, clientIsLow: null);
+        FeedStreamRecords(input, parser.FromLow, parser.FromHigh);
+        parser.FromLow.OnEnd(0);
+        parser.FromHigh.OnEnd(0);
+        _ = TrafficSensor.Tls.TlsMetadata.From(parser);
+        if (budget.UsedBytes != 0) throw new InvalidOperationException($"TLS parser memory leaked: {budget.UsedBytes} bytes");
+    }
+
+    /// <summary>Feeds [op][length: 2 bytes][data] records to a connection's two sides: op bit 0 the server side, bit 1 a gap of that length.</summary>
+    private static void FeedStreamRecords(ReadOnlySpan<byte> input, ITcpStreamSink fromLow, ITcpStreamSink fromHigh)
+    {
         while (input.Length >= 3)
         {
             var op = input[0];
             int length = BinaryPrimitives.ReadUInt16BigEndian(input[1..]);
             input = input[3..];
-            var side = (op & 1) == 0 ? parser.FromLow : parser.FromHigh;
+            var side = (op & 1) == 0 ? fromLow : fromHigh;
             if ((op & 2) != 0)
             {
                 side.OnGap(length, 0);
@@ -80,10 +76,6 @@ public static class FuzzTargets
             input = input[data.Length..];
             side.OnData(data, 0);
         }
-        parser.FromLow.OnEnd(0);
-        parser.FromHigh.OnEnd(0);
-        _ = TrafficSensor.Tls.TlsMetadata.From(parser);
-        if (budget.UsedBytes != 0) throw new InvalidOperationException($"TLS parser memory leaked: {budget.UsedBytes} bytes");
     }
 
     /// <summary>
