@@ -80,12 +80,10 @@ internal sealed class FlowWorker
     /// A session completed a record: it leaves with its place in capture order and, for an HTTP
     /// transaction when the run computes features, those of its own bytes, measured here so that the
     /// flow workers share that work and the analysis thread (the one owner of behaviour state) keeps
-    /// only what needs the state.
+    /// only what needs the state. When nothing after this point reads whole bodies
+    /// (<see cref="Http.HttpOptions.RetainedBodyBytes"/> is set), the transaction's pooled bodies go back
+    /// here, once measured: only the alert excerpt travels on.
     /// </summary>
-    /// <para>
-    /// When nothing after this point reads whole bodies (<see cref="Http.HttpOptions.RetainedBodyBytes"/> is set), the
-    /// transaction's pooled bodies go back here, once measured: only the alert excerpt travels on.
-    /// </para>
     public void Complete(AppRecord record)
     {
         FeatureExtractor.TransactionContent? content = null;
