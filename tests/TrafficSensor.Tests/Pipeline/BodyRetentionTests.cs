@@ -8,6 +8,7 @@ using TrafficSensor.Output;
 using TrafficSensor.Pipeline;
 using TrafficSensor.Tests.Http;
 using TrafficSensor.Tests.TestSupport;
+using TrafficSensor.Tls.Decryption;
 
 namespace TrafficSensor.Tests.Pipeline;
 
@@ -68,6 +69,27 @@ public class BodyRetentionTests
         Assert.True(cut > 0, "some bodies were longer than the excerpt");
         // Every transaction written as an alert (its excerpts included) is the same bytes either way.
         Assert.Equal(AlertLines(a), AlertLines(b));
+    }
+
+    [Fact]
+    public void Decrypted_tls_bodies_are_pooled_and_returned_once_with_the_same_features()
+    {
+        var folder = Path.Combine(TestPaths.ProjectPcaps, "tls", "keylog");
+        var rented = 0;
+        foreach (var pcap in Directory.GetFiles(folder, "*.pcap").Where(f => File.Exists(Path.ChangeExtension(f, ".keys"))).Order())
+        {
+            var keys = Path.ChangeExtension(pcap, ".keys");
+            var options = new SensorOptions { Tls = new TlsOptions { KeyLogFile = keys, KeyLog = TlsKeyLog.Load(keys, follow: false) } };
+            var whole = new CollectingOutput();
+            new SensorPipeline(options, whole, Model.Value).Replay([pcap]);
+            var pool = new CountingBodyPool();
+            var trimmed = new ExcerptReadingOutput();
+            new SensorPipeline(options with { Http = options.Http with { BodyPool = pool } }, trimmed, Model.Value).Replay([pcap]);
+            Assert.Equal((0, 0), (pool.Outstanding, pool.BadReturns));
+            rented += pool.Rented;
+            Assert.Equal(whole.Records.Select(r => r.Features!.Values), trimmed.Records.Select(r => r.Features!.Values));
+        }
+        Assert.True(rented > 0, "decrypted bodies were pooled");
     }
 
     private static string AlertLines(IEnumerable<TransactionRecord> records)
