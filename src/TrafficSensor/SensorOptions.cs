@@ -170,6 +170,15 @@ public sealed record HttpOptions
     /// still inspects them (content decoding and its anomalies) but does not copy them out.
     /// </summary>
     internal bool KeepResponseBodies { get; init; } = true;
+    /// <summary>
+    /// Set by the pipeline when nothing reads whole bodies after the flow worker has measured a transaction (no
+    /// output reads them): bodies are then decoded into pooled buffers instead of arrays of their own, and when the
+    /// flow worker hands the transaction on only this many bytes of each are kept (the alert excerpt, 0: none).
+    /// Null (the default, and what direct users of the parser get): each body is an array of its own, kept whole.
+    /// </summary>
+    internal int? RetainedBodyBytes { get; init; }
+    /// <summary>Where pooled bodies are rented (tests count the rents and returns).</summary>
+    internal System.Buffers.ArrayPool<byte> BodyPool { get; init; } = System.Buffers.ArrayPool<byte>.Shared;
 }
 
 public sealed record PipelineOptions

@@ -129,8 +129,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         var q = target.IndexOf('?');
         var path = RequestPath(tx);
         var query = q >= 0 ? target[(q + 1)..] : "";
-        var requestBody = request?.Body ?? [];
-        var responseBody = response?.Body ?? [];
+        // Read where they are held: a pooled buffer until the flow worker hands the transaction on.
+        var requestBody = request is null ? default : request.BodyBytes;
+        var responseBody = response is null ? default : response.BodyBytes;
         // Statistical measures (entropy, shares) over the first 16 KiB: representative, and bounded work.
         var requestSample = Window(requestBody);
         var responseSample = Window(responseBody);
@@ -490,7 +491,7 @@ public sealed class FeatureExtractor(BehaviourState state)
 
     private const int AnalysisWindow = 16 * 1024;
 
-    private static ReadOnlySpan<byte> Window(byte[] body) => body.Length > AnalysisWindow ? body.AsSpan(0, AnalysisWindow) : body;
+    private static ReadOnlySpan<byte> Window(ReadOnlySpan<byte> body) => body.Length > AnalysisWindow ? body[..AnalysisWindow] : body;
 
     private static void Set(float[] f, string name, double value) => f[FeatureSchema.IndexOf(name)] = (float)value;
 
@@ -524,7 +525,7 @@ public sealed class FeatureExtractor(BehaviourState state)
     /// encoding the pieces one by one gives the bytes encoding their concatenation gives, as a line feed never
     /// completes a surrogate pair.
     /// </summary>
-    private static int CodeTokensInDecodedRequest(string target, List<(string Value, string? Base64, string? Shifted)> readings, byte[] body)
+    private static int CodeTokensInDecodedRequest(string target, List<(string Value, string? Base64, string? Shifted)> readings, ReadOnlySpan<byte> body)
     {
         var decodedTarget = HttpParameters.PercentDecode(target);
         var utf8 = Encoding.UTF8;
@@ -547,7 +548,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         if (body.Length > 0)
         {
             buffer[at++] = (byte)'\n';
-            body.CopyTo(buffer, at);
+            body.CopyTo(buffer.AsSpan(at));
             at += body.Length;
         }
         var count = TextStatistics.CountTokens(buffer.AsSpan(0, at), CodeTokens);

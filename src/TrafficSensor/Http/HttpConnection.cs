@@ -195,11 +195,16 @@ public sealed class HttpConnection : IHttpParserOwner
                 if (_receivingRequest.Response is not null && _receivingRequest.ResponseComplete) Emit(_receivingRequest);
                 _receivingRequest = null;
             }
+            else message.ReleasePooledBody(0); // no transaction will carry it: its buffer goes back now
             return;
         }
 
         var tx = _receivingResponse;
-        if (tx?.Response != message) return; // interim response
+        if (tx?.Response != message)
+        {
+            message.ReleasePooledBody(0); // an interim response (none carries a body, but none may keep a buffer)
+            return;
+        }
         _receivingResponse = null;
         tx.ResponseComplete = true;
         if (_responseOpensTunnel)

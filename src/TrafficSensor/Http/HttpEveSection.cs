@@ -104,7 +104,7 @@ public sealed class HttpEveSection : IEveSection
     /// <summary>The first bytes of a body as Suricata's <c>*_body_printable</c>: printable ASCII kept, every other byte a '.'.</summary>
     private static void WriteBodyExcerpt(Utf8JsonWriter w, string name, HttpMessage? message, int maxBytes)
     {
-        if (message?.Body is not { Length: > 0 } body) return;
+        if (message is null || message.BodyBytes is not { Length: > 0 } body) return;
         var length = Math.Min(maxBytes, body.Length);
         Span<char> text = length <= 1024 ? stackalloc char[length] : new char[length];
         for (var i = 0; i < length; i++) text[i] = body[i] is >= 0x20 and < 0x7F ? (char)body[i] : '.';

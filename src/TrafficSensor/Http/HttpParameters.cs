@@ -24,7 +24,8 @@ public static class HttpParameters
             if (header.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
                 ParseCookies(header.Value, list, maxParameters, ref transaction.Anomalies);
 
-        if (request.Body is not { Length: > 0 } body) return;
+        var body = request.BodyBytes;
+        if (body.IsEmpty) return;
         var contentType = (request.Header("Content-Type") ?? "").TrimStart();
         if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {

@@ -598,10 +598,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
         var message = _message!;
         message.CompletedMicros = Math.Max(message.TimestampMicros, _lastMicros);
         if (_body is not null && _bodyKept > 0)
-        {
-            message.Body = ContentDecoder.DecodeBody(message, _body.AsSpan(0, _bodyKept), _options.MaxDecodedBodyBytes,
-                keep: Role != HttpRole.Response || _options.KeepResponseBodies);
-        }
+            ContentDecoder.DecodeBody(message, _body, _bodyKept, _options, ContentDecoder.StorageFor(_options, response: Role == HttpRole.Response));
         ReleaseBody();
         if (_bufferLength == 0) ReleaseBuffer(); // between messages a connection holds no buffer (most open flows are idle)
         _message = null;

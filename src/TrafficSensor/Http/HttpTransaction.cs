@@ -33,8 +33,75 @@ public sealed class HttpMessage
     public List<HttpHeader> Headers { get; } = new(16);
     /// <summary>Body bytes on the wire after de-chunking (before content decoding).</summary>
     public long BodyLength { get; internal set; }
-    /// <summary>The first bytes of the body (content-decoded when gzip/deflate/br), bounded by the options; null when none was kept.</summary>
-    public byte[]? Body { get; internal set; }
+    /// <summary>
+    /// The first bytes of the body (content-decoded when gzip/deflate/br), bounded by the options, in an array of
+    /// its own; null when none was kept. In the pipeline, when no output reads whole bodies, this is only the
+    /// alert excerpt once the flow worker has handed the transaction on (see <see cref="BodyBytes"/>).
+    /// </summary>
+    public byte[]? Body
+    {
+        // A body still in its pooled buffer is read by the flow worker through BodyBytes; anyone else gets a copy.
+        get => _pooledBody is null ? _body : _pooledBody.AsSpan(0, _pooledLength).ToArray();
+        internal set
+        {
+            ReleasePooledBody(0);
+            _body = value;
+        }
+    }
+
+    /// <summary>
+    /// The kept body bytes wherever they are held: <see cref="Body"/>, or, between content decoding and the flow
+    /// worker's hand-off, a pooled buffer (read them then, on that thread; empty when none was kept).
+    /// </summary>
+    public ReadOnlySpan<byte> BodyBytes => _pooledBody is null ? _body : _pooledBody.AsSpan(0, _pooledLength);
+
+    // The body as an array of its own (whole, or the excerpt kept at hand-off)...
+    private byte[]? _body;
+    // ... or in a buffer rented from _pool, from content decoding until the flow worker hands the transaction
+    // on (ReleasePooledBody). Owned by the flow worker's thread; returned exactly once.
+    private byte[]? _pooledBody;
+    private int _pooledLength;
+    private System.Buffers.ArrayPool<byte>? _pool;
+
+    /// <summary>Makes <paramref name="buffer"/> (rented from <paramref name="pool"/>) the body's storage; the message returns it.</summary>
+    internal void SetPooledBody(byte[] buffer, int length, System.Buffers.ArrayPool<byte> pool)
+    {
+        ReleasePooledBody(0);
+        _body = null;
+        _pooledBody = buffer;
+        _pooledLength = length;
+        _pool = pool;
+    }
+
+    /// <summary>The same kept body as <paramref name="other"/>'s, in storage of its own (a pooled body gets its own pooled copy).</summary>
+    internal void CopyBodyOf(HttpMessage other)
+    {
+        if (other._pooledBody is null)
+        {
+            Body = other._body; // arrays of their own are never written after they are set: sharing is safe
+            return;
+        }
+        var copy = other._pool!.Rent(other._pooledLength);
+        other.BodyBytes.CopyTo(copy);
+        SetPooledBody(copy, other._pooledLength, other._pool);
+    }
+
+    /// <summary>
+    /// Nothing needs more of a pooled body than its first <paramref name="keepBytes"/> bytes (the alert excerpt):
+    /// those become <see cref="Body"/> (null when none) and the pooled buffer goes back. Does nothing for a body
+    /// not pooled, so calling it again is harmless.
+    /// </summary>
+    internal void ReleasePooledBody(int keepBytes)
+    {
+        if (_pooledBody is not { } buffer) return;
+        var keep = Math.Min(Math.Max(0, keepBytes), _pooledLength);
+        _body = keep > 0 ? buffer.AsSpan(0, keep).ToArray() : null;
+        _pooledBody = null;
+        _pooledLength = 0;
+        var pool = _pool!;
+        _pool = null;
+        pool.Return(buffer);
+    }
     /// <summary>True when <see cref="Body"/> holds only part of the body.</summary>
     public bool BodyTruncated { get; internal set; }
     public HttpAnomalies Anomalies;
@@ -72,6 +139,13 @@ public sealed class HttpTransaction
     private bool _emitted;
     internal bool Emitted() => _emitted;
     internal void MarkEmitted() => _emitted = true;
+
+    /// <summary>The flow worker handed the transaction on: each pooled body keeps only its first <paramref name="keepBytes"/> bytes (<see cref="HttpMessage.ReleasePooledBody"/>).</summary>
+    internal void ReleasePooledBodies(int keepBytes)
+    {
+        Request?.ReleasePooledBody(keepBytes);
+        Response?.ReleasePooledBody(keepBytes);
+    }
 
     public long TimestampMicros => Request?.TimestampMicros ?? Response?.TimestampMicros ?? 0;
 

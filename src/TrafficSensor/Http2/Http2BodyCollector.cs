@@ -53,7 +53,7 @@ internal sealed class Http2BodyCollector(HttpOptions options, MemoryBudget budge
     public void Finish(HttpMessage message)
     {
         if (_buffer is not null && _kept > 0)
-            message.Body = ContentDecoder.DecodeBody(message, _buffer.AsSpan(0, _kept), options.MaxDecodedBodyBytes);
+            ContentDecoder.DecodeBody(message, _buffer, _kept, options, options.RetainedBodyBytes is null ? BodyStorage.Array : BodyStorage.Pooled);
         Release();
     }
 

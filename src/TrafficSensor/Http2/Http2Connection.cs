@@ -747,10 +747,10 @@ public sealed class Http2Connection : IAppSession, IHttpUpgradeTarget
             Target = upgradeRequest.Target,
             Protocol = upgradeRequest.Protocol,
             BodyLength = upgradeRequest.BodyLength,
-            Body = upgradeRequest.Body,
             BodyTruncated = upgradeRequest.BodyTruncated,
             Anomalies = upgradeRequest.Anomalies,
         };
+        request.CopyBodyOf(upgradeRequest); // the upgrade's transaction is handed on, and its body released, on its own
         request.Headers.AddRange(upgradeRequest.Headers);
         if (upgradeRequest.Header("HTTP2-Settings") is { } encoded && TryDecodeBase64Url(encoded) is { } settings)
             ApplySettings(clientIsLow ? _fromHigh : _fromLow, settings);

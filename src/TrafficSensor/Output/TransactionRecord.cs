@@ -64,8 +64,10 @@ public interface ITransactionOutput
     void Flush();
 
     /// <summary>
-    /// Whether this output reads response bodies (<c>Transaction.Response.Body</c>). Without a model nothing
-    /// else does, so the pipeline then leaves them in the parser's buffer instead of copying each one out.
+    /// Whether this output reads response bodies (<c>Transaction.Response.Body</c>), or any body beyond the alert
+    /// excerpt (<c>EveOptions.BodyExcerptBytes</c> of the run's options). Without a model nothing else reads response
+    /// bodies, so the pipeline then leaves them in the parser's buffer instead of copying each one out; and the flow
+    /// workers keep every body in a pooled buffer only until they have measured it, handing on the excerpt alone.
     /// </summary>
     bool ReadsResponseBodies => false;
 }

@@ -80,13 +80,22 @@ internal sealed class FlowWorker
     /// A session completed a record: it leaves with its place in capture order and, for an HTTP
     /// transaction when the run computes features, those of its own bytes, measured here so that the
     /// flow workers share that work and the analysis thread (the one owner of behaviour state) keeps
-    /// only what needs the state.
+    /// only what needs the state. When nothing after this point reads whole bodies
+    /// (<see cref="Http.HttpOptions.RetainedBodyBytes"/> is set), the transaction's pooled bodies go back
+    /// here, once measured: only the alert excerpt travels on.
     /// </summary>
-    public void Complete(AppRecord record) =>
+    public void Complete(AppRecord record)
+    {
+        FeatureExtractor.TransactionContent? content = null;
+        if (record is TransactionRecord transaction)
+        {
+            if (_analysis.ComputesFeatures) content = FeatureExtractor.Measure(transaction.Transaction);
+            if (Options.Http.RetainedBodyBytes is { } excerpt) transaction.Transaction.ReleasePooledBodies(excerpt);
+        }
         _completed.Add(new OrderedRecord(_endingFlows
             ? new CaptureOrder(_packetIndex, true, _endingLastSeen, _endingFlowId, _sequence++)
-            : new CaptureOrder(_packetIndex, false, 0, 0, _sequence++), record,
-            _analysis.ComputesFeatures && record is TransactionRecord transaction ? FeatureExtractor.Measure(transaction.Transaction) : null));
+            : new CaptureOrder(_packetIndex, false, 0, 0, _sequence++), record, content));
+    }
 
     private void Hand(long watermark)
     {

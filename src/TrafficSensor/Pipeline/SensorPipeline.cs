@@ -138,6 +138,11 @@ public sealed class SensorPipeline
         var options = tls is null ? _options : _options with { TlsMetadata = _options.TlsMetadata with { KeepRecordShapes = true } };
         // Response bodies are read by feature extraction and alert excerpts: without an analyzer, only an output that says so.
         if (analyzer is null && !_output.ReadsResponseBodies) options = options with { Http = options.Http with { KeepResponseBodies = false } };
+        // Whole bodies are read on the flow workers (parameters, the features of a transaction's own bytes); after
+        // that only alert excerpts, unless an output says it reads them. So they are decoded into pooled buffers,
+        // returned when the flow worker hands each transaction on, instead of an array per message.
+        if (!_output.ReadsResponseBodies)
+            options = options with { Http = options.Http with { RetainedBodyBytes = scoring ? Math.Max(0, _options.Eve.BodyExcerptBytes) : 0 } };
         var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, options, protocols, free, analysis)).ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free, analysis);
         _workers = workers;

@@ -14,7 +14,10 @@ internal sealed class TransactionAnalyzer(FeatureExtractor extractor, ModelSlot?
     private AnomalyModel? _scorerModel;
     private SiteAdaptiveScorer? _scorer;
 
-    /// <param name="content">The features of the transaction's own bytes, when a flow worker measured them already.</param>
+    /// <param name="content">
+    /// The features of the transaction's own bytes, when a flow worker measured them already (in the pipeline it always
+    /// has: by now its bodies may be cut to the alert excerpt, see <see cref="Http.HttpOptions.RetainedBodyBytes"/>).
+    /// </param>
     public TransactionRecord Analyze(TransactionRecord record, FeatureExtractor.TransactionContent? content = null)
     {
         content ??= FeatureExtractor.Measure(record.Transaction);
