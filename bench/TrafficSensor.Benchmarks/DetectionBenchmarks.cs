@@ -20,6 +20,8 @@ public class DetectionBenchmarks
         public readonly ConcurrentQueue<TransactionRecord> Records = new();
         public void Write(TransactionRecord record) => Records.Enqueue(record);
         public void Flush() { }
+        // The benchmark measures features again from the kept records, so it needs their whole bodies.
+        public bool ReadsResponseBodies => true;
     }
 
     private TransactionRecord[] _records = [];

@@ -25,18 +25,19 @@ public static class AlertKinds
     public static AlertKind Of(FeatureVector features, string? resembles)
     {
         var f = features.Values;
-        bool Has(string name) => f[FeatureSchema.IndexOf(name)] > 0;
-        if (Has("uploads_server_code")) return AlertKind.CodeUpload;
-        if (Has("unknown_cookie_name") && !Has("script_extension")) return AlertKind.BackdoorModule;
+        bool Has(int index) => f[index] > 0;
+        if (Has(FeatureIndex.UploadsServerCode)) return AlertKind.CodeUpload;
+        if (Has(FeatureIndex.UnknownCookieName) && !Has(FeatureIndex.ScriptExtension)) return AlertKind.BackdoorModule;
         // A connect that names the host and port to open is a tunnel whatever it resembles.
-        if (Has("network_target")) return AlertKind.Tunnel;
+        if (Has(FeatureIndex.NetworkTarget)) return AlertKind.Tunnel;
         var evidence = FeatureSchema.AnyOf(f, FeatureSchema.DirectEvidence);
         // The client has been refused on more distinct paths than a browsing user ever is.
-        if (!evidence && Has("client_error_paths")) return AlertKind.Scanner;
+        if (!evidence && Has(FeatureIndex.ClientErrorPaths)) return AlertKind.Scanner;
         // A tunnel relays bytes, it does not run commands: it needs the resemblance and a tunnel's shape
         // (bodiless or raw-binary POSTs, a control header, steady polling).
         if (!evidence && resembles is not null && TunnelFamilies.Any(t => resembles.StartsWith(t, StringComparison.OrdinalIgnoreCase))
-            && (Has("empty_post") || Has("request_binary") || Has("unusual_headers") || Has("session_interval_regularity") || Has("opaque_post_thread"))) return AlertKind.Tunnel;
+            && (Has(FeatureIndex.EmptyPost) || Has(FeatureIndex.RequestBinary) || Has(FeatureIndex.UnusualHeaders) || Has(FeatureIndex.SessionIntervalRegularity)
+                || Has(FeatureIndex.OpaquePostThread))) return AlertKind.Tunnel;
         return AlertKind.WebShell;
     }
 

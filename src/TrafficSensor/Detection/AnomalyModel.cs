@@ -52,6 +52,7 @@ public sealed class AnomalyModel
     private readonly ITransformer? _classifier;
 
     private readonly PrincipalSubspace _subspace;
+    private readonly ClassifierTrees? _classifierTrees;
 
     private AnomalyModel(MLContext ml, ITransformer transformer, ITransformer? classifier, ModelMetadata metadata)
     {
@@ -60,7 +61,11 @@ public sealed class AnomalyModel
         _classifier = classifier;
         Metadata = metadata;
         _subspace = PrincipalSubspace.Of(transformer, FeatureSchema.Count, "the anomaly model");
+        _classifierTrees = classifier is null ? null : ClassifierTrees.TryOf(classifier, FeatureSchema.Count);
     }
+
+    /// <summary>The classifier's trees evaluated directly, or null (no classifier, or one they cannot describe).</summary>
+    internal ClassifierTrees? ClassifierTrees => _classifierTrees;
 
 
     public ModelMetadata Metadata { get; }
@@ -193,20 +198,32 @@ public sealed class AnomalyModel
     });
 
     /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
-    public Scorer CreateScorer() => new(this,
-        _classifier is null ? null : _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier, inputSchemaDefinition: Schema<LabeledRow>(FeatureSchema.Count)));
+    public Scorer CreateScorer() => new(this);
 
+    /// <summary>An ML.NET prediction engine of the classifier (for a row <see cref="ClassifierTrees"/> leaves to ML.NET).</summary>
+    internal PredictionEngine<LabeledRow, ClassifierPrediction> CreateClassifierEngine() =>
+        _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier ?? throw new InvalidOperationException("the model has no classifier"),
+            inputSchemaDefinition: Schema<LabeledRow>(FeatureSchema.Count));
+
+    /// <summary>Scores transactions; owned by one thread (its buffers are overwritten per transaction).</summary>
     public sealed class Scorer
     {
         private readonly AnomalyModel _model;
-        private readonly PredictionEngine<LabeledRow, ClassifierPrediction>? _classifier;
+        // Created on first need: with the trees evaluated directly, only a row with a NaN asks ML.NET.
+        private PredictionEngine<LabeledRow, ClassifierPrediction>? _engine;
         private readonly Row _row = new();
         private readonly LabeledRow _labeled = new();
 
-        internal Scorer(AnomalyModel model, PredictionEngine<LabeledRow, ClassifierPrediction>? classifier)
+        internal Scorer(AnomalyModel model)
         {
             _model = model;
-            _classifier = classifier;
+        }
+
+        private float ClassifierProbability(float[] z)
+        {
+            if (_model._classifierTrees is { } trees && trees.Covers(z)) return trees.Probability(z);
+            _labeled.Features = z;
+            return (_engine ??= _model.CreateClassifierEngine()).Predict(_labeled).Probability;
         }
 
         /// <summary>Scores a transaction against the training data's normal.</summary>
@@ -226,10 +243,9 @@ public sealed class AnomalyModel
             var score = _model._subspace.Residual(_row.Features);
             if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
-            if (_classifier is not null)
+            if (_model._classifier is not null)
             {
-                _labeled.Features = _row.Features;
-                probability = _classifier.Predict(_labeled).Probability;
+                probability = ClassifierProbability(_row.Features);
                 if (float.IsNaN(probability.Value)) probability = 0;
             }
             // Either detector alerts on its own calibrated threshold: the anomaly model for what is new,

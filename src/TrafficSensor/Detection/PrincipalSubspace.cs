@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using System.Runtime.CompilerServices;
 
 namespace TrafficSensor.Detection;
 
@@ -41,6 +42,7 @@ internal sealed class PrincipalSubspace
     }
 
     /// <summary>Distance from the principal subspace: ‖d − Σ⟨d, vₖ⟩vₖ‖ with d = z − centre.</summary>
+    [SkipLocalsInit] // d[i] is written for every i before any is read
     public float Residual(float[] z)
     {
         double norm2 = 0;

@@ -29,6 +29,7 @@ public sealed class TlsMetadataModel
     private readonly MLContext _ml;
     private readonly ITransformer _pca;
     private readonly ITransformer? _classifier;
+    private readonly ClassifierTrees? _classifierTrees;
     private readonly PrincipalSubspace _subspace;
 
     public sealed record Metadata(string Name, string FeatureSchemaVersion, string[] FeatureNames, float[] Mean, float[] Scale, float[] RawMean,
@@ -46,6 +47,7 @@ public sealed class TlsMetadataModel
         _classifier = classifier;
         Info = info;
         _subspace = PrincipalSubspace.Of(pca, TlsFeatureSchema.Count, "the TLS model's anomaly detector");
+        _classifierTrees = classifier is null ? null : ClassifierTrees.TryOf(classifier, TlsFeatureSchema.Count);
     }
 
     public static TlsMetadataModel Train(IReadOnlyList<TlsFeatureVector> benign, string name, double targetFalsePositiveRate = 1e-2, int seed = 1,
@@ -122,19 +124,34 @@ public sealed class TlsMetadataModel
     });
 
     /// <summary>A scorer for one thread (ML.NET prediction engines are not thread-safe).</summary>
-    public Scorer CreateScorer() => new(this,
-        _classifier is null ? null : _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier, inputSchemaDefinition: Schema<LabeledRow>(TlsFeatureSchema.Count)));
+    public Scorer CreateScorer() => new(this);
 
+    /// <summary>The classifier's trees evaluated directly, or null (no classifier, or one they cannot describe).</summary>
+    internal ClassifierTrees? ClassifierTrees => _classifierTrees;
+
+    /// <summary>An ML.NET prediction engine of the classifier (for a row <see cref="ClassifierTrees"/> leaves to ML.NET).</summary>
+    internal PredictionEngine<LabeledRow, ClassifierPrediction> CreateClassifierEngine() =>
+        _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier ?? throw new InvalidOperationException("the model has no classifier"),
+            inputSchemaDefinition: Schema<LabeledRow>(TlsFeatureSchema.Count));
+
+    /// <summary>Scores connections; owned by one thread.</summary>
     public sealed class Scorer
     {
         private readonly TlsMetadataModel _model;
-        private readonly PredictionEngine<LabeledRow, ClassifierPrediction>? _classifier;
+        // Created on first need: with the trees evaluated directly, only a row with a NaN asks ML.NET.
+        private PredictionEngine<LabeledRow, ClassifierPrediction>? _engine;
         private readonly LabeledRow _row = new();
 
-        internal Scorer(TlsMetadataModel model, PredictionEngine<LabeledRow, ClassifierPrediction>? classifier)
+        internal Scorer(TlsMetadataModel model)
         {
             _model = model;
-            _classifier = classifier;
+        }
+
+        private float ClassifierProbability(float[] z)
+        {
+            if (_model._classifierTrees is { } trees && trees.Covers(z)) return trees.Probability(z);
+            _row.Features = z;
+            return (_engine ??= _model.CreateClassifierEngine()).Predict(_row).Probability;
         }
 
         public Verdict Score(TlsFeatureVector features)
@@ -144,10 +161,9 @@ public sealed class TlsMetadataModel
             var score = _model._subspace.Residual(z);
             if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
-            if (_classifier is not null)
+            if (_model._classifier is not null)
             {
-                _row.Features = z;
-                var p = _classifier.Predict(_row).Probability;
+                var p = ClassifierProbability(z);
                 probability = float.IsNaN(p) ? 0 : p;
             }
             var anomalous = score >= m.Threshold;

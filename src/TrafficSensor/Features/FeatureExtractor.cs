@@ -150,28 +150,28 @@ public sealed class FeatureExtractor(BehaviourState state)
             if (p.Source != ParameterSource.Cookie) parameters.Add(p);
             maxParameterLength = Math.Max(maxParameterLength, p.Value.Length);
         }
-        Set(f, "url_length", target.Length);
-        Set(f, "path_depth", path.Count(c => c == '/'));
-        Set(f, "query_length", query.Length);
-        Set(f, "parameter_count", parameters.Count);
-        Set(f, "max_parameter_length", maxParameterLength);
-        Set(f, "max_parameter_entropy", MaxEntropy(tx.Parameters, 16));
-        Set(f, "request_body_entropy", TextStatistics.Entropy(requestSample));
+        Set(f, FeatureIndex.UrlLength, target.Length);
+        Set(f, FeatureIndex.PathDepth, path.Count(c => c == '/'));
+        Set(f, FeatureIndex.QueryLength, query.Length);
+        Set(f, FeatureIndex.ParameterCount, parameters.Count);
+        Set(f, FeatureIndex.MaxParameterLength, maxParameterLength);
+        Set(f, FeatureIndex.MaxParameterEntropy, MaxEntropy(tx.Parameters, 16));
+        Set(f, FeatureIndex.RequestBodyEntropy, TextStatistics.Entropy(requestSample));
         var requestBase64Share = TextStatistics.Base64Share(requestSample);
         var requestHexShare = TextStatistics.HexShare(requestSample);
         // The query as ASCII bytes ('?' for anything else), once, in a pooled buffer.
         var queryBuffer = ArrayPool<byte>.Shared.Rent(Encoding.ASCII.GetMaxByteCount(query.Length));
         var queryBytes = queryBuffer.AsSpan(0, Encoding.ASCII.GetBytes(query, queryBuffer));
-        Set(f, "request_base64_share", Math.Max(requestBase64Share, TextStatistics.Base64Share(queryBytes)));
-        Set(f, "request_hex_share", requestHexShare);
+        Set(f, FeatureIndex.RequestBase64Share, Math.Max(requestBase64Share, TextStatistics.Base64Share(queryBytes)));
+        Set(f, FeatureIndex.RequestHexShare, requestHexShare);
         // Nonces, CSRF tokens and session ids are tens of characters; the code and data a web shell
         // carries in base64 or hex are hundreds to thousands.
-        Set(f, "longest_encoded_run", Math.Log(1 + Math.Max(TextStatistics.LongestEncodedRun(requestSample), TextStatistics.LongestEncodedRun(queryBytes))));
+        Set(f, FeatureIndex.LongestEncodedRun, Math.Log(1 + Math.Max(TextStatistics.LongestEncodedRun(requestSample), TextStatistics.LongestEncodedRun(queryBytes))));
         ArrayPool<byte>.Shared.Return(queryBuffer);
         // Each parameter value decoded once: as sent, from base64, and from base64 after AntSword's two-character prefix.
         var readings = new List<(string Value, string? Base64, string? Shifted)>(tx.Parameters.Count);
         foreach (var x in tx.Parameters) readings.Add((x.Value, TryBase64(x.Value), x.Value.Length > 2 ? TryBase64(x.Value[2..]) : null));
-        Set(f, "code_tokens", CodeTokensInDecodedRequest(target, readings, requestBody));
+        Set(f, FeatureIndex.CodeTokens, CodeTokensInDecodedRequest(target, readings, requestBody));
         // Parameter values (in any of those readings) that are command lines.
         // Each value percent-decoded once for both tests.
         int commandLines = 0, sqlInjections = 0;
@@ -181,69 +181,69 @@ public sealed class FeatureExtractor(BehaviourState state)
             if (IsCommandLine(plain) || IsCommandLine(r.Base64) || IsCommandLine(r.Shifted)) commandLines++;
             if (IsSqlInjection(plain)) sqlInjections++;
         }
-        Set(f, "command_tokens", commandLines);
-        Set(f, "request_binary_share", requestIsMultipart ? 0 : requestBinaryShare);
+        Set(f, FeatureIndex.CommandTokens, commandLines);
+        Set(f, FeatureIndex.RequestBinaryShare, requestIsMultipart ? 0 : requestBinaryShare);
         // A value that closes a number or a string and goes on in SQL (sqlmap's boolean, UNION and file-writing probes).
-        Set(f, "sql_injection", sqlInjections);
+        Set(f, FeatureIndex.SqlInjection, sqlInjections);
 
         // Structural
         var method = request?.Method ?? "";
-        Set(f, "method_post", method == "POST" ? 1 : 0);
+        Set(f, FeatureIndex.MethodPost, method == "POST" ? 1 : 0);
         var otherMethod = method is "GET" or "POST" or "HEAD" or "" ? null : method;
-        Set(f, "script_extension", ScriptExtensions.Contains(extension) ? 1 : 0);
-        Set(f, "static_extension", StaticExtensions.Contains(extension) ? 1 : 0);
+        Set(f, FeatureIndex.ScriptExtension, ScriptExtensions.Contains(extension) ? 1 : 0);
+        Set(f, FeatureIndex.StaticExtension, StaticExtensions.Contains(extension) ? 1 : 0);
         var scriptInAssets = ScriptExtensions.Contains(extension) && InAssetDirectory(path);
-        Set(f, "request_form", requestType.StartsWith("application/x-www-form-urlencoded") ? 1 : 0);
-        Set(f, "request_multipart", requestIsMultipart ? 1 : 0);
+        Set(f, FeatureIndex.RequestForm, requestType.StartsWith("application/x-www-form-urlencoded") ? 1 : 0);
+        Set(f, FeatureIndex.RequestMultipart, requestIsMultipart ? 1 : 0);
         // A raw binary body posted to the application (encrypted shell channels, tunnel data); binary
         // files inside multipart uploads are ordinary.
-        Set(f, "request_binary", !requestIsMultipart && (requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && requestBinaryShare > 0.3)) ? 1 : 0);
-        Set(f, "request_json", requestType.Contains("json") ? 1 : 0);
+        Set(f, FeatureIndex.RequestBinary, !requestIsMultipart && (requestType.StartsWith("application/octet-stream") || (requestBody.Length > 0 && requestBinaryShare > 0.3)) ? 1 : 0);
+        Set(f, FeatureIndex.RequestJson, requestType.Contains("json") ? 1 : 0);
         var requestLength = request?.BodyLength ?? 0;
         var responseLength = response?.BodyLength ?? 0;
-        Set(f, "request_body_log", Math.Log(1 + requestLength));
-        Set(f, "response_body_log", Math.Log(1 + responseLength));
-        Set(f, "response_request_ratio", Math.Log((1.0 + responseLength) / (1.0 + requestLength)));
+        Set(f, FeatureIndex.RequestBodyLog, Math.Log(1 + requestLength));
+        Set(f, FeatureIndex.ResponseBodyLog, Math.Log(1 + responseLength));
+        Set(f, FeatureIndex.ResponseRequestRatio, Math.Log((1.0 + responseLength) / (1.0 + requestLength)));
         var status = response?.Status ?? 0;
-        Set(f, "status_3xx", status is >= 300 and < 400 ? 1 : 0);
-        Set(f, "status_4xx", status is >= 400 and < 500 ? 1 : 0);
-        Set(f, "status_5xx", status >= 500 ? 1 : 0);
+        Set(f, FeatureIndex.Status3xx, status is >= 300 and < 400 ? 1 : 0);
+        Set(f, FeatureIndex.Status4xx, status is >= 400 and < 500 ? 1 : 0);
+        Set(f, FeatureIndex.Status5xx, status >= 500 ? 1 : 0);
         var referer = request?.Header("Referer");
-        Set(f, "no_referer", referer is null ? 1 : 0);
-        Set(f, "no_cookie", request?.Header("Cookie") is null ? 1 : 0);
-        Set(f, "no_accept_language", request?.Header("Accept-Language") is null ? 1 : 0);
-        Set(f, "no_accept", request?.Header("Accept") is null ? 1 : 0);
-        Set(f, "header_count", request?.Headers.Count ?? 0);
-        Set(f, "parser_anomalies", tx.AllAnomalies.CountIn(Violations));
+        Set(f, FeatureIndex.NoReferer, referer is null ? 1 : 0);
+        Set(f, FeatureIndex.NoCookie, request?.Header("Cookie") is null ? 1 : 0);
+        Set(f, FeatureIndex.NoAcceptLanguage, request?.Header("Accept-Language") is null ? 1 : 0);
+        Set(f, FeatureIndex.NoAccept, request?.Header("Accept") is null ? 1 : 0);
+        Set(f, FeatureIndex.HeaderCount, request?.Headers.Count ?? 0);
+        Set(f, FeatureIndex.ParserAnomalies, tx.AllAnomalies.CountIn(Violations));
         var responseType = (response?.Header("Content-Type") ?? "").ToLowerInvariant();
-        Set(f, "response_html", responseType.StartsWith("text/html") ? 1 : 0);
-        Set(f, "response_plain_or_none", responseType.Length == 0 || responseType.StartsWith("text/plain") ? 1 : 0);
+        Set(f, FeatureIndex.ResponseHtml, responseType.StartsWith("text/html") ? 1 : 0);
+        Set(f, FeatureIndex.ResponsePlainOrNone, responseType.Length == 0 || responseType.StartsWith("text/plain") ? 1 : 0);
         // Binary bytes declared as text (or not declared): an encrypted channel behind a script page.
         // Binary bytes declared as text (or not declared) from a script: an encrypted channel (Behinder,
         // Godzilla's raw modes). Static files served with a careless type are the server's business.
-        Set(f, "response_binary", responseBody.Length > 0 && responseBinaryShare > 0.3 && ScriptExtensions.Contains(extension)
+        Set(f, FeatureIndex.ResponseBinary, responseBody.Length > 0 && responseBinaryShare > 0.3 && ScriptExtensions.Contains(extension)
             && (responseType.Length == 0 || responseType.StartsWith("text/")) ? 1 : 0);
         // An "image" that answers as a page is a script in disguise; a missing image answered by an error page is not.
-        Set(f, "extension_type_mismatch", status is >= 200 and < 300 && method is "GET" or "HEAD" && ExtensionMismatch(extension, responseType) ? 1 : 0);
-        Set(f, "empty_post", method == "POST" && requestLength == 0 ? 1 : 0);
+        Set(f, FeatureIndex.ExtensionTypeMismatch, status is >= 200 and < 300 && method is "GET" or "HEAD" && ExtensionMismatch(extension, responseType) ? 1 : 0);
+        Set(f, FeatureIndex.EmptyPost, method == "POST" && requestLength == 0 ? 1 : 0);
         var uncommonHeaders = request is null ? null : UncommonHeaderNames(request.Headers);
 
         // Content evidence
         var uploadsCode = ContainsServerCodeText(requestBody)
                           || tx.Parameters.Any(p => p.FileName is not null && ScriptExtensions.Contains(Path.GetExtension(p.FileName.ToLowerInvariant())));
-        Set(f, "uploads_server_code", uploadsCode ? 1 : 0);
+        Set(f, FeatureIndex.UploadsServerCode, uploadsCode ? 1 : 0);
         var textual = IsTextual(responseType);
-        Set(f, "response_command_output", !textual ? 0 : CountExact(responseBody, CommandOutput) + (HasUidLine(responseBody) ? 1 : 0));
-        Set(f, "response_framed", IsFramed(responseBody) ? 1 : 0);
-        Set(f, "response_base64_share", TextStatistics.Base64Share(responseSample));
-        Set(f, "response_entropy", textual ? TextStatistics.Entropy(responseSample) : 0);
-        Set(f, "response_binary_share", textual ? responseBinaryShare : 0);
-        Set(f, "response_hidden_comment", HiddenCommentData(responseBody) ? 1 : 0);
+        Set(f, FeatureIndex.ResponseCommandOutput, !textual ? 0 : CountExact(responseBody, CommandOutput) + (HasUidLine(responseBody) ? 1 : 0));
+        Set(f, FeatureIndex.ResponseFramed, IsFramed(responseBody) ? 1 : 0);
+        Set(f, FeatureIndex.ResponseBase64Share, TextStatistics.Base64Share(responseSample));
+        Set(f, FeatureIndex.ResponseEntropy, textual ? TextStatistics.Entropy(responseSample) : 0);
+        Set(f, FeatureIndex.ResponseBinaryShare, textual ? responseBinaryShare : 0);
+        Set(f, FeatureIndex.ResponseHiddenComment, HiddenCommentData(responseBody) ? 1 : 0);
         var opaquePost = method == "POST" && IsOpaqueBody(requestLength, requestType, requestBinaryShare, requestBase64Share, requestHexShare);
         // A tunnel's connect (reGeorg: ?cmd=connect&target=10.1.2.3&port=3389, or the same in headers) names the host and
         // port the server is to open, on a POST to a script that carries no form or document. An application's forms
         // name servers in their fields (a database login), and monitoring APIs name targets on GETs to non-scripts.
-        Set(f, "network_target", opaquePost && ScriptExtensions.Contains(extension) && request is not null && NamesNetworkTarget(tx.Parameters, request.Headers) ? 1 : 0);
+        Set(f, FeatureIndex.NetworkTarget, opaquePost && ScriptExtensions.Contains(extension) && request is not null && NamesNetworkTarget(tx.Parameters, request.Headers) ? 1 : 0);
         return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status,
             extension, opaquePost);
     }
@@ -265,36 +265,36 @@ public sealed class FeatureExtractor(BehaviourState state)
         // Header names and methods beyond the browsers' are unusual until another client of the same
         // server uses them too: a site's REST nonce header or WebDAV methods become its normal, a
         // tunnel's control header stays its operator's own.
-        Set(f, "unusual_headers", p.UnknownHeaders);
-        Set(f, "method_other", p.UnknownMethod ? 1 : 0);
+        Set(f, FeatureIndex.UnusualHeaders, p.UnknownHeaders);
+        Set(f, FeatureIndex.MethodOther, p.UnknownMethod ? 1 : 0);
         // Novelty counts only on a server the sensor knows: on a cold start every path is new.
-        Set(f, "path_new_on_known_server", p.ServerWarm && p.Requests < 3 ? 1 : 0);
+        Set(f, FeatureIndex.PathNewOnKnownServer, p.ServerWarm && p.Requests < 3 ? 1 : 0);
         // A path many clients use is the application's; a web shell has one user.
-        Set(f, "path_other_clients", Math.Log(1 + p.SeenFromOtherClients));
-        Set(f, "path_post_share", p.PostShare);
-        Set(f, "path_unlinked", p.ServerWarm && !p.Linked && !foreignReferer ? 1 : 0);
-        Set(f, "response_size_deviation", Math.Min(50, p.SizeDeviation));
+        Set(f, FeatureIndex.PathOtherClients, Math.Log(1 + p.SeenFromOtherClients));
+        Set(f, FeatureIndex.PathPostShare, p.PostShare);
+        Set(f, FeatureIndex.PathUnlinked, p.ServerWarm && !p.Linked && !foreignReferer ? 1 : 0);
+        Set(f, FeatureIndex.ResponseSizeDeviation, Math.Min(50, p.SizeDeviation));
         // A cookie the application never set and nobody else sends: the trigger of a backdoor module.
         // Only when the cookie carries a command or data in base64: scripts set cookies of their own (themes,
         // consent, analytics ids) that the server never sets either, with words or random ids as values.
-        Set(f, "unknown_cookie_name", p.ServerWarm && p.UnknownCookies > 0 && CarriesEncodedText(tx, p.UnknownCookieNames) ? 1 : 0);
+        Set(f, FeatureIndex.UnknownCookieName, p.ServerWarm && p.UnknownCookies > 0 && CarriesEncodedText(tx, p.UnknownCookieNames) ? 1 : 0);
         // A script in an asset directory that only this client requests: where uploaded shells land. An
         // application's own script there (phpMyAdmin's js/messages.php) is requested by all its users.
-        Set(f, "script_in_asset_directory", scriptInAssets && p.SeenFromOtherClients == 0 ? 1 : 0);
-        Set(f, "unknown_parameters", p.ServerWarm ? p.UnknownParameters : 0);
+        Set(f, FeatureIndex.ScriptInAssetDirectory, scriptInAssets && p.SeenFromOtherClients == 0 ? 1 : 0);
+        Set(f, FeatureIndex.UnknownParameters, p.ServerWarm ? p.UnknownParameters : 0);
         // Beyond a few refused paths (a broken link, a missing favicon) a client is guessing: a scanner or a
         // stager looking for where its shell landed.
-        Set(f, "client_error_paths", Math.Log(1 + Math.Max(0, p.ClientErrorPaths - ClientErrorPathAllowance)));
+        Set(f, FeatureIndex.ClientErrorPaths, Math.Log(1 + Math.Max(0, p.ClientErrorPaths - ClientErrorPathAllowance)));
         v.RecentRefusedPaths = p.RecentClientErrorPaths;
-        Set(f, "session_requests_log", Math.Log(1 + s.Requests));
+        Set(f, FeatureIndex.SessionRequestsLog, Math.Log(1 + s.Requests));
         // Evidence accumulates over a session: after a command came back, the same client's tiny
         // "echo" or heartbeat on the same script belongs to the same story.
-        Set(f, "session_evidence", Math.Log(1 + s.Evidence));
+        Set(f, FeatureIndex.SessionEvidence, Math.Log(1 + s.Evidence));
         if (FeatureSchema.AnyOf(f, FeatureSchema.SessionEvidence)) state.AddSessionEvidence(client, server, serverPort, path);
         // Tunnel polling (reGeorg, Neo-reGeorg, suo5) is regular, moves little data and POSTs; feed
         // readers, health checks and people on a routine are regular too, with GETs or large answers.
         var polling = method == "POST" && responseLength <= 2048 && !double.IsNaN(s.IntervalCv);
-        Set(f, "session_interval_regularity", polling ? 1 / (1 + s.IntervalCv) : 0);
+        Set(f, FeatureIndex.SessionIntervalRegularity, polling ? 1 / (1 + s.IntervalCv) : 0);
         // A thread, not a request: the same client's burst of POSTs that carry no form or document (empty,
         // raw binary, encoded blobs) to a script at most one other client uses. Tunnels (reGeorg, suo5) and
         // encrypted shells post every fraction of a second; an application's cron trigger or heartbeat posts
@@ -304,14 +304,14 @@ public sealed class FeatureExtractor(BehaviourState state)
         // A thread that already carried direct evidence (a tunnel's connect that named its target) needs no burst:
         // its next opaque POST continues it (reGeorg's first poll after the connect).
         var burst = s.RecentOpaquePosts >= OpaqueBurst || (s.Evidence > 0 && s.RecentOpaquePosts >= 1);
-        Set(f, "opaque_post_thread", opaquePost && loneScript && burst ? s.RecentOpaquePosts : 0);
+        Set(f, FeatureIndex.OpaquePostThread, opaquePost && loneScript && burst ? s.RecentOpaquePosts : 0);
         // The client already sent evidence (an injection, a command, code) to this server: its requests to a
         // script no other client asked for are the stager it probes for or the shell it just wrote.
         // A script by its extension, by a script extension inside the name (photo.php.gif) or by answering a
         // static name with a page.
         var scriptLike = ScriptExtensions.Contains(extension) || ContainsAny(path, ScriptExtensionsInName)
-                         || f[FeatureSchema.IndexOf("extension_type_mismatch")] > 0;
-        Set(f, "client_evidence", s.ClientEvidence && p.SeenFromOtherClients == 0 && scriptLike ? 1 : 0);
+                         || f[FeatureIndex.ExtensionTypeMismatch] > 0;
+        Set(f, FeatureIndex.ClientEvidence, s.ClientEvidence && p.SeenFromOtherClients == 0 && scriptLike ? 1 : 0);
         return v;
     }
 
@@ -493,7 +493,7 @@ public sealed class FeatureExtractor(BehaviourState state)
 
     private static ReadOnlySpan<byte> Window(ReadOnlySpan<byte> body) => body.Length > AnalysisWindow ? body[..AnalysisWindow] : body;
 
-    private static void Set(float[] f, string name, double value) => f[FeatureSchema.IndexOf(name)] = (float)value;
+    private static void Set(float[] f, int index, double value) => f[index] = (float)value;
 
     private static int CountExact(ReadOnlySpan<byte> data, byte[][] tokens)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -45,6 +46,8 @@ public static class EveText
     /// <summary>Values up to this many characters are escaped on the stack (most fields); longer ones in a pooled buffer.</summary>
     private const int StackChars = 128;
 
+    // Not zeroed (2.7 KB per string field: ≈1 % of a replay's CPU): WriteEscaped reads only the UTF-8 bytes it wrote and the escaped bytes Escape wrote.
+    [SkipLocalsInit]
     public static void WriteStringValue(Utf8JsonWriter w, ReadOnlySpan<char> value)
     {
         var utf8Length = Encoding.UTF8.GetMaxByteCount(value.Length);
@@ -80,6 +83,7 @@ public static class EveText
     /// A capture time as Suricata writes it, <c>2026-11-28T04:05:06.123456+0000</c> (UTC, microseconds, the
     /// fraction truncated), written straight into the record (no string per field).
     /// </summary>
+    [SkipLocalsInit] // FormatTimestamp writes all 31 bytes
     public static void WriteTimestamp(Utf8JsonWriter w, ReadOnlySpan<byte> utf8Name, long micros)
     {
         Span<byte> text = stackalloc byte[TimestampLength];
@@ -119,6 +123,7 @@ public static class EveText
     }
 
     /// <summary>An address as <see cref="System.Net.IPAddress.ToString"/> spells it (dotted IPv4, RFC 5952 IPv6), without a string.</summary>
+    [SkipLocalsInit] // only the n bytes formatted are read
     public static void WriteAddress(Utf8JsonWriter w, ReadOnlySpan<byte> utf8Name, Decoding.IpAddress address)
     {
         Span<byte> text = stackalloc byte[64];
@@ -192,6 +197,7 @@ public static class EveText
         WriteFloatValue(w, value, digits);
     }
 
+    [SkipLocalsInit] // only the n bytes formatted (and the ".0" appended) are read
     private static void WriteFloatValue(Utf8JsonWriter w, double value, int digits)
     {
         if (!double.IsFinite(value)) value = 0; // JSON has no NaN or infinity; a model never yields them, guard anyway
