@@ -257,22 +257,24 @@ public sealed class HttpConnection : IHttpParserOwner
         _sink.OnTransaction(tx);
     }
 
-    /// <summary>The Content-Length value; null when absent or invalid (flagged).</summary>
-    private static long? ContentLength(HttpMessage message)
+    /// <summary>The Content-Length value; null when absent or invalid (flagged). Read in place: no string per item.</summary>
+    internal static long? ContentLength(HttpMessage message)
     {
         long? result = null;
         foreach (var header in message.Headers)
         {
             if (!header.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
             // "Content-Length: 5, 5" (a list of equal values) is tolerated, as RFC 9110 §8.6 allows.
-            foreach (var item in header.Value.Split(',', StringSplitOptions.TrimEntries))
+            var rest = header.Value.AsSpan();
+            foreach (var range in rest.Split(','))
             {
-                if (item.Length == 0 || item.Length > 18 || !item.All(char.IsAsciiDigit))
+                var item = rest[range].Trim();
+                if (item.Length == 0 || item.Length > 18 || item.ContainsAnyExceptInRange('0', '9'))
                 {
                     message.Anomalies.Add(HttpAnomaly.InvalidContentLength);
                     return null;
                 }
-                var value = long.Parse(item, System.Globalization.CultureInfo.InvariantCulture);
+                var value = long.Parse(item, provider: System.Globalization.CultureInfo.InvariantCulture);
                 if (result is not null && result != value)
                 {
                     message.Anomalies.Add(HttpAnomaly.ConflictingContentLength);
@@ -284,10 +286,17 @@ public sealed class HttpConnection : IHttpParserOwner
         return result;
     }
 
-    private static bool IsChunkedLast(string transferEncoding)
+    /// <summary>Whether the last coding listed (empty items skipped) is chunked.</summary>
+    internal static bool IsChunkedLast(string transferEncoding)
     {
-        var last = transferEncoding.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
-        return last is not null && last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
+        var list = transferEncoding.AsSpan();
+        ReadOnlySpan<char> last = default;
+        foreach (var range in list.Split(','))
+        {
+            var item = list[range].Trim();
+            if (!item.IsEmpty) last = item;
+        }
+        return last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
     }
 }
 
