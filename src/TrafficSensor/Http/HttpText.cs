@@ -62,6 +62,37 @@ internal static class HttpText
         return text;
     }
 
+    /// <summary>
+    /// Recently made short strings of this thread, by their characters (parameter names and values taken from a
+    /// request-target or a cookie as they are): the same kind of cache as <see cref="Recent(ReadOnlySpan{byte})"/>, keyed
+    /// by the text itself, so an entry is only its string. At most <see cref="RecentSlots"/> strings of up to
+    /// <see cref="MaxRecentBytes"/> characters per thread.
+    /// </summary>
+    [ThreadStatic] private static string[]? t_recentChars;
+
+    /// <summary><paramref name="chars"/> as a string, shared with earlier equal text seen by this thread.</summary>
+    public static string Recent(ReadOnlySpan<char> chars)
+    {
+        if (chars.IsEmpty) return "";
+        if (chars.Length > MaxRecentBytes) return chars.ToString();
+        var slots = t_recentChars ??= new string[RecentSlots];
+        var slot = (int)(System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chars)) % RecentSlots);
+        ref var entry = ref slots[slot];
+        if (entry is { } cached && chars.SequenceEqual(cached)) return cached;
+        return entry = chars.ToString();
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="bytes"/> as <see cref="Decode"/> does, into <paramref name="chars"/> (at least as long as
+    /// <paramref name="bytes"/>: none of the three readings makes more characters than bytes); returns the characters written.
+    /// </summary>
+    public static int DecodeInto(ReadOnlySpan<byte> bytes, Span<char> chars)
+    {
+        if (bytes.IsEmpty) return 0;
+        if (Ascii.IsValid(bytes)) return Encoding.ASCII.GetChars(bytes, chars);
+        return Utf8.IsValid(bytes) ? Encoding.UTF8.GetChars(bytes, chars) : Encoding.Latin1.GetChars(bytes, chars);
+    }
+
     /// <summary>RFC 9110 token character (method names, header names).</summary>
     public static bool IsTokenChar(byte b) =>
         b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9'
