@@ -96,14 +96,15 @@ public sealed class HttpMessage
 
     /// <summary>
     /// Nothing needs more of a pooled body than its first <paramref name="keepBytes"/> bytes (the alert excerpt):
-    /// those become <see cref="Body"/> (null when none) and the pooled buffer goes back. Does nothing for a body
+    /// those become <see cref="Body"/> (null when none; an array shared with equal excerpts this thread kept lately,
+    /// see <see cref="RecentExcerpts"/>) and the pooled buffer goes back. Does nothing for a body
     /// not pooled, so calling it again is harmless.
     /// </summary>
     internal void ReleasePooledBody(int keepBytes)
     {
         if (_pooledBody is not { } buffer) return;
         var keep = Math.Min(Math.Max(0, keepBytes), _pooledLength);
-        _body = keep > 0 ? buffer.AsSpan(0, keep).ToArray() : null;
+        _body = keep > 0 ? RecentExcerpts.Share(buffer.AsSpan(0, keep)) : null; // shared with equal excerpts: never written
         _pooledBody = null;
         _pooledLength = 0;
         var pool = _pool!;
