@@ -265,11 +265,10 @@ public sealed class HttpConnection : IHttpParserOwner
         {
             if (!header.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
             // "Content-Length: 5, 5" (a list of equal values) is tolerated, as RFC 9110 §8.6 allows.
-            var rest = header.Value.AsSpan();
-            foreach (var range in rest.Split(','))
+            var at = 0;
+            while (NextListItem(header.Value, ref at, out var item))
             {
-                var item = rest[range].Trim();
-                if (item.Length == 0 || item.Length > 18 || item.ContainsAnyExceptInRange('0', '9'))
+                if (item.Length == 0 || item.Length > 18 || !AllAsciiDigits(item))
                 {
                     message.Anomalies.Add(HttpAnomaly.InvalidContentLength);
                     return null;
@@ -286,16 +285,40 @@ public sealed class HttpConnection : IHttpParserOwner
         return result;
     }
 
+    // A loop of its own: ContainsAnyExceptInRange boxed its bounds on every call (its ReadyToRun code for char).
+    private static bool AllAsciiDigits(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+            if (!char.IsAsciiDigit(c)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The next item of a comma-separated list from <paramref name="at"/>, trimmed (empty items too, as
+    /// <c>string.Split</c> gives them); false once the list is used up (<paramref name="at"/> then lies past its end).
+    /// </summary>
+    internal static bool NextListItem(ReadOnlySpan<char> list, scoped ref int at, out ReadOnlySpan<char> item)
+    {
+        if (at > list.Length)
+        {
+            item = default;
+            return false;
+        }
+        var rest = list[at..];
+        var comma = rest.IndexOf(',');
+        item = (comma < 0 ? rest : rest[..comma]).Trim();
+        at = comma < 0 ? list.Length + 1 : at + comma + 1;
+        return true;
+    }
+
     /// <summary>Whether the last coding listed (empty items skipped) is chunked.</summary>
     internal static bool IsChunkedLast(string transferEncoding)
     {
+        var at = 0;
         var list = transferEncoding.AsSpan();
-        ReadOnlySpan<char> last = default;
-        foreach (var range in list.Split(','))
-        {
-            var item = list[range].Trim();
+        var last = ReadOnlySpan<char>.Empty;
+        while (NextListItem(list, ref at, out var item))
             if (!item.IsEmpty) last = item;
-        }
         return last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
     }
 }

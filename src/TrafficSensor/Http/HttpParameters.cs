@@ -91,9 +91,11 @@ public static class HttpParameters
     {
         // As splitting at ';' with trimmed, non-empty entries, without a string per entry.
         var text = header.AsSpan();
-        foreach (var range in text.Split(';'))
+        while (!text.IsEmpty)
         {
-            var part = text[range].Trim();
+            var semicolon = text.IndexOf(';');
+            var part = (semicolon < 0 ? text : text[..semicolon]).Trim();
+            text = semicolon < 0 ? default : text[(semicolon + 1)..];
             if (part.IsEmpty) continue;
             var eq = part.IndexOf('=');
             var name = eq < 0 ? part : part[..eq].Trim();

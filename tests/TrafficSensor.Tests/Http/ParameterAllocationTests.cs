@@ -82,4 +82,18 @@ public class ParameterAllocationTests
         var longText = new string('z', 300);
         Assert.Equal(longText, HttpText.Recent(longText.AsSpan()));
     }
+
+    [Fact]
+    public void Long_escaped_values_decode_on_the_heap_as_short_ones_on_the_stack()
+    {
+        // Past 340 characters the decoder's scratch bytes are not on the stack: the text is the same, call after call.
+        Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1000]).Sample((kind, extra) =>
+        {
+            var (unit, plain) = kind switch { 0 => ("a+", "a "), 1 => ("%41b", "Ab"), 2 => ("%E2%9C%93", "\u2713"), _ => ("\u00e9%zz", "\u00e9%zz") };
+            var units = (341 + extra * 3) / unit.Length + 1;
+            units = Math.Min(units, 4096 / unit.Length); // within the 4,096 characters kept
+            var decoded = HttpParameters.PercentDecode(string.Concat(Enumerable.Repeat(unit, units)).AsSpan());
+            Assert.Equal(string.Concat(Enumerable.Repeat(plain, units)), decoded);
+        });
+    }
 }
