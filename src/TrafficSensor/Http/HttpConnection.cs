@@ -257,22 +257,23 @@ public sealed class HttpConnection : IHttpParserOwner
         _sink.OnTransaction(tx);
     }
 
-    /// <summary>The Content-Length value; null when absent or invalid (flagged).</summary>
-    private static long? ContentLength(HttpMessage message)
+    /// <summary>The Content-Length value; null when absent or invalid (flagged). Read in place: no string per item.</summary>
+    internal static long? ContentLength(HttpMessage message)
     {
         long? result = null;
         foreach (var header in message.Headers)
         {
             if (!header.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
             // "Content-Length: 5, 5" (a list of equal values) is tolerated, as RFC 9110 §8.6 allows.
-            foreach (var item in header.Value.Split(',', StringSplitOptions.TrimEntries))
+            var at = 0;
+            while (NextListItem(header.Value, ref at, out var item))
             {
-                if (item.Length == 0 || item.Length > 18 || !item.All(char.IsAsciiDigit))
+                if (item.Length == 0 || item.Length > 18 || !AllAsciiDigits(item))
                 {
                     message.Anomalies.Add(HttpAnomaly.InvalidContentLength);
                     return null;
                 }
-                var value = long.Parse(item, System.Globalization.CultureInfo.InvariantCulture);
+                var value = long.Parse(item, provider: System.Globalization.CultureInfo.InvariantCulture);
                 if (result is not null && result != value)
                 {
                     message.Anomalies.Add(HttpAnomaly.ConflictingContentLength);
@@ -284,10 +285,41 @@ public sealed class HttpConnection : IHttpParserOwner
         return result;
     }
 
-    private static bool IsChunkedLast(string transferEncoding)
+    // A loop of its own: ContainsAnyExceptInRange boxed its bounds on every call (its ReadyToRun code for char).
+    private static bool AllAsciiDigits(ReadOnlySpan<char> text)
     {
-        var last = transferEncoding.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
-        return last is not null && last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
+        foreach (var c in text)
+            if (!char.IsAsciiDigit(c)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// The next item of a comma-separated list from <paramref name="at"/>, trimmed (empty items too, as
+    /// <c>string.Split</c> gives them); false once the list is used up (<paramref name="at"/> then lies past its end).
+    /// </summary>
+    internal static bool NextListItem(ReadOnlySpan<char> list, scoped ref int at, out ReadOnlySpan<char> item)
+    {
+        if (at > list.Length)
+        {
+            item = default;
+            return false;
+        }
+        var rest = list[at..];
+        var comma = rest.IndexOf(',');
+        item = (comma < 0 ? rest : rest[..comma]).Trim();
+        at = comma < 0 ? list.Length + 1 : at + comma + 1;
+        return true;
+    }
+
+    /// <summary>Whether the last coding listed (empty items skipped) is chunked.</summary>
+    internal static bool IsChunkedLast(string transferEncoding)
+    {
+        var at = 0;
+        var list = transferEncoding.AsSpan();
+        var last = ReadOnlySpan<char>.Empty;
+        while (NextListItem(list, ref at, out var item))
+            if (!item.IsEmpty) last = item;
+        return last.Equals("chunked", StringComparison.OrdinalIgnoreCase);
     }
 }
 

@@ -18,24 +18,56 @@ public static class HttpParameters
 
         var target = request.Target ?? "";
         var q = target.IndexOf('?');
+        var body = request.BodyBytes;
+        var contentType = body.IsEmpty ? "" : (request.Header("Content-Type") ?? "").TrimStart();
+        var form = contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
+        Reserve(transaction, request, q < 0 ? default : target.AsSpan(q + 1), form ? body : default, maxParameters);
+
         if (q >= 0) ParseUrlEncoded(target.AsSpan(q + 1), ParameterSource.Query, list, maxParameters, ref transaction.Anomalies);
 
         foreach (var header in request.Headers)
             if (header.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
                 ParseCookies(header.Value, list, maxParameters, ref transaction.Anomalies);
 
-        var body = request.BodyBytes;
         if (body.IsEmpty) return;
-        var contentType = (request.Header("Content-Type") ?? "").TrimStart();
-        if (contentType.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+        if (form)
         {
-            ParseUrlEncoded(HttpText.Decode(body), ParameterSource.Form, list, maxParameters, ref transaction.Anomalies);
+            // Decoded into a pooled buffer: the parameters are strings of their own, the body's text is not kept.
+            var chars = System.Buffers.ArrayPool<char>.Shared.Rent(body.Length);
+            try
+            {
+                var length = HttpText.DecodeInto(body, chars);
+                ParseUrlEncoded(chars.AsSpan(0, length), ParameterSource.Form, list, maxParameters, ref transaction.Anomalies);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(chars);
+            }
         }
         else if (contentType.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase)
                  && Boundary(contentType) is { } boundary)
         {
             ParseMultipart(body, boundary, list, maxParameters, ref transaction.Anomalies);
         }
+    }
+
+    /// <summary>
+    /// Gives an empty parameter list room for every parameter the query, the cookies and a form body can hold (one
+    /// per separator, plus one; at most <paramref name="max"/>), so that it is one array of about the right size
+    /// instead of a list grown from 4. Multipart parts are not counted: those lists grow as they fill.
+    /// </summary>
+    private static void Reserve(HttpTransaction transaction, HttpMessage request, ReadOnlySpan<char> query, ReadOnlySpan<byte> form, int max)
+    {
+        var list = transaction.Parameters;
+        if (list.Count > 0) return;
+        long bound = 0;
+        if (!query.IsEmpty) bound += query.Count('&') + query.Count(';') + 1;
+        foreach (var header in request.Headers)
+            if (header.Name.Equals("Cookie", StringComparison.OrdinalIgnoreCase))
+                bound += header.Value.AsSpan().Count(';') + 1;
+        if (!form.IsEmpty) bound += form.Count((byte)'&') + form.Count((byte)';') + 1;
+        var capacity = (int)Math.Min(bound, Math.Max(0, max));
+        if (capacity > list.Capacity) list.Capacity = capacity;
     }
 
     public static void ParseUrlEncoded(ReadOnlySpan<char> text, ParameterSource source, List<HttpParameter> list, int max, ref HttpAnomalies anomalies)
@@ -57,12 +89,19 @@ public static class HttpParameters
 
     public static void ParseCookies(string header, List<HttpParameter> list, int max, ref HttpAnomalies anomalies)
     {
-        foreach (var part in header.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        // As splitting at ';' with trimmed, non-empty entries, without a string per entry.
+        var text = header.AsSpan();
+        while (!text.IsEmpty)
         {
+            var semicolon = text.IndexOf(';');
+            var part = (semicolon < 0 ? text : text[..semicolon]).Trim();
+            text = semicolon < 0 ? default : text[(semicolon + 1)..];
+            if (part.IsEmpty) continue;
             var eq = part.IndexOf('=');
             var name = eq < 0 ? part : part[..eq].Trim();
-            var value = eq < 0 ? "" : part[(eq + 1)..].Trim();
-            if (!Add(list, max, new HttpParameter(ParameterSource.Cookie, name, Bound(value)), ref anomalies)) return;
+            var value = eq < 0 ? default : part[(eq + 1)..].Trim();
+            if (value.Length > MaxValueChars) value = value[..MaxValueChars];
+            if (!Add(list, max, new HttpParameter(ParameterSource.Cookie, HttpText.Recent(name), HttpText.Recent(value)), ref anomalies)) return;
         }
     }
 
@@ -199,8 +238,6 @@ public static class HttpParameters
         return true;
     }
 
-    private static string Bound(string s) => s.Length > MaxValueChars ? s[..MaxValueChars] : s;
-
     /// <summary>As <see cref="PercentDecode(ReadOnlySpan{char})"/>; a value with nothing to decode is returned itself, not copied.</summary>
     public static string PercentDecode(string text) =>
         text.Length <= MaxValueChars && text.AsSpan().IndexOfAny('%', '+') < 0 ? text : PercentDecode(text.AsSpan());
@@ -209,7 +246,7 @@ public static class HttpParameters
     public static string PercentDecode(ReadOnlySpan<char> text)
     {
         if (text.Length > MaxValueChars) text = text[..MaxValueChars];
-        if (text.IndexOfAny('%', '+') < 0) return text.ToString();
+        if (text.IndexOfAny('%', '+') < 0) return HttpText.Recent(text);
         var most = Encoding.UTF8.GetMaxByteCount(text.Length);
         Span<byte> bytes = most <= 1024 ? stackalloc byte[most] : new byte[most];
         var n = 0;

@@ -355,6 +355,7 @@ internal sealed class HttpStreamParser : ITcpStreamSink
 
     private void ParseHeaders(ReadOnlySpan<byte> lines, HttpMessage message)
     {
+        message.ReserveHeaders(Math.Min(HeaderLinesAtMost(lines), _options.MaxHeaders));
         while (!lines.IsEmpty)
         {
             var lf = lines.IndexOf((byte)'\n');
@@ -404,6 +405,16 @@ internal sealed class HttpStreamParser : ITcpStreamSink
             }
             message.Headers.Add(new HttpHeader(HttpText.HeaderName(name), HttpText.Recent(HttpText.TrimWhitespace(line[(colon + 1)..]))));
         }
+    }
+
+    /// <summary>At most how many headers <paramref name="lines"/> holds: its lines, without the empty one that ends a head.</summary>
+    private static int HeaderLinesAtMost(ReadOnlySpan<byte> lines)
+    {
+        var count = lines.Count((byte)'\n');
+        if (!lines.IsEmpty && lines[^1] != (byte)'\n') return count + 1; // a last line without its LF
+        if (lines.SequenceEqual("\n"u8) || lines.SequenceEqual("\r\n"u8) || lines.EndsWith("\n\n"u8) || lines.EndsWith("\n\r\n"u8))
+            count--; // the empty line that ends the head holds no header
+        return count;
     }
 
     private static ReadOnlySpan<byte> TrimLine(ReadOnlySpan<byte> line, HttpMessage message)

@@ -29,8 +29,16 @@ public sealed class HttpMessage
     /// <summary>Response: status code.</summary>
     public int Status { get; internal set; }
     public string? Reason { get; internal set; }
-    /// <summary>Room for the headers of an ordinary message from the start (growing from 4 cost three arrays per message).</summary>
-    public List<HttpHeader> Headers { get; } = new(16);
+    /// <summary>
+    /// The headers in the order received. The HTTP/1 parser sizes the list for the header lines of the head it parses
+    /// (<see cref="ReserveHeaders"/>: an array of 16 for every message was a fifth of all the bytes a replay allocated);
+    /// a message built otherwise gets room for 16 on first use.
+    /// </summary>
+    public List<HttpHeader> Headers => _headers ??= new(16);
+    private List<HttpHeader>? _headers;
+
+    /// <summary>Creates the header list with room for <paramref name="count"/> headers, unless it exists already (trailers join it).</summary>
+    internal void ReserveHeaders(int count) => _headers ??= new(Math.Max(0, count));
     /// <summary>Body bytes on the wire after de-chunking (before content decoding).</summary>
     public long BodyLength { get; internal set; }
     /// <summary>
@@ -88,14 +96,15 @@ public sealed class HttpMessage
 
     /// <summary>
     /// Nothing needs more of a pooled body than its first <paramref name="keepBytes"/> bytes (the alert excerpt):
-    /// those become <see cref="Body"/> (null when none) and the pooled buffer goes back. Does nothing for a body
+    /// those become <see cref="Body"/> (null when none; an array shared with equal excerpts this thread kept lately,
+    /// see <see cref="RecentExcerpts"/>) and the pooled buffer goes back. Does nothing for a body
     /// not pooled, so calling it again is harmless.
     /// </summary>
     internal void ReleasePooledBody(int keepBytes)
     {
         if (_pooledBody is not { } buffer) return;
         var keep = Math.Min(Math.Max(0, keepBytes), _pooledLength);
-        _body = keep > 0 ? buffer.AsSpan(0, keep).ToArray() : null;
+        _body = keep > 0 ? RecentExcerpts.Share(buffer.AsSpan(0, keep)) : null; // shared with equal excerpts: never written
         _pooledBody = null;
         _pooledLength = 0;
         var pool = _pool!;
@@ -109,7 +118,8 @@ public sealed class HttpMessage
     /// <summary>The first header of that name (case-insensitive), or null.</summary>
     public string? Header(string name)
     {
-        foreach (var h in Headers)
+        if (_headers is null) return null;
+        foreach (var h in _headers)
             if (string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)) return h.Value;
         return null;
     }
@@ -117,7 +127,8 @@ public sealed class HttpMessage
     public int HeaderCount(string name)
     {
         var n = 0;
-        foreach (var h in Headers)
+        if (_headers is null) return n;
+        foreach (var h in _headers)
             if (string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase)) n++;
         return n;
     }

@@ -19,4 +19,24 @@ public class HttpTextTests
         Assert.Same(HttpText.Recent("keep-alive"u8), HttpText.Recent("keep-alive"u8));
         Assert.Equal("\u00e9", HttpText.Recent([0xE9])); // not UTF-8: Latin-1
     }
+
+    [Fact]
+    public void Recent_text_keyed_by_an_ascii_string_never_answers_for_other_bytes()
+    {
+        // ASCII entries are compared with their own string: bytes that decode to other text (Latin-1 or UTF-8 of
+        // the same length, one byte changed, a prefix) must not get it, whatever shares the slot.
+        var ascii = Gen.Byte[0x00, 0x7f].Array[1, 6];
+        var other = Gen.OneOf(ascii, Gen.Byte[0x80, 0xff].Array[1, 6], Gen.Byte.Array[1, 6]);
+        Gen.Select(ascii, other).Array[1, 500].Sample(pairs =>
+        {
+            foreach (var (first, second) in pairs)
+            {
+                Assert.Equal(HttpText.Decode(first), HttpText.Recent(first));
+                Assert.Equal(HttpText.Decode(second), HttpText.Recent(second));
+                Assert.Equal(HttpText.Decode(first), HttpText.Recent(first));
+            }
+        });
+        Assert.Same(HttpText.Recent("text/html"u8), HttpText.Recent("text/html"u8));
+        Assert.Same(HttpText.Recent([0xC3, 0xA9]), HttpText.Recent([0xC3, 0xA9]));
+    }
 }
