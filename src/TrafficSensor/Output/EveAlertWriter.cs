@@ -19,7 +19,7 @@ public sealed class EveAlertWriter(JsonLinesLog log, EveOptions? options = null,
     public long Lines => Interlocked.Read(ref _lines) + (_tlsAlerts?.Lines ?? 0);
     public JsonLinesLog Log => log;
 
-    // Created by the first TLS alert (written from the analysis thread only).
+    // Created by the first TLS alert (written from the output thread only, Pipeline/OutputStage).
     private TlsAlertWriter? _tlsAlerts;
 
     /// <summary>Transactions as <see cref="Write(TransactionRecord)"/>; alerts of the TLS metadata model; other records are not alerts.</summary>

@@ -7,9 +7,10 @@ namespace TrafficSensor.Pipeline;
 /// <summary>
 /// The analysis thread: merges the flow workers' transactions into capture order (a k-way merge of
 /// their already ordered outputs, released only up to every worker's watermark), then extracts
-/// features, scores and writes each transaction. It is the one owner of everything learned across
-/// flows — behaviour state, server baselines, the scorer — and of the output order, so the records
-/// of a replay are the same bytes in the same order for any number of flow workers.
+/// features and scores each transaction, and hands it to the output thread (<see cref="OutputStage"/>)
+/// in that order. It is the one owner of everything learned across flows — behaviour state, server
+/// baselines, the scorer — and of the output order, so the records of a replay are the same bytes in
+/// the same order for any number of flow workers.
 /// <para>
 /// Threads: <see cref="Post"/> is called by the flow workers, <see cref="WaitWhileBacklogged"/> by
 /// the reader, <see cref="Run"/> on the analysis thread. The posted queues and the two "waiting"
@@ -23,7 +24,7 @@ internal sealed class AnalysisWorker
     private readonly Cursor[] _cursors;
     private readonly TransactionAnalyzer? _analyzer;
     private readonly TlsConnectionAnalyzer? _tls;
-    private readonly ITransactionOutput _output;
+    private readonly OutputStage _output;
     private readonly int _maxPending;
     private long _pending; // transactions posted and not yet written (Interlocked)
     private bool _analysisWaiting;
@@ -41,7 +42,7 @@ internal sealed class AnalysisWorker
         public CaptureOrder Head => Batch!.Records[Position].Order;
     }
 
-    public AnalysisWorker(int flowWorkers, TransactionAnalyzer? analyzer, ITransactionOutput output, int maxPending, TlsConnectionAnalyzer? tls = null)
+    public AnalysisWorker(int flowWorkers, TransactionAnalyzer? analyzer, OutputStage output, int maxPending, TlsConnectionAnalyzer? tls = null)
     {
         _tls = tls;
         _posted = Enumerable.Range(0, flowWorkers).Select(_ => new Queue<RecordBatch>()).ToArray();
@@ -85,14 +86,24 @@ internal sealed class AnalysisWorker
         }
     }
 
-    /// <summary>The analysis thread's loop: returns when every flow worker has posted its last batch and all was written.</summary>
+    /// <summary>The analysis thread's loop: returns when every flow worker has posted its last batch and all was handed to the output thread.</summary>
     public void Run()
     {
-        while (true)
+        try
         {
-            var finished = TakePosted(wait: false);
-            if (finished) return;
-            if (!ReleaseReady()) TakePosted(wait: true);
+            while (true)
+            {
+                var finished = TakePosted(wait: false);
+                if (finished) return;
+                if (ReleaseReady()) continue;
+                // About to sleep: what was released goes out now, not when the next batch fills (a quiet link's alerts).
+                if (!HasPostedForEmptyCursor()) _output.Hand();
+                TakePosted(wait: true);
+            }
+        }
+        finally
+        {
+            _output.Complete();
         }
     }
 
@@ -127,6 +138,11 @@ internal sealed class AnalysisWorker
             }
             return finished;
         }
+    }
+
+    private bool HasPostedForEmptyCursor()
+    {
+        lock (_gate) return AnyPostedForEmptyCursor();
     }
 
     private bool AnyPostedForEmptyCursor()
@@ -181,21 +197,11 @@ internal sealed class AnalysisWorker
     /// </summary>
     private void Write(AppRecord record, FeatureExtractor.TransactionContent? content)
     {
-        if (record is TransactionRecord transaction) _output.Write(_analyzer is null ? transaction : _analyzer.Analyze(transaction, content));
+        if (record is TransactionRecord transaction) _output.Add(_analyzer is null ? transaction : _analyzer.Analyze(transaction, content));
         else if (record is Tls.TlsConnectionEnd end)
         {
-            if (_tls?.Analyze(end) is { } alert) _output.Write(alert);
-            return;
+            if (_tls?.Analyze(end) is { } alert) _output.Add(alert);
         }
-        else _output.Write(record);
-        if (FirstWritten is null) FirstWritten = DateTime.UtcNow;
+        else _output.Add(record);
     }
-
-    /// <summary>When the first record was written (read by reports from any thread).</summary>
-    public DateTime? FirstWritten
-    {
-        get => _firstWrittenTicks == 0 ? null : new DateTime(Interlocked.Read(ref _firstWrittenTicks), DateTimeKind.Utc);
-        private set => Interlocked.Exchange(ref _firstWrittenTicks, value!.Value.Ticks);
-    }
-    private long _firstWrittenTicks;
 }

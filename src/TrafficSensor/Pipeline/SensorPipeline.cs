@@ -15,8 +15,9 @@ namespace TrafficSensor.Pipeline;
 /// Runs the stages on dedicated threads: a reader (capture + decode + shard) feeding N flow workers
 /// (flows, reassembly, application protocols) through bounded queues, the way Suricata's "workers" run mode shards
 /// flows; the flow workers hand their records to one analysis thread, which puts them back in
-/// capture order, owns the state learned across flows (behaviour, baselines, scorer) and writes
-/// every record. So a replay's records do not depend on the number of workers or on scheduling.
+/// capture order and owns the state learned across flows (behaviour, baselines, scorer), and an
+/// output thread writes every record in that order. So a replay's records do not depend on the
+/// number of workers or on scheduling.
 /// </summary>
 public sealed class SensorPipeline
 {
@@ -24,7 +25,7 @@ public sealed class SensorPipeline
     private readonly ITransactionOutput _output;
     private volatile FrameDispatcher? _dispatcher;
     private FlowWorker[] _workers = [];
-    private AnalysisWorker? _analysis;
+    private OutputStage? _outputStage;
     private static readonly DateTime ProcessStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
     private volatile string? _currentFile;
     private volatile int _fileIndex;
@@ -134,7 +135,8 @@ public sealed class SensorPipeline
         var analyzer = Behaviour is null ? null : new TransactionAnalyzer(new FeatureExtractor(Behaviour), scoring ? _models : null, Baselines, _options.Scan);
         var workerCount = Math.Max(1, _options.Pipeline.Workers);
         var tls = TlsModel is null ? null : new TlsConnectionAnalyzer(TlsModel);
-        var analysis = new AnalysisWorker(workerCount, analyzer, _output, _options.Pipeline.MaxPendingTransactions, tls);
+        var output = _outputStage = new OutputStage(_output);
+        var analysis = new AnalysisWorker(workerCount, analyzer, output, _options.Pipeline.MaxPendingTransactions, tls);
         var options = tls is null ? _options : _options with { TlsMetadata = _options.TlsMetadata with { KeepRecordShapes = true } };
         // Response bodies are read by feature extraction and alert excerpts: without an analyzer, only an output that says so.
         if (analyzer is null && !_output.ReadsResponseBodies) options = options with { Http = options.Http with { KeepResponseBodies = false } };
@@ -146,10 +148,10 @@ public sealed class SensorPipeline
         var workers = Enumerable.Range(0, workerCount).Select(i => new FlowWorker(i, options, protocols, free, analysis)).ToArray();
         var dispatcher = new FrameDispatcher(_options, workers, free, analysis);
         _workers = workers;
-        _analysis = analysis;
         _dispatcher = dispatcher;
         var threads = _workers.Select((w, i) => new Thread(w.Run) { IsBackground = true, Name = $"flow-worker-{i}" })
             .Append(new Thread(analysis.Run) { IsBackground = true, Name = "analysis" })
+            .Append(new Thread(output.Run) { IsBackground = true, Name = "output" })
             .ToArray();
         foreach (var t in threads) t.Start();
 
@@ -248,7 +250,7 @@ public sealed class SensorPipeline
             BaselineServers = Baselines?.Servers ?? 0,
             BehaviourEvictions = Behaviour?.Evictions ?? 0,
             ElapsedSeconds = _stopwatch.Elapsed.TotalSeconds,
-            FirstRecordSeconds = _analysis?.FirstWritten is { } first ? (first - ProcessStart).TotalSeconds : null,
+            FirstRecordSeconds = _outputStage?.FirstWritten is { } first ? (first - ProcessStart).TotalSeconds : null,
             AllocatedBytes = GC.GetTotalAllocatedBytes(),
         };
     }

@@ -34,7 +34,7 @@ public class FlowMemoryTests(ITestOutputHelper output)
     {
         var options = new SensorOptions();
         var protocols = TrafficSensor.Protocols.ProtocolRegistry.CreateDefault();
-        var worker = new FlowWorker(0, options, protocols, new System.Collections.Concurrent.ConcurrentQueue<PacketBatch>(), new AnalysisWorker(1, null, new DiscardingOutput(), options.Pipeline.MaxPendingTransactions));
+        var worker = new FlowWorker(0, options, protocols, new System.Collections.Concurrent.ConcurrentQueue<PacketBatch>(), new AnalysisWorker(1, null, new OutputStage(new DiscardingOutput()), options.Pipeline.MaxPendingTransactions));
         var table = new FlowTable<FlowSession>(options.Flows, (_, _) => { });
         var request = Encoding.ASCII.GetBytes("GET /index.php?id=1 HTTP/1.1\r\nHost: example\r\n\r\n");
         var response = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
