@@ -223,6 +223,7 @@ public static class TextStatistics
     /// </summary>
     private static int CoveredByRuns(Span<ulong> bits, int minRun)
     {
+        if (minRun <= MaxFusedRun) return CoveredByRunsFused(bits, minRun);
         for (var reach = 1; reach < minRun;)
         {
             var step = Math.Min(reach, minRun - reach);
@@ -237,6 +238,54 @@ public static class TextStatistics
         }
         var covered = 0;
         foreach (var w in bits) covered += BitOperations.PopCount(w);
+        return covered;
+    }
+
+    /// <summary>Longest run <see cref="CoveredByRunsFused"/> measures: its windows of two words hold a run's whole reach.</summary>
+    private const int MaxFusedRun = 65;
+
+    /// <summary>
+    /// <see cref="CoveredByRuns"/> in one read-only pass for runs of at most <see cref="MaxFusedRun"/> bits: the
+    /// erosion of word w needs only words w and w + 1 (bit i is the AND of bits i..i+minRun-1, all inside
+    /// those 128 bits), the dilation only the eroded words w - 1 and w, so both run in registers on a
+    /// two-word window with the same doubling steps, and each dilated word is counted at once. Ten passes
+    /// that load and store every word become one that loads each word once.
+    /// </summary>
+    private static int CoveredByRunsFused(ReadOnlySpan<ulong> bits, int minRun)
+    {
+        // The doubling steps (at most six: 1, 2, 4, 8, 16, 32 for 65), each at most the reach before it, so the windows join.
+        Span<int> steps = stackalloc int[8];
+        var count = 0;
+        for (var reach = 1; reach < minRun;)
+        {
+            var step = Math.Min(reach, minRun - reach);
+            steps[count++] = step;
+            reach += step;
+        }
+        steps = steps[..count];
+        var covered = 0;
+        ulong previousEroded = 0;
+        var next = bits.Length > 0 ? bits[0] : 0;
+        for (var w = 0; w < bits.Length; w++)
+        {
+            // Erosion on (low = word w, high = word w + 1, 0 past the end): shifting right brings later bits down.
+            ulong low = next, high = w + 1 < bits.Length ? bits[w + 1] : 0;
+            next = high;
+            foreach (var s in steps)
+            {
+                low &= low >> s | high << (64 - s);
+                high &= high >> s;
+            }
+            // Dilation on (low = eroded word w - 1, high = eroded word w): shifting left brings earlier bits up.
+            ulong dilatedLow = previousEroded, dilated = low;
+            previousEroded = low;
+            foreach (var s in steps)
+            {
+                dilated |= dilated << s | dilatedLow >> (64 - s);
+                dilatedLow |= dilatedLow << s;
+            }
+            covered += BitOperations.PopCount(dilated);
+        }
         return covered;
     }
 
