@@ -18,29 +18,75 @@ namespace TrafficSensor.Features;
 /// </summary>
 public static class TextStatistics
 {
+    /// <summary>Data up to this long is counted in one histogram (zeroed: 1 KiB instead of 4).</summary>
+    private const int ShortEntropyInput = 256;
+
     /// <summary>Shannon entropy in bits per byte (0..8).</summary>
+    /// <remarks>
+    /// The terms -p·log2(p) are added in byte order over the bytes that occur, as the byte-at-a-time
+    /// definition does, so the result is the same to the bit; only the counting is faster: without bounds
+    /// checks, the occurring bytes found by a vector compare of the counts instead of a test per bin.
+    /// </remarks>
     public static float Entropy(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return 0;
-        // Four histograms break the dependency between neighbouring equal bytes (a store-to-load chain on
-        // one counter); they are summed before the logarithms, in byte order, so the result is unchanged.
-        Span<int> counts = stackalloc int[4 * 256];
-        var i = 0;
-        for (; i + 4 <= data.Length; i += 4)
+        ref var source = ref MemoryMarshal.GetReference(data);
+        var length = data.Length;
+        if (length <= ShortEntropyInput)
         {
-            counts[data[i]]++;
-            counts[256 + data[i + 1]]++;
-            counts[512 + data[i + 2]]++;
-            counts[768 + data[i + 3]]++;
+            Span<int> single = stackalloc int[256];
+            ref var bin = ref MemoryMarshal.GetReference(single);
+            for (var k = 0; k < length; k++) Unsafe.Add(ref bin, Unsafe.Add(ref source, k))++;
+            return SumOfTerms(single, length);
         }
-        for (; i < data.Length; i++) counts[data[i]]++;
-        double entropy = 0;
-        for (var b = 0; b < 256; b++)
+        // Four histograms break the dependency between neighbouring equal bytes (a store-to-load chain on
+        // one counter); they are summed before the logarithms, so the result is unchanged.
+        Span<int> counts = stackalloc int[4 * 256];
+        ref var c0 = ref MemoryMarshal.GetReference(counts);
+        ref var c1 = ref Unsafe.Add(ref c0, 256);
+        ref var c2 = ref Unsafe.Add(ref c0, 512);
+        ref var c3 = ref Unsafe.Add(ref c0, 768);
+        var i = 0;
+        for (; i + 8 <= length; i += 8)
         {
-            var c = counts[b] + counts[256 + b] + counts[512 + b] + counts[768 + b];
-            if (c == 0) continue;
-            var p = (double)c / data.Length;
-            entropy -= p * Math.Log2(p);
+            // One 8-byte load instead of eight: bytes are taken from it by shifts (little- or big-endian alike,
+            // as each histogram is summed with the others).
+            var eight = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, i));
+            Unsafe.Add(ref c0, (nint)(byte)eight)++;
+            Unsafe.Add(ref c1, (nint)(byte)(eight >> 8))++;
+            Unsafe.Add(ref c2, (nint)(byte)(eight >> 16))++;
+            Unsafe.Add(ref c3, (nint)(byte)(eight >> 24))++;
+            Unsafe.Add(ref c0, (nint)(byte)(eight >> 32))++;
+            Unsafe.Add(ref c1, (nint)(byte)(eight >> 40))++;
+            Unsafe.Add(ref c2, (nint)(byte)(eight >> 48))++;
+            Unsafe.Add(ref c3, (nint)(byte)(eight >> 56))++;
+        }
+        for (; i < length; i++) Unsafe.Add(ref c0, Unsafe.Add(ref source, i))++;
+        var total = counts[..256];
+        for (var b = 0; b < 256; b += Vector256<int>.Count)
+        {
+            var sum = Vector256.Create<int>(counts[b..]) + Vector256.Create<int>(counts[(256 + b)..])
+                      + Vector256.Create<int>(counts[(512 + b)..]) + Vector256.Create<int>(counts[(768 + b)..]);
+            sum.CopyTo(total[b..]);
+        }
+        return SumOfTerms(total, length);
+    }
+
+    /// <summary>-Σ p·log2(p) over the non-zero counts, in byte order, p = count / <paramref name="length"/>.</summary>
+    private static float SumOfTerms(ReadOnlySpan<int> counts, int length)
+    {
+        double entropy = 0;
+        for (var b = 0; b < 256; b += 32)
+        {
+            // Which of the 32 counts from b are non-zero, as bits in byte order.
+            uint present = 0;
+            for (var k = 0; k < 32; k += Vector256<int>.Count)
+                present |= (~Vector256.Equals(Vector256.Create<int>(counts[(b + k)..]), Vector256<int>.Zero)).ExtractMostSignificantBits() << k;
+            for (; present != 0; present &= present - 1)
+            {
+                var p = (double)counts[b + BitOperations.TrailingZeroCount(present)] / length;
+                entropy -= p * Math.Log2(p);
+            }
         }
         return (float)entropy;
     }
