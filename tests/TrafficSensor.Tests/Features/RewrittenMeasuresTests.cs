@@ -1,3 +1,4 @@
+using System.Text;
 using CsCheck;
 using TrafficSensor.Features;
 
@@ -34,6 +35,39 @@ public class RewrittenMeasuresTests
             entropy -= p * Math.Log2(p);
         }
         return (float)entropy;
+    }
+
+    private static readonly string[] CommandStarts =
+    [
+        "whoami", "uname", "netstat", "ipconfig", "ifconfig", "ps aux", "ps -ef", "ls -", "ls /", "cat /", "cat ", "net user", "hostname", "ip addr",
+        "tasklist", "systeminfo", "cd ", "echo ", "chmod ", "rm -", "wget ", "curl ", "/bin/sh", "/bin/bash", "sh -c", "bash -c", "cmd /c", "cmd.exe",
+        "powershell", "type ", "dir ", "find /", "id;", "pwd;",
+    ];
+    private static readonly string[] ExactCommands = ["pwd", "ls", "whoami", "hostname", "ipconfig", "ifconfig", "netstat", "uname", "systeminfo", "tasklist", "finger"];
+    private static readonly string[] ShellSeparators = [";", "&&", "||", "|", "&", "\n", "\n"];
+
+    /// <summary>The command-line test searching each separator in turn (integration b463752).</summary>
+    private static bool IsCommandLineBefore(string? value)
+    {
+        if (value is null) return false;
+        var v = value.Trim();
+        if (v.Length == 0 || v.Length > 4096) return false;
+        v = v.ToLowerInvariant();
+        if (ExactCommands.Contains(v)) return true;
+        foreach (var start in CommandStarts)
+            if (v.StartsWith(start, StringComparison.Ordinal)) return true;
+        foreach (var separator in ShellSeparators)
+        {
+            for (var i = v.IndexOf(separator, StringComparison.Ordinal); i >= 0; i = v.IndexOf(separator, i + separator.Length, StringComparison.Ordinal))
+            {
+                var rest = v.AsSpan(i + separator.Length).TrimStart();
+                foreach (var start in CommandStarts)
+                    if (rest.StartsWith(start, StringComparison.Ordinal)) return true;
+                foreach (var exact in ExactCommands)
+                    if (rest.StartsWith(exact, StringComparison.Ordinal) && (rest.Length == exact.Length || !char.IsAsciiLetterOrDigit(rest[exact.Length]))) return true;
+            }
+        }
+        return false;
     }
 
     // ---- entropy ----
@@ -81,5 +115,49 @@ public class RewrittenMeasuresTests
                  })
             Assert.Equal(BitConverter.SingleToInt32Bits(EntropyBefore(data)), BitConverter.SingleToInt32Bits(TextStatistics.Entropy(data)));
         Assert.Equal(0, TextStatistics.Entropy(Enumerable.Repeat((byte)0x41, length).ToArray()));
+    }
+
+    // ---- command lines ----
+
+    private static Gen<string> AnyOf(params string[] values) => Gen.Int[0, values.Length - 1].Select(i => values[i]);
+
+    private static readonly Gen<string> CommandPiece = Gen.OneOf(
+        AnyOf(CommandStarts), AnyOf(ExactCommands), AnyOf(ShellSeparators),
+        AnyOf(" ", "  ", "\t", "\n", "\r\n", "&&", "||", ";;", "|&", "x", "1", "/", "-", ".", "WHOAMI", "Ls", "Cat /", "ID;", "=", "%3b", "é", "\u2028"),
+        Gen.String[0, 6]);
+
+    private static readonly Gen<string> CommandValue = CommandPiece.Array[0, 8].Select(pieces => string.Concat(pieces));
+
+    [Fact]
+    public void Command_lines_are_recognised_as_before()
+    {
+        CommandValue.Sample(value => Assert.Equal(IsCommandLineBefore(value), FeatureExtractor.IsCommandLine(value)), iter: 20_000);
+    }
+
+    [Theory]
+    [InlineData("cd /var/www;cat config.php", true)]
+    [InlineData("cd /var/www && whoami", true)]
+    [InlineData("x ||ls", true)]
+    [InlineData("x || lsof", false)]
+    [InlineData("x|| uname -a", true)]
+    [InlineData("a&b", false)]
+    [InlineData("  PWD  ", true)]
+    [InlineData("my cat ate the ethernet cable", false)]
+    [InlineData("q\nnetstat -an", true)]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    public void Known_values_keep_their_reading(string? value, bool expected)
+    {
+        Assert.Equal(expected, IsCommandLineBefore(value));
+        Assert.Equal(expected, FeatureExtractor.IsCommandLine(value));
+    }
+
+    [Fact]
+    public void An_overlong_value_is_not_read_as_before()
+    {
+        var value = "whoami;" + new string('a', 4096);
+        Assert.False(IsCommandLineBefore(value));
+        Assert.False(FeatureExtractor.IsCommandLine(value));
+        Assert.Equal(Encoding.ASCII.GetByteCount(value), value.Length);
     }
 }
