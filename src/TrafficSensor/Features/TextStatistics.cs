@@ -154,6 +154,14 @@ public static class TextStatistics
             for (; i + 16 <= data.Length; i += 16)
                 n += BitOperations.PopCount(BinaryMask(Vector128.LoadUnsafe(ref start, (nuint)i)).ExtractMostSignificantBits());
         }
+        if (i < data.Length && Vector256.IsHardwareAccelerated)
+        {
+            // The last bytes (under 32) in one vector too, padded with spaces, which are not binary.
+            Span<byte> tail = stackalloc byte[32];
+            tail.Fill((byte)' ');
+            data[i..].CopyTo(tail);
+            return n + BitOperations.PopCount(BinaryMask(Vector256.Create<byte>(tail)).ExtractMostSignificantBits());
+        }
         for (; i < data.Length; i++)
             if (IsBinary(data[i])) n++;
         return n;
@@ -225,6 +233,17 @@ public static class TextStatistics
                     w |= (ulong)ClassMask(Vector128.LoadUnsafe(ref start, at + (nuint)(16 * k)), runClass).ExtractMostSignificantBits() << (16 * k);
                 bits[word] = w;
             }
+        }
+        if (word < bits.Length && Vector256.IsHardwareAccelerated)
+        {
+            // The last word (under 64 bytes) in vectors too, padded with zeros, which are in no class.
+            Span<byte> tail = stackalloc byte[64];
+            tail.Clear();
+            data[(word * 64)..].CopyTo(tail);
+            ref var padded = ref MemoryMarshal.GetReference(tail);
+            ulong low = ClassMask(Vector256.LoadUnsafe(ref padded), runClass).ExtractMostSignificantBits();
+            ulong high = ClassMask(Vector256.LoadUnsafe(ref padded, 32), runClass).ExtractMostSignificantBits();
+            bits[word++] = low | high << 32;
         }
         for (; word < bits.Length; word++)
         {
