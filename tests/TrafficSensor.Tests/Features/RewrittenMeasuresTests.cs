@@ -160,4 +160,18 @@ public class RewrittenMeasuresTests
         Assert.False(FeatureExtractor.IsCommandLine(value));
         Assert.Equal(Encoding.ASCII.GetByteCount(value), value.Length);
     }
+
+    // ---- compression of feature values ----
+
+    /// <summary>sign(x)·log(1 + |x|) as it was computed for every value (integration b463752).</summary>
+    private static float CompressBefore(float x) => MathF.CopySign(MathF.Log(1 + MathF.Abs(x)), x);
+
+    [Fact]
+    public void Compression_is_the_same_to_the_bit_zero_and_negative_zero_included()
+    {
+        foreach (var x in new[] { 0f, -0f, 1f, -1f, float.Epsilon, -float.Epsilon, float.NaN, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue })
+            Assert.Equal(BitConverter.SingleToInt32Bits(CompressBefore(x)), BitConverter.SingleToInt32Bits(FeatureScaling.Compress(x)));
+        Gen.Float.Sample(x => Assert.Equal(BitConverter.SingleToInt32Bits(CompressBefore(x)), BitConverter.SingleToInt32Bits(FeatureScaling.Compress(x))), iter: 20_000);
+        Assert.True(float.IsNegative(FeatureScaling.Compress(-0f)));
+    }
 }
