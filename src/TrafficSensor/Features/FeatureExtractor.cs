@@ -115,6 +115,25 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static readonly string[] ScriptExtensionsInName = [.. ScriptExtensions.Select(e => e + ".")];
     private static readonly string[] StaticExtensions = [".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".css", ".js", ".woff", ".woff2", ".ttf", ".txt", ".pdf", ".map"];
 
+    /// <summary>Each parameter's readings, one list per flow worker reused by every <see cref="Measure"/> on it.</summary>
+    [ThreadStatic] private static List<(string Value, string? Base64, string? Shifted)>? t_readings;
+
+    /// <summary>Referers already parsed (pages link to their neighbours again and again): owned by the thread that calls Extract.</summary>
+    private readonly Dictionary<string, string?> _refererPaths = new(StringComparer.Ordinal);
+
+    /// <summary>Referers remembered at most; the cache starts over when full, so a flood of distinct ones costs only the parsing.</summary>
+    private const int RefererPathsKept = 4096;
+
+    /// <summary><see cref="RefererPath"/>, from the cache when the same referer was parsed before (the same string gives the same path).</summary>
+    private string? CachedRefererPath(string referer)
+    {
+        if (_refererPaths.TryGetValue(referer, out var path)) return path;
+        if (_refererPaths.Count >= RefererPathsKept) _refererPaths.Clear();
+        path = RefererPath(referer);
+        _refererPaths[referer] = path;
+        return path;
+    }
+
     /// <summary>The request's path without its query, lower-cased: what behaviour state and baselines are keyed by.</summary>
     public static string RequestPath(HttpTransaction tx)
     {
@@ -133,7 +152,7 @@ public sealed class FeatureExtractor(BehaviourState state)
     /// that completes its vector.
     /// </summary>
     public sealed record TransactionContent(FeatureVector Vector, string Path, string Method, string? Referer, long ResponseLength,
-        string? OtherMethod, List<string>? UncommonHeaders, List<HttpParameter> Parameters, bool ScriptInAssets, int Status,
+        string? OtherMethod, List<string>? UncommonHeaders, bool ScriptInAssets, int Status,
         string Extension, bool OpaquePost);
 
     /// <summary>The features of the transaction's own bytes: no state is read or written, so any thread may call it.</summary>
@@ -161,17 +180,18 @@ public sealed class FeatureExtractor(BehaviourState state)
         v.AttackTool = request?.Header("User-Agent") is { } userAgent ? AttackToolAgents.Named(userAgent) : null;
 
         // Lexical
-        var parameters = new List<HttpParameter>(tx.Parameters.Count);
+        // Counted, not copied: the behaviour step takes the non-cookie names from the transaction's own list.
+        var parameterCount = 0;
         var maxParameterLength = 0;
         foreach (var p in tx.Parameters)
         {
-            if (p.Source != ParameterSource.Cookie) parameters.Add(p);
+            if (p.Source != ParameterSource.Cookie) parameterCount++;
             maxParameterLength = Math.Max(maxParameterLength, p.Value.Length);
         }
         Set(f, FeatureIndex.UrlLength, target.Length);
-        Set(f, FeatureIndex.PathDepth, path.Count(c => c == '/'));
+        Set(f, FeatureIndex.PathDepth, path.AsSpan().Count('/'));
         Set(f, FeatureIndex.QueryLength, query.Length);
-        Set(f, FeatureIndex.ParameterCount, parameters.Count);
+        Set(f, FeatureIndex.ParameterCount, parameterCount);
         Set(f, FeatureIndex.MaxParameterLength, maxParameterLength);
         Set(f, FeatureIndex.MaxParameterEntropy, MaxEntropy(tx.Parameters, 16));
         Set(f, FeatureIndex.RequestBodyEntropy, TextStatistics.Entropy(requestSample));
@@ -187,7 +207,8 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, FeatureIndex.LongestEncodedRun, Math.Log(1 + Math.Max(TextStatistics.LongestEncodedRun(requestSample), TextStatistics.LongestEncodedRun(queryBytes))));
         ArrayPool<byte>.Shared.Return(queryBuffer);
         // Each parameter value decoded once: as sent, from base64, and from base64 after AntSword's two-character prefix.
-        var readings = new List<(string Value, string? Base64, string? Shifted)>(tx.Parameters.Count);
+        var readings = t_readings ??= [];
+        readings.Clear();
         foreach (var x in tx.Parameters) readings.Add((x.Value, TryBase64(x.Value), x.Value.Length > 2 ? TryBase64(x.Value[2..]) : null));
         Set(f, FeatureIndex.CodeTokens, CodeTokensInDecodedRequest(target, readings, requestBody));
         // Parameter values (in any of those readings) that are command lines.
@@ -200,6 +221,9 @@ public sealed class FeatureExtractor(BehaviourState state)
             if (IsSqlInjection(plain)) sqlInjections++;
         }
         Set(f, FeatureIndex.CommandTokens, commandLines);
+        // Not kept past this call (the strings would be); a flood of parameters leaves no large list behind.
+        if (readings.Capacity > 256) t_readings = null;
+        else readings.Clear();
         Set(f, FeatureIndex.RequestBinaryShare, requestIsMultipart ? 0 : requestBinaryShare);
         // A value that closes a number or a string and goes on in SQL (sqlmap's boolean, UNION and file-writing probes).
         Set(f, FeatureIndex.SqlInjection, sqlInjections);
@@ -262,22 +286,22 @@ public sealed class FeatureExtractor(BehaviourState state)
         // port the server is to open, on a POST to a script that carries no form or document. An application's forms
         // name servers in their fields (a database login), and monitoring APIs name targets on GETs to non-scripts.
         Set(f, FeatureIndex.NetworkTarget, opaquePost && ScriptExtensions.Contains(extension) && request is not null && NamesNetworkTarget(tx.Parameters, request.Headers) ? 1 : 0);
-        return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status,
+        return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, scriptInAssets, status,
             extension, opaquePost);
     }
 
     /// <summary>Completes <paramref name="content"/>'s vector with the behaviour features: reads and updates the state (its owner's thread only).</summary>
     public FeatureVector Extract(TransactionContent content, HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort)
     {
-        var (v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status, extension, opaquePost) = content;
+        var (v, path, method, referer, responseLength, otherMethod, uncommonHeaders, scriptInAssets, status, extension, opaquePost) = content;
         var f = v.Values;
         var response = tx.Response;
 
         // Behaviour
-        var foreignReferer = referer is not null && RefererPath(referer) is { } rp && rp != path;
+        var foreignReferer = referer is not null && CachedRefererPath(referer) is { } rp && rp != path;
         var requestCookies = DistinctNames(tx.Parameters, cookies: true);
         var setCookies = SetCookieNames(response);
-        var parameterNames = DistinctNames(parameters, cookies: false);
+        var parameterNames = DistinctNames(tx.Parameters, cookies: false);
         var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength, requestCookies, setCookies,
             new RequestNames(uncommonHeaders, parameterNames, otherMethod), status, opaquePost);
         // Header names and methods beyond the browsers' are unusual until another client of the same
@@ -483,17 +507,17 @@ public sealed class FeatureExtractor(BehaviourState state)
         return false;
     }
 
-    private static List<string> SetCookieNames(HttpMessage? response)
+    private static IReadOnlyList<string> SetCookieNames(HttpMessage? response)
     {
-        var names = new List<string>();
-        if (response is null) return names;
+        List<string>? names = null;
+        if (response is null) return [];
         foreach (var h in response.Headers)
         {
             if (!h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)) continue;
             var eq = h.Value.IndexOf('=');
-            if (eq > 0) names.Add(h.Value[..eq].Trim());
+            if (eq > 0) (names ??= []).Add(h.Value[..eq].Trim());
         }
-        return names;
+        return names is null ? [] : names;
     }
 
     /// <summary>Directories that hold files to serve, not code to run: where uploaded web shells land.</summary>
@@ -616,18 +640,19 @@ public sealed class FeatureExtractor(BehaviourState state)
     }
 
     /// <summary>The names of the cookies (or of the other parameters), each once, in the order first sent.</summary>
-    private static List<string> DistinctNames(List<HttpParameter> parameters, bool cookies)
+    private static IReadOnlyList<string> DistinctNames(List<HttpParameter> parameters, bool cookies)
     {
-        var names = new List<string>();
+        List<string>? names = null;
         HashSet<string>? seen = null;
         foreach (var p in parameters)
         {
             if ((p.Source == ParameterSource.Cookie) != cookies) continue;
+            names ??= [];
             if (seen is null && names.Count >= 32) seen = new HashSet<string>(names, StringComparer.Ordinal);
             if (seen is not null ? !seen.Add(p.Name) : names.Contains(p.Name)) continue;
             names.Add(p.Name);
         }
-        return names;
+        return names is null ? [] : names;
     }
 
     /// <summary>Header names outside <see cref="CommonHeaders"/>, lower-cased, each once, in the order first sent.</summary>
