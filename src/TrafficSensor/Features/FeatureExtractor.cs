@@ -90,6 +90,9 @@ public sealed class FeatureExtractor(BehaviourState state)
         "Volume Serial Number", "Directory of ", "root:x:0:0:", "x86_64 GNU/Linux", "PID TTY", "%CPU %MEM", "Proto Recv-Q",
         "Windows IP Configuration", "NT AUTHORITY\\", "www-data", "drwxr-xr-x", "drwxrwxr", "-rw-r--r--", "Link encap:", "inet 127.0.0.1");
 
+    /// <summary><see cref="CommandOutput"/> searched in one pass.</summary>
+    private static readonly ExactTokenSet CommandOutputSet = new(CommandOutput);
+
     /// <summary>Parser findings that are protocol violations (evasion, smuggling, hand-written clients), not capture loss.</summary>
     private static readonly HttpAnomalies Violations = AnomalySet(
     [
@@ -275,7 +278,7 @@ public sealed class FeatureExtractor(BehaviourState state)
                           || tx.Parameters.Any(p => p.FileName is not null && ScriptExtensions.Contains(Path.GetExtension(p.FileName.ToLowerInvariant())));
         Set(f, FeatureIndex.UploadsServerCode, uploadsCode ? 1 : 0);
         var textual = IsTextual(responseType);
-        Set(f, FeatureIndex.ResponseCommandOutput, !textual ? 0 : CountExact(responseBody, CommandOutput) + (HasUidLine(responseBody) ? 1 : 0));
+        Set(f, FeatureIndex.ResponseCommandOutput, !textual ? 0 : CommandOutputSet.CountPresent(responseBody) + (HasUidLine(responseBody) ? 1 : 0));
         Set(f, FeatureIndex.ResponseFramed, IsFramed(responseBody) ? 1 : 0);
         Set(f, FeatureIndex.ResponseBase64Share, TextStatistics.Base64Share(responseSample));
         Set(f, FeatureIndex.ResponseEntropy, textual ? TextStatistics.Entropy(responseSample) : 0);
@@ -536,14 +539,6 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static ReadOnlySpan<byte> Window(ReadOnlySpan<byte> body) => body.Length > AnalysisWindow ? body[..AnalysisWindow] : body;
 
     private static void Set(float[] f, int index, double value) => f[index] = (float)value;
-
-    private static int CountExact(ReadOnlySpan<byte> data, byte[][] tokens)
-    {
-        var n = 0;
-        foreach (var token in tokens)
-            if (data.IndexOf(token) >= 0) n++;
-        return n;
-    }
 
     /// <summary>"uid=33(www-data)": the id command's output (digits then a parenthesis, not a query parameter).</summary>
     private static bool HasUidLine(ReadOnlySpan<byte> data)

@@ -174,4 +174,65 @@ public class RewrittenMeasuresTests
         Gen.Float.Sample(x => Assert.Equal(BitConverter.SingleToInt32Bits(CompressBefore(x)), BitConverter.SingleToInt32Bits(FeatureScaling.Compress(x))), iter: 20_000);
         Assert.True(float.IsNegative(FeatureScaling.Compress(-0f)));
     }
+
+    // ---- exact token sets (the command-output markers) ----
+
+    /// <summary>One IndexOf per token (integration b463752's FeatureExtractor.CountExact).</summary>
+    private static int CountExactBefore(ReadOnlySpan<byte> data, byte[][] tokens)
+    {
+        var n = 0;
+        foreach (var token in tokens)
+            if (data.IndexOf(token) >= 0) n++;
+        return n;
+    }
+
+    private static readonly byte[][] CommandOutput = [.. new[]
+    {
+        "Volume Serial Number", "Directory of ", "root:x:0:0:", "x86_64 GNU/Linux", "PID TTY", "%CPU %MEM", "Proto Recv-Q",
+        "Windows IP Configuration", "NT AUTHORITY\\", "www-data", "drwxr-xr-x", "drwxrwxr", "-rw-r--r--", "Link encap:", "inet 127.0.0.1",
+    }.Select(Encoding.ASCII.GetBytes)];
+
+    /// <summary>Token sets over a small alphabet (so that prefixes and near misses are common), 1 to 64 tokens of 3 to 12 bytes.</summary>
+    private static readonly Gen<byte[][]> TokenSets = Gen.Byte[(byte)'a', (byte)'e'].Array[3, 12].Array[1, 64];
+
+    /// <summary>Data over the same alphabet with some of the tokens (or their first bytes) placed anywhere, also in the last bytes.</summary>
+    private static Gen<byte[]> DataWith(byte[][] tokens) =>
+        Gen.Select(Gen.Byte[(byte)'a', (byte)'f'].Array[0, 300], Gen.Int[0, tokens.Length - 1].Select(Gen.Int[0, 300], Gen.Int[1, 12]).Array[0, 6])
+            .Select((data, placements) =>
+            {
+                var bytes = data.ToList();
+                foreach (var (t, at, cut) in placements)
+                    bytes.InsertRange(Math.Min(at, bytes.Count), tokens[t].Take(cut));
+                return bytes.ToArray();
+            });
+
+    [Fact]
+    public void A_token_set_counts_what_one_search_per_token_counts()
+    {
+        TokenSets.SelectMany(tokens => DataWith(tokens).Select(data => (tokens, data))).Sample(x =>
+            Assert.Equal(CountExactBefore(x.data, x.tokens), new ExactTokenSet(x.tokens).CountPresent(x.data)), iter: 5000);
+    }
+
+    [Fact]
+    public void The_command_output_markers_are_counted_as_before_anywhere_in_a_body()
+    {
+        var set = new ExactTokenSet(CommandOutput);
+        var page = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("<html><body><a href=\"https://www.example.org/\">Directory</a> PID root:x Windows </body></html>\n", 40)));
+        Gen.Select(Gen.Int[0, CommandOutput.Length - 1].Select(Gen.Int[0, page.Length]).Array[0, 5], Gen.Int[0, page.Length]).Sample((placements, length) =>
+        {
+            var body = page[..length].ToList();
+            foreach (var (t, at) in placements) body.InsertRange(Math.Min(at, body.Count), CommandOutput[t]);
+            var bytes = body.ToArray();
+            Assert.Equal(CountExactBefore(bytes, CommandOutput), set.CountPresent(bytes));
+        }, iter: 3000);
+        Assert.Equal(0, set.CountPresent(page));
+        Assert.Equal(CommandOutput.Length, set.CountPresent(CommandOutput.SelectMany(t => t).ToArray()));
+        Assert.Equal(0, set.CountPresent([]));
+    }
+
+    [Fact]
+    public void Tokens_shorter_than_the_fingerprint_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => new ExactTokenSet([[1, 2]]));
+    }
 }
