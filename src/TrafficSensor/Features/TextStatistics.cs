@@ -24,44 +24,35 @@ public static class TextStatistics
     /// <summary>Shannon entropy in bits per byte (0..8).</summary>
     /// <remarks>
     /// The terms -p·log2(p) are added in byte order over the bytes that occur, as the byte-at-a-time
-    /// definition does, so the result is the same to the bit; only the counting is faster: without bounds
-    /// checks, the occurring bytes found by a vector compare of the counts instead of a test per bin.
+    /// definition does, so the result is the same to the bit; only the bookkeeping is cheaper: short data in
+    /// one histogram without bounds checks, the four histograms summed in vectors, and the occurring bytes
+    /// found by a vector compare of the counts instead of a test per bin.
     /// </remarks>
     public static float Entropy(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return 0;
-        ref var source = ref MemoryMarshal.GetReference(data);
         var length = data.Length;
         if (length <= ShortEntropyInput)
         {
+            ref var source = ref MemoryMarshal.GetReference(data);
             Span<int> single = stackalloc int[256];
             ref var bin = ref MemoryMarshal.GetReference(single);
             for (var k = 0; k < length; k++) Unsafe.Add(ref bin, Unsafe.Add(ref source, k))++;
             return SumOfTerms(single, length);
         }
         // Four histograms break the dependency between neighbouring equal bytes (a store-to-load chain on
-        // one counter); they are summed before the logarithms, so the result is unchanged.
+        // one counter); they are summed before the logarithms, so the result is unchanged. (Counting from
+        // 8-byte loads, or without bounds checks, measured slower here on 1–16 KiB.)
         Span<int> counts = stackalloc int[4 * 256];
-        ref var c0 = ref MemoryMarshal.GetReference(counts);
-        ref var c1 = ref Unsafe.Add(ref c0, 256);
-        ref var c2 = ref Unsafe.Add(ref c0, 512);
-        ref var c3 = ref Unsafe.Add(ref c0, 768);
         var i = 0;
-        for (; i + 8 <= length; i += 8)
+        for (; i + 4 <= length; i += 4)
         {
-            // One 8-byte load instead of eight: bytes are taken from it by shifts (little- or big-endian alike,
-            // as each histogram is summed with the others).
-            var eight = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, i));
-            Unsafe.Add(ref c0, (nint)(byte)eight)++;
-            Unsafe.Add(ref c1, (nint)(byte)(eight >> 8))++;
-            Unsafe.Add(ref c2, (nint)(byte)(eight >> 16))++;
-            Unsafe.Add(ref c3, (nint)(byte)(eight >> 24))++;
-            Unsafe.Add(ref c0, (nint)(byte)(eight >> 32))++;
-            Unsafe.Add(ref c1, (nint)(byte)(eight >> 40))++;
-            Unsafe.Add(ref c2, (nint)(byte)(eight >> 48))++;
-            Unsafe.Add(ref c3, (nint)(byte)(eight >> 56))++;
+            counts[data[i]]++;
+            counts[256 + data[i + 1]]++;
+            counts[512 + data[i + 2]]++;
+            counts[768 + data[i + 3]]++;
         }
-        for (; i < length; i++) Unsafe.Add(ref c0, Unsafe.Add(ref source, i))++;
+        for (; i < length; i++) counts[data[i]]++;
         var total = counts[..256];
         for (var b = 0; b < 256; b += Vector256<int>.Count)
         {
@@ -154,13 +145,11 @@ public static class TextStatistics
             for (; i + 16 <= data.Length; i += 16)
                 n += BitOperations.PopCount(BinaryMask(Vector128.LoadUnsafe(ref start, (nuint)i)).ExtractMostSignificantBits());
         }
-        if (i < data.Length && Vector256.IsHardwareAccelerated)
+        if (i < data.Length && data.Length >= 32 && Vector256.IsHardwareAccelerated)
         {
-            // The last bytes (under 32) in one vector too, padded with spaces, which are not binary.
-            Span<byte> tail = stackalloc byte[32];
-            tail.Fill((byte)' ');
-            data[i..].CopyTo(tail);
-            return n + BitOperations.PopCount(BinaryMask(Vector256.Create<byte>(tail)).ExtractMostSignificantBits());
+            // The last bytes (under 32) in one vector too: the data's last 32 bytes, without the lanes counted already.
+            var mask = BinaryMask(Vector256.LoadUnsafe(ref start, (nuint)(data.Length - 32))).ExtractMostSignificantBits();
+            return n + BitOperations.PopCount(mask >> (32 - (data.Length - i)));
         }
         for (; i < data.Length; i++)
             if (IsBinary(data[i])) n++;
@@ -234,9 +223,18 @@ public static class TextStatistics
                 bits[word] = w;
             }
         }
-        if (word < bits.Length && Vector256.IsHardwareAccelerated)
+        if (word < bits.Length && data.Length >= 64 && Vector256.IsHardwareAccelerated)
         {
-            // The last word (under 64 bytes) in vectors too, padded with zeros, which are in no class.
+            // The last word (under 64 bytes) in vectors too: the data's last 64 bytes, shifted past the bytes classified already.
+            var at = (nuint)(data.Length - 64);
+            ulong low = ClassMask(Vector256.LoadUnsafe(ref start, at), runClass).ExtractMostSignificantBits();
+            ulong high = ClassMask(Vector256.LoadUnsafe(ref start, at + 32), runClass).ExtractMostSignificantBits();
+            bits[word] = (low | high << 32) >> (64 - (data.Length - word * 64));
+            word++;
+        }
+        else if (word < bits.Length && Vector256.IsHardwareAccelerated)
+        {
+            // Shorter data: padded with zeros, which are in no class.
             Span<byte> tail = stackalloc byte[64];
             tail.Clear();
             data[(word * 64)..].CopyTo(tail);
