@@ -53,6 +53,16 @@ public static class TextStatistics
             counts[768 + data[i + 3]]++;
         }
         for (; i < length; i++) counts[data[i]]++;
+        return SumOfTerms(AddHistograms(counts), length);
+    }
+
+    /// <summary>
+    /// Adds the four histograms into the first. Apart from <see cref="Entropy"/>: a method using 256-bit vectors
+    /// gets no ReadyToRun code and is compiled once, without the profile-guided tier the counting loop gets
+    /// (measured: the same loop in a method with vectors cost a third more of the replay's samples).
+    /// </summary>
+    private static Span<int> AddHistograms(Span<int> counts)
+    {
         var total = counts[..256];
         for (var b = 0; b < 256; b += Vector256<int>.Count)
         {
@@ -60,7 +70,7 @@ public static class TextStatistics
                       + Vector256.Create<int>(counts[(512 + b)..]) + Vector256.Create<int>(counts[(768 + b)..]);
             sum.CopyTo(total[b..]);
         }
-        return SumOfTerms(total, length);
+        return total;
     }
 
     /// <summary>-Σ p·log2(p) over the non-zero counts, in byte order, p = count / <paramref name="length"/>.</summary>
