@@ -19,6 +19,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
 
     private const int MaxClientsTracked = 64;
     private readonly Lock _lock = new();
+    /// <summary>Scratch for one Observe call's unknown cookie names (under the lock); copied out only when there are some.</summary>
+    private readonly List<string> _unknownCookieNames = [];
     private readonly Dictionary<(IpAddress, ushort, string), PathStats> _paths = new();
     private readonly Dictionary<(IpAddress, IpAddress, ushort, string), SessionStats> _sessions = new();
     private readonly Dictionary<(IpAddress, ushort), long> _serverRequests = new();
@@ -130,7 +132,8 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             var serverRequests = _serverRequests.GetValueOrDefault((server, port));
             if (_serverRequests.Count < maxPaths || _serverRequests.ContainsKey((server, port))) _serverRequests[(server, port)] = serverRequests + 1;
             var sizeDeviation = p.Requests >= 5 ? Math.Abs(responseSize - p.SizeMean) / (Math.Sqrt(p.SizeM2 / (p.Requests - 1)) + 16) : 0;
-            var unknownCookieNames = new List<string>();
+            var unknownCookieNames = _unknownCookieNames;
+            unknownCookieNames.Clear();
             var unknownCookies = ObserveNames(client, server, port, NameKind.Cookie, requestCookies ?? [], setCookies ?? [], unknownCookieNames);
             var unknownHeaders = ObserveNames(client, server, port, NameKind.Header, names.Headers ?? [], []);
             var unknownParameters = ObserveNames(client, server, port, NameKind.Parameter, names.Parameters ?? [], []);
@@ -139,7 +142,7 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             var pathSnapshot = new PathSnapshot(p.Clients.Count, p.Requests,
                 p.Requests == 0 ? 0 : (double)p.Posts / p.Requests, p.Linked, sizeDeviation, serverRequests >= WarmServerRequests, unknownCookies)
             {
-                UnknownCookieNames = unknownCookieNames,
+                UnknownCookieNames = unknownCookieNames.Count == 0 ? [] : unknownCookieNames.ToArray(),
                 UnknownHeaders = unknownHeaders,
                 UnknownParameters = unknownParameters,
                 UnknownMethod = unknownMethod > 0,
@@ -212,8 +215,10 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
             _vocabulary[(server, port, kind)] = names = new Dictionary<string, NameUse>(StringComparer.Ordinal);
         }
         var unknown = 0;
-        foreach (var name in used)
+        // Indexed, not foreach: an interface's enumerator of a list is an allocation per call.
+        for (var u = 0; u < used.Count; u++)
         {
+            var name = used[u];
             if (!names.TryGetValue(name, out var known))
             {
                 // Beyond the caps a name is neither remembered nor held against the request.
@@ -231,8 +236,9 @@ public sealed class BehaviourState(int maxPaths = 100_000, int maxSessions = 200
                 if (known.FirstClient != client) known.ManyClients = true;
             }
         }
-        foreach (var name in setByServer)
+        for (var u = 0; u < setByServer.Count; u++)
         {
+            var name = setByServer[u];
             if (!names.TryGetValue(name, out var known))
             {
                 if (names.Count >= MaxNamesPerServer || _names[(int)kind] >= MaxNames) continue;

@@ -42,26 +42,44 @@ public sealed class FeatureExtractor(BehaviourState state)
     /// a helpdesk ticket about ifconfig) is not one: counted anywhere, such words made 3.5 % of a helpdesk's
     /// requests alert.
     /// </summary>
-    private static bool IsCommandLine(string? value)
+    /// <remarks>
+    /// Every separator is found in one pass: a two-character separator ("&amp;&amp;", "||") is also two
+    /// one-character ones, and what follows its second character is what follows it, so testing after every
+    /// ';', '&amp;', '|' and line feed is the same test as searching each separator in turn. Each command is
+    /// compared as a span only when its first character matches (String.StartsWith with a comparison
+    /// argument costs a call and a dispatch per command).
+    /// </remarks>
+    internal static bool IsCommandLine(string? value)
     {
         if (value is null) return false;
         var v = value.Trim();
         if (v.Length == 0 || v.Length > 4096) return false;
         v = v.ToLowerInvariant();
         if (ExactCommands.Contains(v)) return true;
-        foreach (var start in CommandStarts)
-            if (v.StartsWith(start, StringComparison.Ordinal)) return true;
-        foreach (var separator in ShellSeparators)
+        var line = v.AsSpan();
+        if (StartsWithCommand(line)) return true;
+        for (var i = line.IndexOfAny(ShellSeparatorChars); i >= 0;)
         {
-            for (var i = v.IndexOf(separator, StringComparison.Ordinal); i >= 0; i = v.IndexOf(separator, i + separator.Length, StringComparison.Ordinal))
-            {
-                var rest = v.AsSpan(i + separator.Length).TrimStart();
-                foreach (var start in CommandStarts)
-                    if (rest.StartsWith(start, StringComparison.Ordinal)) return true;
-                foreach (var exact in ExactCommands)
-                    if (rest.StartsWith(exact, StringComparison.Ordinal) && (rest.Length == exact.Length || !char.IsAsciiLetterOrDigit(rest[exact.Length]))) return true;
-            }
+            var rest = line[(i + 1)..].TrimStart();
+            if (StartsWithCommand(rest)) return true;
+            foreach (var exact in ExactCommands)
+                if (rest.Length > 0 && rest[0] == exact[0] && rest.StartsWith(exact.AsSpan())
+                    && (rest.Length == exact.Length || !char.IsAsciiLetterOrDigit(rest[exact.Length]))) return true;
+            var next = line[(i + 1)..].IndexOfAny(ShellSeparatorChars);
+            i = next < 0 ? -1 : i + 1 + next;
         }
+        return false;
+    }
+
+    /// <summary>The characters of <see cref="ShellSeparators"/>.</summary>
+    private static readonly SearchValues<char> ShellSeparatorChars = SearchValues.Create(string.Concat(ShellSeparators));
+
+    private static bool StartsWithCommand(ReadOnlySpan<char> text)
+    {
+        if (text.IsEmpty) return false;
+        var first = text[0];
+        foreach (var start in CommandStarts)
+            if (start[0] == first && text.StartsWith(start.AsSpan())) return true;
         return false;
     }
 
@@ -71,6 +89,9 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static readonly byte[][] CommandOutput = Tokens(
         "Volume Serial Number", "Directory of ", "root:x:0:0:", "x86_64 GNU/Linux", "PID TTY", "%CPU %MEM", "Proto Recv-Q",
         "Windows IP Configuration", "NT AUTHORITY\\", "www-data", "drwxr-xr-x", "drwxrwxr", "-rw-r--r--", "Link encap:", "inet 127.0.0.1");
+
+    /// <summary><see cref="CommandOutput"/> searched in one pass.</summary>
+    private static readonly ExactTokenSet CommandOutputSet = new(CommandOutput);
 
     /// <summary>Parser findings that are protocol violations (evasion, smuggling, hand-written clients), not capture loss.</summary>
     private static readonly HttpAnomalies Violations = AnomalySet(
@@ -97,6 +118,25 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static readonly string[] ScriptExtensionsInName = [.. ScriptExtensions.Select(e => e + ".")];
     private static readonly string[] StaticExtensions = [".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".css", ".js", ".woff", ".woff2", ".ttf", ".txt", ".pdf", ".map"];
 
+    /// <summary>Each parameter's readings, one list per flow worker reused by every <see cref="Measure"/> on it.</summary>
+    [ThreadStatic] private static List<(string Value, string? Base64, string? Shifted)>? t_readings;
+
+    /// <summary>Referers already parsed (pages link to their neighbours again and again): owned by the thread that calls Extract.</summary>
+    private readonly Dictionary<string, string?> _refererPaths = new(StringComparer.Ordinal);
+
+    /// <summary>Referers remembered at most; the cache starts over when full, so a flood of distinct ones costs only the parsing.</summary>
+    private const int RefererPathsKept = 4096;
+
+    /// <summary><see cref="RefererPath"/>, from the cache when the same referer was parsed before (the same string gives the same path).</summary>
+    private string? CachedRefererPath(string referer)
+    {
+        if (_refererPaths.TryGetValue(referer, out var path)) return path;
+        if (_refererPaths.Count >= RefererPathsKept) _refererPaths.Clear();
+        path = RefererPath(referer);
+        _refererPaths[referer] = path;
+        return path;
+    }
+
     /// <summary>The request's path without its query, lower-cased: what behaviour state and baselines are keyed by.</summary>
     public static string RequestPath(HttpTransaction tx)
     {
@@ -115,7 +155,7 @@ public sealed class FeatureExtractor(BehaviourState state)
     /// that completes its vector.
     /// </summary>
     public sealed record TransactionContent(FeatureVector Vector, string Path, string Method, string? Referer, long ResponseLength,
-        string? OtherMethod, List<string>? UncommonHeaders, List<HttpParameter> Parameters, bool ScriptInAssets, int Status,
+        string? OtherMethod, List<string>? UncommonHeaders, bool ScriptInAssets, int Status,
         string Extension, bool OpaquePost);
 
     /// <summary>The features of the transaction's own bytes: no state is read or written, so any thread may call it.</summary>
@@ -143,17 +183,18 @@ public sealed class FeatureExtractor(BehaviourState state)
         v.AttackTool = request?.Header("User-Agent") is { } userAgent ? AttackToolAgents.Named(userAgent) : null;
 
         // Lexical
-        var parameters = new List<HttpParameter>(tx.Parameters.Count);
+        // Counted, not copied: the behaviour step takes the non-cookie names from the transaction's own list.
+        var parameterCount = 0;
         var maxParameterLength = 0;
         foreach (var p in tx.Parameters)
         {
-            if (p.Source != ParameterSource.Cookie) parameters.Add(p);
+            if (p.Source != ParameterSource.Cookie) parameterCount++;
             maxParameterLength = Math.Max(maxParameterLength, p.Value.Length);
         }
         Set(f, FeatureIndex.UrlLength, target.Length);
-        Set(f, FeatureIndex.PathDepth, path.Count(c => c == '/'));
+        Set(f, FeatureIndex.PathDepth, path.AsSpan().Count('/'));
         Set(f, FeatureIndex.QueryLength, query.Length);
-        Set(f, FeatureIndex.ParameterCount, parameters.Count);
+        Set(f, FeatureIndex.ParameterCount, parameterCount);
         Set(f, FeatureIndex.MaxParameterLength, maxParameterLength);
         Set(f, FeatureIndex.MaxParameterEntropy, MaxEntropy(tx.Parameters, 16));
         Set(f, FeatureIndex.RequestBodyEntropy, TextStatistics.Entropy(requestSample));
@@ -169,7 +210,8 @@ public sealed class FeatureExtractor(BehaviourState state)
         Set(f, FeatureIndex.LongestEncodedRun, Math.Log(1 + Math.Max(TextStatistics.LongestEncodedRun(requestSample), TextStatistics.LongestEncodedRun(queryBytes))));
         ArrayPool<byte>.Shared.Return(queryBuffer);
         // Each parameter value decoded once: as sent, from base64, and from base64 after AntSword's two-character prefix.
-        var readings = new List<(string Value, string? Base64, string? Shifted)>(tx.Parameters.Count);
+        var readings = t_readings ??= [];
+        readings.Clear();
         foreach (var x in tx.Parameters) readings.Add((x.Value, TryBase64(x.Value), x.Value.Length > 2 ? TryBase64(x.Value[2..]) : null));
         Set(f, FeatureIndex.CodeTokens, CodeTokensInDecodedRequest(target, readings, requestBody));
         // Parameter values (in any of those readings) that are command lines.
@@ -182,6 +224,9 @@ public sealed class FeatureExtractor(BehaviourState state)
             if (IsSqlInjection(plain)) sqlInjections++;
         }
         Set(f, FeatureIndex.CommandTokens, commandLines);
+        // Not kept past this call (the strings would be); a flood of parameters leaves no large list behind.
+        if (readings.Capacity > 256) t_readings = null;
+        else readings.Clear();
         Set(f, FeatureIndex.RequestBinaryShare, requestIsMultipart ? 0 : requestBinaryShare);
         // A value that closes a number or a string and goes on in SQL (sqlmap's boolean, UNION and file-writing probes).
         Set(f, FeatureIndex.SqlInjection, sqlInjections);
@@ -233,7 +278,7 @@ public sealed class FeatureExtractor(BehaviourState state)
                           || tx.Parameters.Any(p => p.FileName is not null && ScriptExtensions.Contains(Path.GetExtension(p.FileName.ToLowerInvariant())));
         Set(f, FeatureIndex.UploadsServerCode, uploadsCode ? 1 : 0);
         var textual = IsTextual(responseType);
-        Set(f, FeatureIndex.ResponseCommandOutput, !textual ? 0 : CountExact(responseBody, CommandOutput) + (HasUidLine(responseBody) ? 1 : 0));
+        Set(f, FeatureIndex.ResponseCommandOutput, !textual ? 0 : CommandOutputSet.CountPresent(responseBody) + (HasUidLine(responseBody) ? 1 : 0));
         Set(f, FeatureIndex.ResponseFramed, IsFramed(responseBody) ? 1 : 0);
         Set(f, FeatureIndex.ResponseBase64Share, TextStatistics.Base64Share(responseSample));
         Set(f, FeatureIndex.ResponseEntropy, textual ? TextStatistics.Entropy(responseSample) : 0);
@@ -244,22 +289,22 @@ public sealed class FeatureExtractor(BehaviourState state)
         // port the server is to open, on a POST to a script that carries no form or document. An application's forms
         // name servers in their fields (a database login), and monitoring APIs name targets on GETs to non-scripts.
         Set(f, FeatureIndex.NetworkTarget, opaquePost && ScriptExtensions.Contains(extension) && request is not null && NamesNetworkTarget(tx.Parameters, request.Headers) ? 1 : 0);
-        return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status,
+        return new TransactionContent(v, path, method, referer, responseLength, otherMethod, uncommonHeaders, scriptInAssets, status,
             extension, opaquePost);
     }
 
     /// <summary>Completes <paramref name="content"/>'s vector with the behaviour features: reads and updates the state (its owner's thread only).</summary>
     public FeatureVector Extract(TransactionContent content, HttpTransaction tx, IpAddress client, IpAddress server, ushort serverPort)
     {
-        var (v, path, method, referer, responseLength, otherMethod, uncommonHeaders, parameters, scriptInAssets, status, extension, opaquePost) = content;
+        var (v, path, method, referer, responseLength, otherMethod, uncommonHeaders, scriptInAssets, status, extension, opaquePost) = content;
         var f = v.Values;
         var response = tx.Response;
 
         // Behaviour
-        var foreignReferer = referer is not null && RefererPath(referer) is { } rp && rp != path;
+        var foreignReferer = referer is not null && CachedRefererPath(referer) is { } rp && rp != path;
         var requestCookies = DistinctNames(tx.Parameters, cookies: true);
         var setCookies = SetCookieNames(response);
-        var parameterNames = DistinctNames(parameters, cookies: false);
+        var parameterNames = DistinctNames(tx.Parameters, cookies: false);
         var (p, s) = state.Observe(client, server, serverPort, path, tx.TimestampMicros, method == "POST", foreignReferer, responseLength, requestCookies, setCookies,
             new RequestNames(uncommonHeaders, parameterNames, otherMethod), status, opaquePost);
         // Header names and methods beyond the browsers' are unusual until another client of the same
@@ -465,17 +510,17 @@ public sealed class FeatureExtractor(BehaviourState state)
         return false;
     }
 
-    private static List<string> SetCookieNames(HttpMessage? response)
+    private static IReadOnlyList<string> SetCookieNames(HttpMessage? response)
     {
-        var names = new List<string>();
-        if (response is null) return names;
+        List<string>? names = null;
+        if (response is null) return [];
         foreach (var h in response.Headers)
         {
             if (!h.Name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)) continue;
             var eq = h.Value.IndexOf('=');
-            if (eq > 0) names.Add(h.Value[..eq].Trim());
+            if (eq > 0) (names ??= []).Add(h.Value[..eq].Trim());
         }
-        return names;
+        return names is null ? [] : names;
     }
 
     /// <summary>Directories that hold files to serve, not code to run: where uploaded web shells land.</summary>
@@ -494,14 +539,6 @@ public sealed class FeatureExtractor(BehaviourState state)
     private static ReadOnlySpan<byte> Window(ReadOnlySpan<byte> body) => body.Length > AnalysisWindow ? body[..AnalysisWindow] : body;
 
     private static void Set(float[] f, int index, double value) => f[index] = (float)value;
-
-    private static int CountExact(ReadOnlySpan<byte> data, byte[][] tokens)
-    {
-        var n = 0;
-        foreach (var token in tokens)
-            if (data.IndexOf(token) >= 0) n++;
-        return n;
-    }
 
     /// <summary>"uid=33(www-data)": the id command's output (digits then a parenthesis, not a query parameter).</summary>
     private static bool HasUidLine(ReadOnlySpan<byte> data)
@@ -598,18 +635,19 @@ public sealed class FeatureExtractor(BehaviourState state)
     }
 
     /// <summary>The names of the cookies (or of the other parameters), each once, in the order first sent.</summary>
-    private static List<string> DistinctNames(List<HttpParameter> parameters, bool cookies)
+    private static IReadOnlyList<string> DistinctNames(List<HttpParameter> parameters, bool cookies)
     {
-        var names = new List<string>();
+        List<string>? names = null;
         HashSet<string>? seen = null;
         foreach (var p in parameters)
         {
             if ((p.Source == ParameterSource.Cookie) != cookies) continue;
+            names ??= [];
             if (seen is null && names.Count >= 32) seen = new HashSet<string>(names, StringComparer.Ordinal);
             if (seen is not null ? !seen.Add(p.Name) : names.Contains(p.Name)) continue;
             names.Add(p.Name);
         }
-        return names;
+        return names is null ? [] : names;
     }
 
     /// <summary>Header names outside <see cref="CommonHeaders"/>, lower-cased, each once, in the order first sent.</summary>

@@ -113,7 +113,11 @@ public static class FeatureSchema
 /// </summary>
 public static class FeatureScaling
 {
-    public static float Compress(float x) => MathF.CopySign(MathF.Log(1 + MathF.Abs(x)), x);
+    /// <remarks>
+    /// Most features of most transactions are 0, and sign(0)·log(1 + 0) is that 0 itself, sign included
+    /// (log 1 is +0 exactly): it is returned without the logarithm, the same bits.
+    /// </remarks>
+    public static float Compress(float x) => x == 0 ? x : MathF.CopySign(MathF.Log(1 + MathF.Abs(x)), x);
 }
 
 /// <summary>The features of one transaction, in <see cref="FeatureSchema"/> order.</summary>

@@ -18,29 +18,76 @@ namespace TrafficSensor.Features;
 /// </summary>
 public static class TextStatistics
 {
+    /// <summary>Data up to this long is counted in one histogram (zeroed: 1 KiB instead of 4).</summary>
+    private const int ShortEntropyInput = 256;
+
     /// <summary>Shannon entropy in bits per byte (0..8).</summary>
+    /// <remarks>
+    /// The terms -p·log2(p) are added in byte order over the bytes that occur, as the byte-at-a-time
+    /// definition does, so the result is the same to the bit; only the bookkeeping is cheaper: short data in
+    /// one histogram without bounds checks, the four histograms summed in vectors, and the occurring bytes
+    /// found by a vector compare of the counts instead of a test per bin.
+    /// </remarks>
     public static float Entropy(ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return 0;
+        var length = data.Length;
+        if (length <= ShortEntropyInput)
+        {
+            ref var source = ref MemoryMarshal.GetReference(data);
+            Span<int> single = stackalloc int[256];
+            ref var bin = ref MemoryMarshal.GetReference(single);
+            for (var k = 0; k < length; k++) Unsafe.Add(ref bin, Unsafe.Add(ref source, k))++;
+            return SumOfTerms(single, length);
+        }
         // Four histograms break the dependency between neighbouring equal bytes (a store-to-load chain on
-        // one counter); they are summed before the logarithms, in byte order, so the result is unchanged.
+        // one counter); they are summed before the logarithms, so the result is unchanged. (Counting from
+        // 8-byte loads, or without bounds checks, measured slower here on 1–16 KiB.)
         Span<int> counts = stackalloc int[4 * 256];
         var i = 0;
-        for (; i + 4 <= data.Length; i += 4)
+        for (; i + 4 <= length; i += 4)
         {
             counts[data[i]]++;
             counts[256 + data[i + 1]]++;
             counts[512 + data[i + 2]]++;
             counts[768 + data[i + 3]]++;
         }
-        for (; i < data.Length; i++) counts[data[i]]++;
-        double entropy = 0;
-        for (var b = 0; b < 256; b++)
+        for (; i < length; i++) counts[data[i]]++;
+        return SumOfTerms(AddHistograms(counts), length);
+    }
+
+    /// <summary>
+    /// Adds the four histograms into the first. Apart from <see cref="Entropy"/>: a method using 256-bit vectors
+    /// gets no ReadyToRun code and is compiled once, without the profile-guided tier the counting loop gets
+    /// (measured: the same loop in a method with vectors cost a third more of the replay's samples).
+    /// </summary>
+    private static Span<int> AddHistograms(Span<int> counts)
+    {
+        var total = counts[..256];
+        for (var b = 0; b < 256; b += Vector256<int>.Count)
         {
-            var c = counts[b] + counts[256 + b] + counts[512 + b] + counts[768 + b];
-            if (c == 0) continue;
-            var p = (double)c / data.Length;
-            entropy -= p * Math.Log2(p);
+            var sum = Vector256.Create<int>(counts[b..]) + Vector256.Create<int>(counts[(256 + b)..])
+                      + Vector256.Create<int>(counts[(512 + b)..]) + Vector256.Create<int>(counts[(768 + b)..]);
+            sum.CopyTo(total[b..]);
+        }
+        return total;
+    }
+
+    /// <summary>-Σ p·log2(p) over the non-zero counts, in byte order, p = count / <paramref name="length"/>.</summary>
+    private static float SumOfTerms(ReadOnlySpan<int> counts, int length)
+    {
+        double entropy = 0;
+        for (var b = 0; b < 256; b += 32)
+        {
+            // Which of the 32 counts from b are non-zero, as bits in byte order.
+            uint present = 0;
+            for (var k = 0; k < 32; k += Vector256<int>.Count)
+                present |= (~Vector256.Equals(Vector256.Create<int>(counts[(b + k)..]), Vector256<int>.Zero)).ExtractMostSignificantBits() << k;
+            for (; present != 0; present &= present - 1)
+            {
+                var p = (double)counts[b + BitOperations.TrailingZeroCount(present)] / length;
+                entropy -= p * Math.Log2(p);
+            }
         }
         return (float)entropy;
     }
@@ -107,6 +154,12 @@ public static class TextStatistics
         {
             for (; i + 16 <= data.Length; i += 16)
                 n += BitOperations.PopCount(BinaryMask(Vector128.LoadUnsafe(ref start, (nuint)i)).ExtractMostSignificantBits());
+        }
+        if (i < data.Length && data.Length >= 32 && Vector256.IsHardwareAccelerated)
+        {
+            // The last bytes (under 32) in one vector too: the data's last 32 bytes, without the lanes counted already.
+            var mask = BinaryMask(Vector256.LoadUnsafe(ref start, (nuint)(data.Length - 32))).ExtractMostSignificantBits();
+            return n + BitOperations.PopCount(mask >> (32 - (data.Length - i)));
         }
         for (; i < data.Length; i++)
             if (IsBinary(data[i])) n++;
@@ -180,6 +233,26 @@ public static class TextStatistics
                 bits[word] = w;
             }
         }
+        if (word < bits.Length && data.Length >= 64 && Vector256.IsHardwareAccelerated)
+        {
+            // The last word (under 64 bytes) in vectors too: the data's last 64 bytes, shifted past the bytes classified already.
+            var at = (nuint)(data.Length - 64);
+            ulong low = ClassMask(Vector256.LoadUnsafe(ref start, at), runClass).ExtractMostSignificantBits();
+            ulong high = ClassMask(Vector256.LoadUnsafe(ref start, at + 32), runClass).ExtractMostSignificantBits();
+            bits[word] = (low | high << 32) >> (64 - (data.Length - word * 64));
+            word++;
+        }
+        else if (word < bits.Length && Vector256.IsHardwareAccelerated)
+        {
+            // Shorter data: padded with zeros, which are in no class.
+            Span<byte> tail = stackalloc byte[64];
+            tail.Clear();
+            data[(word * 64)..].CopyTo(tail);
+            ref var padded = ref MemoryMarshal.GetReference(tail);
+            ulong low = ClassMask(Vector256.LoadUnsafe(ref padded), runClass).ExtractMostSignificantBits();
+            ulong high = ClassMask(Vector256.LoadUnsafe(ref padded, 32), runClass).ExtractMostSignificantBits();
+            bits[word++] = low | high << 32;
+        }
         for (; word < bits.Length; word++)
         {
             ulong w = 0;
@@ -223,6 +296,7 @@ public static class TextStatistics
     /// </summary>
     private static int CoveredByRuns(Span<ulong> bits, int minRun)
     {
+        if (minRun <= MaxFusedRun) return CoveredByRunsFused(bits, minRun);
         for (var reach = 1; reach < minRun;)
         {
             var step = Math.Min(reach, minRun - reach);
@@ -237,6 +311,54 @@ public static class TextStatistics
         }
         var covered = 0;
         foreach (var w in bits) covered += BitOperations.PopCount(w);
+        return covered;
+    }
+
+    /// <summary>Longest run <see cref="CoveredByRunsFused"/> measures: its windows of two words hold a run's whole reach.</summary>
+    private const int MaxFusedRun = 65;
+
+    /// <summary>
+    /// <see cref="CoveredByRuns"/> in one read-only pass for runs of at most <see cref="MaxFusedRun"/> bits: the
+    /// erosion of word w needs only words w and w + 1 (bit i is the AND of bits i..i+minRun-1, all inside
+    /// those 128 bits), the dilation only the eroded words w - 1 and w, so both run in registers on a
+    /// two-word window with the same doubling steps, and each dilated word is counted at once. Ten passes
+    /// that load and store every word become one that loads each word once.
+    /// </summary>
+    private static int CoveredByRunsFused(ReadOnlySpan<ulong> bits, int minRun)
+    {
+        // The doubling steps (at most six: 1, 2, 4, 8, 16, 32 for 65), each at most the reach before it, so the windows join.
+        Span<int> steps = stackalloc int[8];
+        var count = 0;
+        for (var reach = 1; reach < minRun;)
+        {
+            var step = Math.Min(reach, minRun - reach);
+            steps[count++] = step;
+            reach += step;
+        }
+        steps = steps[..count];
+        var covered = 0;
+        ulong previousEroded = 0;
+        var next = bits.Length > 0 ? bits[0] : 0;
+        for (var w = 0; w < bits.Length; w++)
+        {
+            // Erosion on (low = word w, high = word w + 1, 0 past the end): shifting right brings later bits down.
+            ulong low = next, high = w + 1 < bits.Length ? bits[w + 1] : 0;
+            next = high;
+            foreach (var s in steps)
+            {
+                low &= low >> s | high << (64 - s);
+                high &= high >> s;
+            }
+            // Dilation on (low = eroded word w - 1, high = eroded word w): shifting left brings earlier bits up.
+            ulong dilatedLow = previousEroded, dilated = low;
+            previousEroded = low;
+            foreach (var s in steps)
+            {
+                dilated |= dilated << s | dilatedLow >> (64 - s);
+                dilatedLow |= dilatedLow << s;
+            }
+            covered += BitOperations.PopCount(dilated);
+        }
         return covered;
     }
 
