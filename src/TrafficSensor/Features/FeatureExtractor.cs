@@ -20,7 +20,7 @@ public sealed class FeatureExtractor(BehaviourState state)
         "into outfile", "into dumpfile", "0x3c3f706870");
 
     /// <summary>Commands a web-shell operator starts a command line with (lower case, compared at a word start).</summary>
-    private static readonly string[] CommandStarts =
+    internal static readonly string[] CommandStarts =
     [
         "whoami", "uname", "netstat", "ipconfig", "ifconfig", "ps aux", "ps -ef", "ls -", "ls /", "cat /", "cat ", "net user", "hostname", "ip addr",
         "tasklist", "systeminfo", "cd ", "echo ", "chmod ", "rm -", "wget ", "curl ", "/bin/sh", "/bin/bash", "sh -c", "bash -c", "cmd /c", "cmd.exe",
@@ -31,10 +31,10 @@ public sealed class FeatureExtractor(BehaviourState state)
     /// Whole values that are commands. Not "id", "set", "dir", "env" or "ver": applications use them as
     /// values (`?sort=id` made 312 false alerts on a helpdesk); `?cmd=id` still shows by its answer.
     /// </summary>
-    private static readonly string[] ExactCommands = ["pwd", "ls", "whoami", "hostname", "ipconfig", "ifconfig", "netstat", "uname", "systeminfo", "tasklist", "finger"];
+    internal static readonly string[] ExactCommands = ["pwd", "ls", "whoami", "hostname", "ipconfig", "ifconfig", "netstat", "uname", "systeminfo", "tasklist", "finger"];
 
     /// <summary>What chains commands on a shell line.</summary>
-    private static readonly string[] ShellSeparators = [";", "&&", "||", "|", "&", "\n", "\n"];
+    internal static readonly string[] ShellSeparators = [";", "&&", "||", "|", "&", "\n", "\n"];
 
     /// <summary>
     /// A parameter value that is a command line: it starts with a command, or a shell separator is followed by

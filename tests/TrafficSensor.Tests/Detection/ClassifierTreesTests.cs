@@ -1,4 +1,5 @@
 using CsCheck;
+using Microsoft.ML;
 using TrafficSensor.Capture;
 using TrafficSensor.Detection;
 using TrafficSensor.Features;
@@ -74,10 +75,7 @@ public class ClassifierTreesTests
         {
             var z = (float[])rows[row].Clone();
             foreach (var (i, v) in change) z[i] = v;
-            float expected;
-            // CsCheck samples on several threads; a prediction engine serves one at a time.
-            lock (engine) expected = engine.Predict(new ProjectionTraining.LabeledRow { Features = z }).Probability;
-            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(trees.Probability(z)));
+            AssertSameProbability(engine, trees, z);
         }, iter: 5000);
     }
 
@@ -87,13 +85,15 @@ public class ClassifierTreesTests
         var trees = TlsModel.Value.ClassifierTrees!;
         var engine = TlsModel.Value.CreateClassifierEngine();
         var value = Gen.OneOf(Gen.Float[-100f, 100f], Gen.Float[-3f, 3f], Gen.Const(0f));
-        value.Array[TlsFeatureSchema.Count].Sample(z =>
-        {
-            float expected;
-            // CsCheck samples on several threads; a prediction engine serves one at a time.
-            lock (engine) expected = engine.Predict(new ProjectionTraining.LabeledRow { Features = z }).Probability;
-            Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(trees.Probability(z)));
-        }, iter: 5000);
+        value.Array[TlsFeatureSchema.Count].Sample(z => AssertSameProbability(engine, trees, z), iter: 5000);
+    }
+
+    private static void AssertSameProbability(PredictionEngine<ProjectionTraining.LabeledRow, ProjectionTraining.ClassifierPrediction> engine, ClassifierTrees trees, float[] z)
+    {
+        float expected;
+        // CsCheck samples on several threads; a prediction engine serves one at a time.
+        lock (engine) expected = engine.Predict(new ProjectionTraining.LabeledRow { Features = z }).Probability;
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(trees.Probability(z)));
     }
 
     [Fact]

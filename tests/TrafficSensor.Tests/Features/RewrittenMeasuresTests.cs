@@ -37,14 +37,10 @@ public class RewrittenMeasuresTests
         return (float)entropy;
     }
 
-    private static readonly string[] CommandStarts =
-    [
-        "whoami", "uname", "netstat", "ipconfig", "ifconfig", "ps aux", "ps -ef", "ls -", "ls /", "cat /", "cat ", "net user", "hostname", "ip addr",
-        "tasklist", "systeminfo", "cd ", "echo ", "chmod ", "rm -", "wget ", "curl ", "/bin/sh", "/bin/bash", "sh -c", "bash -c", "cmd /c", "cmd.exe",
-        "powershell", "type ", "dir ", "find /", "id;", "pwd;",
-    ];
-    private static readonly string[] ExactCommands = ["pwd", "ls", "whoami", "hostname", "ipconfig", "ifconfig", "netstat", "uname", "systeminfo", "tasklist", "finger"];
-    private static readonly string[] ShellSeparators = [";", "&&", "||", "|", "&", "\n", "\n"];
+    // The command lists are the extractor's own: only the way they are searched changed.
+    private static readonly string[] CommandStarts = FeatureExtractor.CommandStarts;
+    private static readonly string[] ExactCommands = FeatureExtractor.ExactCommands;
+    private static readonly string[] ShellSeparators = FeatureExtractor.ShellSeparators;
 
     /// <summary>The command-line test searching each separator in turn (integration b463752).</summary>
     private static bool IsCommandLineBefore(string? value)
