@@ -202,28 +202,19 @@ public sealed class AnomalyModel
 
     /// <summary>An ML.NET prediction engine of the classifier (for a row <see cref="ClassifierTrees"/> leaves to ML.NET).</summary>
     internal PredictionEngine<LabeledRow, ClassifierPrediction> CreateClassifierEngine() =>
-        _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier ?? throw new InvalidOperationException("the model has no classifier"),
-            inputSchemaDefinition: Schema<LabeledRow>(FeatureSchema.Count));
+        ClassifierProbability.CreateEngine(_ml, _classifier ?? throw new InvalidOperationException("the model has no classifier"), FeatureSchema.Count);
 
     /// <summary>Scores transactions; owned by one thread (its buffers are overwritten per transaction).</summary>
     public sealed class Scorer
     {
         private readonly AnomalyModel _model;
-        // Created on first need: with the trees evaluated directly, only a row with a NaN asks ML.NET.
-        private PredictionEngine<LabeledRow, ClassifierPrediction>? _engine;
+        private readonly ClassifierProbability? _classifier;
         private readonly Row _row = new();
-        private readonly LabeledRow _labeled = new();
 
         internal Scorer(AnomalyModel model)
         {
             _model = model;
-        }
-
-        private float ClassifierProbability(float[] z)
-        {
-            if (_model._classifierTrees is { } trees && trees.Covers(z)) return trees.Probability(z);
-            _labeled.Features = z;
-            return (_engine ??= _model.CreateClassifierEngine()).Predict(_labeled).Probability;
+            if (model._classifier is { } classifier) _classifier = new ClassifierProbability(model._classifierTrees, model._ml, classifier, FeatureSchema.Count);
         }
 
         /// <summary>Scores a transaction against the training data's normal.</summary>
@@ -243,9 +234,9 @@ public sealed class AnomalyModel
             var score = _model._subspace.Residual(_row.Features);
             if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
-            if (_model._classifier is not null)
+            if (_classifier is not null)
             {
-                probability = ClassifierProbability(_row.Features);
+                probability = _classifier.Of(_row.Features);
                 if (float.IsNaN(probability.Value)) probability = 0;
             }
             // Either detector alerts on its own calibrated threshold: the anomaly model for what is new,

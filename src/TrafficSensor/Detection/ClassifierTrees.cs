@@ -112,3 +112,25 @@ internal sealed class ClassifierTrees
         return (float)output;
     }
 }
+
+/// <summary>
+/// One thread's way to a classifier's probability: its trees evaluated directly (<see cref="ClassifierTrees"/>), and for
+/// a row they leave to ML.NET, a prediction engine created on first need (an engine serves one thread).
+/// </summary>
+internal sealed class ClassifierProbability(ClassifierTrees? trees, MLContext ml, ITransformer classifier, int features)
+{
+    private PredictionEngine<ProjectionTraining.LabeledRow, ProjectionTraining.ClassifierPrediction>? _engine;
+    private readonly ProjectionTraining.LabeledRow _row = new();
+
+    public float Of(float[] z)
+    {
+        if (trees is not null && trees.Covers(z)) return trees.Probability(z);
+        _row.Features = z;
+        return (_engine ??= CreateEngine(ml, classifier, features)).Predict(_row).Probability;
+    }
+
+    /// <summary>ML.NET's prediction engine of <paramref name="classifier"/>, which takes rows of <paramref name="features"/> values.</summary>
+    public static PredictionEngine<ProjectionTraining.LabeledRow, ProjectionTraining.ClassifierPrediction> CreateEngine(MLContext ml, ITransformer classifier, int features) =>
+        ml.Model.CreatePredictionEngine<ProjectionTraining.LabeledRow, ProjectionTraining.ClassifierPrediction>(classifier,
+            inputSchemaDefinition: ProjectionTraining.Schema<ProjectionTraining.LabeledRow>(features));
+}

@@ -131,27 +131,18 @@ public sealed class TlsMetadataModel
 
     /// <summary>An ML.NET prediction engine of the classifier (for a row <see cref="ClassifierTrees"/> leaves to ML.NET).</summary>
     internal PredictionEngine<LabeledRow, ClassifierPrediction> CreateClassifierEngine() =>
-        _ml.Model.CreatePredictionEngine<LabeledRow, ClassifierPrediction>(_classifier ?? throw new InvalidOperationException("the model has no classifier"),
-            inputSchemaDefinition: Schema<LabeledRow>(TlsFeatureSchema.Count));
+        ClassifierProbability.CreateEngine(_ml, _classifier ?? throw new InvalidOperationException("the model has no classifier"), TlsFeatureSchema.Count);
 
     /// <summary>Scores connections; owned by one thread.</summary>
     public sealed class Scorer
     {
         private readonly TlsMetadataModel _model;
-        // Created on first need: with the trees evaluated directly, only a row with a NaN asks ML.NET.
-        private PredictionEngine<LabeledRow, ClassifierPrediction>? _engine;
-        private readonly LabeledRow _row = new();
+        private readonly ClassifierProbability? _classifier;
 
         internal Scorer(TlsMetadataModel model)
         {
             _model = model;
-        }
-
-        private float ClassifierProbability(float[] z)
-        {
-            if (_model._classifierTrees is { } trees && trees.Covers(z)) return trees.Probability(z);
-            _row.Features = z;
-            return (_engine ??= _model.CreateClassifierEngine()).Predict(_row).Probability;
+            if (model._classifier is { } classifier) _classifier = new ClassifierProbability(model._classifierTrees, model._ml, classifier, TlsFeatureSchema.Count);
         }
 
         public Verdict Score(TlsFeatureVector features)
@@ -161,9 +152,9 @@ public sealed class TlsMetadataModel
             var score = _model._subspace.Residual(z);
             if (float.IsNaN(score)) score = float.MaxValue;
             float? probability = null;
-            if (_model._classifier is not null)
+            if (_classifier is not null)
             {
-                var p = ClassifierProbability(z);
+                var p = _classifier.Of(z);
                 probability = float.IsNaN(p) ? 0 : p;
             }
             var anomalous = score >= m.Threshold;
