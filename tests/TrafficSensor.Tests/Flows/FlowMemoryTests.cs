@@ -56,12 +56,19 @@ public class FlowMemoryTests(ITestOutputHelper output)
         }
 
         Open(-1); // warm up the pools and static state
-        var before = GC.GetTotalMemory(forceFullCollection: true);
-        for (var i = 0; i < Flows; i++) Open(i);
-        var after = GC.GetTotalMemory(forceFullCollection: true);
-        var perFlow = (after - before) / (double)Flows;
-        output.WriteLine($"{stage}: {perFlow:F0} bytes per flow ({Flows} flows)");
-        Assert.Equal(Flows + 1, table.Active);
+        // A full collection also lets the shared array pool trim buffers earlier tests left in it (pooled bodies
+        // among them): memory freed between the two readings, which can hide most of what the flows hold. That
+        // only ever lowers the figure, so a reading below the floor is taken again, with another set of flows.
+        var perFlow = 0.0;
+        for (var attempt = 0; attempt < 3 && perFlow < 64; attempt++)
+        {
+            var before = GC.GetTotalMemory(forceFullCollection: true);
+            for (var i = 0; i < Flows; i++) Open(attempt * Flows + i);
+            var after = GC.GetTotalMemory(forceFullCollection: true);
+            perFlow = (after - before) / (double)Flows;
+            output.WriteLine($"{stage}: {perFlow:F0} bytes per flow ({Flows} flows)");
+            Assert.Equal((attempt + 1) * Flows + 1, table.Active);
+        }
         Assert.InRange(perFlow, 64, documentedBytes);
         GC.KeepAlive(table);
     }
