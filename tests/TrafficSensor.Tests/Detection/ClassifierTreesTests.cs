@@ -15,8 +15,6 @@ namespace TrafficSensor.Tests.Detection;
 /// </summary>
 public class ClassifierTreesTests
 {
-    private static readonly Lazy<AnomalyModel> Model = new(() => AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip")));
-    private static readonly Lazy<TlsMetadataModel> TlsModel = new(() => TlsMetadataModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "tls-default.zip")));
 
     /// <summary>Standardised features of every lab sample transaction, with and without its server's learned centre.</summary>
     private static readonly Lazy<float[][]> LabRows = new(() =>
@@ -24,7 +22,7 @@ public class ClassifierTreesTests
         var output = new CollectingOutput();
         new SensorPipeline(new SensorOptions(), output).Replay(CaptureFileSet.Resolve([Path.Combine(TestPaths.ProjectPcaps, "lab", "samples")]));
         var extractor = new FeatureExtractor(new BehaviourState());
-        var m = Model.Value.Metadata;
+        var m = TestModels.Default.Metadata;
         var rows = new List<float[]>();
         foreach (var r in output.Records.Where(r => r.Transaction.Request is not null))
         {
@@ -40,15 +38,15 @@ public class ClassifierTreesTests
     [Fact]
     public void Both_bundled_models_have_trees_evaluated_directly()
     {
-        Assert.NotNull(Model.Value.ClassifierTrees);
-        Assert.NotNull(TlsModel.Value.ClassifierTrees);
+        Assert.NotNull(TestModels.Default.ClassifierTrees);
+        Assert.NotNull(TestModels.Tls.ClassifierTrees);
     }
 
     [Fact]
     public void Every_lab_transaction_gets_ML_NETs_probability_exactly()
     {
-        var trees = Model.Value.ClassifierTrees!;
-        var engine = Model.Value.CreateClassifierEngine();
+        var trees = TestModels.Default.ClassifierTrees!;
+        var engine = TestModels.Default.CreateClassifierEngine();
         var rows = LabRows.Value;
         Assert.True(rows.Length > 1000, $"only {rows.Length} lab rows");
         var alerting = 0;
@@ -67,8 +65,8 @@ public class ClassifierTreesTests
     [Fact]
     public void Lab_rows_with_random_features_get_ML_NETs_probability_exactly()
     {
-        var trees = Model.Value.ClassifierTrees!;
-        var engine = Model.Value.CreateClassifierEngine();
+        var trees = TestModels.Default.ClassifierTrees!;
+        var engine = TestModels.Default.CreateClassifierEngine();
         var rows = LabRows.Value;
         var changes = Gen.Select(Gen.Int[0, FeatureSchema.Count - 1], Gen.OneOf(Gen.Float[-100f, 100f], Gen.Float[-3f, 3f], Gen.Const(0f))).Array[1, 8];
         Gen.Select(Gen.Int[0, rows.Length - 1], changes).Sample((row, change) =>
@@ -82,8 +80,8 @@ public class ClassifierTreesTests
     [Fact]
     public void Random_TLS_rows_get_ML_NETs_probability_exactly()
     {
-        var trees = TlsModel.Value.ClassifierTrees!;
-        var engine = TlsModel.Value.CreateClassifierEngine();
+        var trees = TestModels.Tls.ClassifierTrees!;
+        var engine = TestModels.Tls.CreateClassifierEngine();
         var value = Gen.OneOf(Gen.Float[-100f, 100f], Gen.Float[-3f, 3f], Gen.Const(0f));
         value.Array[TlsFeatureSchema.Count].Sample(z => AssertSameProbability(engine, trees, z), iter: 5000);
     }
@@ -100,9 +98,9 @@ public class ClassifierTreesTests
     public void A_row_with_a_NaN_is_left_to_ML_NET()
     {
         var z = new float[FeatureSchema.Count];
-        Assert.True(Model.Value.ClassifierTrees!.Covers(z));
+        Assert.True(TestModels.Default.ClassifierTrees!.Covers(z));
         z[3] = float.NaN;
-        Assert.False(Model.Value.ClassifierTrees!.Covers(z));
-        Assert.False(Model.Value.ClassifierTrees!.Covers(new float[FeatureSchema.Count + 1]));
+        Assert.False(TestModels.Default.ClassifierTrees!.Covers(z));
+        Assert.False(TestModels.Default.ClassifierTrees!.Covers(new float[FeatureSchema.Count + 1]));
     }
 }

@@ -10,7 +10,6 @@ namespace TrafficSensor.Tests.Detection;
 /// </summary>
 public class DefaultModelTests
 {
-    private static readonly Lazy<AnomalyModel> Model = new(() => AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip")));
 
     [Theory]
     [InlineData("cmdshell-php-marcellelee.pcap", "192.168.56.1", "/badshell.php")]
@@ -21,7 +20,7 @@ public class DefaultModelTests
     public void Malicious_sessions_alert_and_benign_traffic_does_not(string capture, string? attacker, string? shellPath)
     {
         var output = new CollectingOutput();
-        new TrafficSensor.Pipeline.SensorPipeline(new SensorOptions(), output, Model.Value).Replay([Path.Combine(TestPaths.SharedRealPcaps, capture)]);
+        new TrafficSensor.Pipeline.SensorPipeline(new SensorOptions(), output, TestModels.Default).Replay([Path.Combine(TestPaths.SharedRealPcaps, capture)]);
         var alerts = output.Records.Where(r => r.Verdict!.Alert).ToList();
         if (attacker is null)
         {

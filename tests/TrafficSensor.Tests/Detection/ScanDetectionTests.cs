@@ -14,16 +14,10 @@ namespace TrafficSensor.Tests.Detection;
 /// </summary>
 public class ScanDetectionTests
 {
-    private static readonly Lazy<AnomalyModel> Model = new(() => AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip")));
-
     private static List<TransactionRecord> Alerts(params string[] inputs) => Alerts(new SensorOptions(), inputs);
 
-    private static List<TransactionRecord> Alerts(SensorOptions options, params string[] inputs)
-    {
-        var output = new CollectingOutput();
-        new SensorPipeline(options, output, Model.Value).Replay(CaptureFileSet.Resolve(inputs));
-        return output.Records.Where(r => r.Verdict is { Alert: true }).OrderBy(r => r.Transaction.TimestampMicros).ToList();
-    }
+    private static List<TransactionRecord> Alerts(SensorOptions options, params string[] inputs) =>
+        SensorRun.Scored(options, inputs).Where(r => r.Verdict is { Alert: true }).ToList();
 
     private static string Sample(string name) => Path.Combine(TestPaths.ProjectPcaps, "lab", "samples", name);
 
@@ -79,10 +73,9 @@ public class ScanDetectionTests
     public void Benign_browsing_with_a_few_refusals_raises_no_scanner_alert()
     {
         var apps = Path.Combine(TestPaths.ProjectPcaps, "apps", "samples");
-        var output = new CollectingOutput();
-        new SensorPipeline(new SensorOptions(), output, Model.Value).Replay(CaptureFileSet.Resolve([apps]));
-        Assert.Contains(output.Records, r => r.Transaction.Response?.Status is >= 400 and < 500);
-        Assert.DoesNotContain(output.Records, r => r.Verdict is { Alert: true, Kind: AlertKind.Scanner });
+        var records = SensorRun.Scored(new SensorOptions(), apps);
+        Assert.Contains(records, r => r.Transaction.Response?.Status is >= 400 and < 500);
+        Assert.DoesNotContain(records, r => r.Verdict is { Alert: true, Kind: AlertKind.Scanner });
     }
 
     private static readonly IpAddress Client = IpAddress.Parse("10.9.0.1");

@@ -15,14 +15,7 @@ namespace TrafficSensor.Tests.Detection;
 /// </summary>
 public class ToolAgentDetectionTests
 {
-    private static readonly Lazy<AnomalyModel> Model = new(() => AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip")));
-
-    private static List<TransactionRecord> Records(SensorOptions options, params string[] inputs)
-    {
-        var output = new CollectingOutput();
-        new SensorPipeline(options, output, Model.Value).Replay(CaptureFileSet.Resolve(inputs));
-        return output.Records.OrderBy(r => r.Transaction.TimestampMicros).ToList();
-    }
+    private static List<TransactionRecord> Records(SensorOptions options, params string[] inputs) => SensorRun.Scored(options, inputs);
 
     private static string Sample(string name) => Path.Combine(TestPaths.ProjectPcaps, "lab", "samples", name);
 

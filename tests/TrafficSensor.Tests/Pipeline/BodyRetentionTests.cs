@@ -19,7 +19,6 @@ namespace TrafficSensor.Tests.Pipeline;
 /// </summary>
 public class BodyRetentionTests
 {
-    private static readonly Lazy<AnomalyModel> Model = new(() => AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip")));
 
     /// <summary>Keeps the records, as a log writer would write them: it reads no body beyond the alert excerpt.</summary>
     private sealed class ExcerptReadingOutput : ITransactionOutput
@@ -40,10 +39,10 @@ public class BodyRetentionTests
         var files = CaptureFileSet.Resolve([dir]);
         var options = new SensorOptions { Pipeline = new PipelineOptions { Workers = 2 } };
         var whole = new CollectingOutput(); // reads whole bodies: every body is an array of its own, as before
-        new SensorPipeline(options, whole, Model.Value).Replay(files);
+        new SensorPipeline(options, whole, TestModels.Default).Replay(files);
         var pool = new CountingBodyPool();
         var trimmed = new ExcerptReadingOutput();
-        new SensorPipeline(options with { Http = options.Http with { BodyPool = pool } }, trimmed, Model.Value).Replay(files);
+        new SensorPipeline(options with { Http = options.Http with { BodyPool = pool } }, trimmed, TestModels.Default).Replay(files);
 
         Assert.True(pool.Rented > 20, $"bodies were pooled ({pool.Rented})");
         Assert.Equal(0, pool.BadReturns);
@@ -81,10 +80,10 @@ public class BodyRetentionTests
             var keys = Path.ChangeExtension(pcap, ".keys");
             var options = new SensorOptions { Tls = new TlsOptions { KeyLogFile = keys, KeyLog = TlsKeyLog.Load(keys, follow: false) } };
             var whole = new CollectingOutput();
-            new SensorPipeline(options, whole, Model.Value).Replay([pcap]);
+            new SensorPipeline(options, whole, TestModels.Default).Replay([pcap]);
             var pool = new CountingBodyPool();
             var trimmed = new ExcerptReadingOutput();
-            new SensorPipeline(options with { Http = options.Http with { BodyPool = pool } }, trimmed, Model.Value).Replay([pcap]);
+            new SensorPipeline(options with { Http = options.Http with { BodyPool = pool } }, trimmed, TestModels.Default).Replay([pcap]);
             Assert.Equal((0, 0), (pool.Outstanding, pool.BadReturns));
             rented += pool.Rented;
             Assert.Equal(whole.Records.Select(r => r.Features!.Values), trimmed.Records.Select(r => r.Features!.Values));
@@ -119,7 +118,7 @@ public class BodyRetentionTests
         {
             SensorRun.ToPcap(LinkType.Raw, packets).WriteTo(path);
             var output = new CollectingOutput();
-            new SensorPipeline(new SensorOptions(), output, Model.Value).Replay([path]);
+            new SensorPipeline(new SensorOptions(), output, TestModels.Default).Replay([path]);
             var tx = Assert.Single(output.Records).Transaction;
             Assert.Equal(2000, tx.Request!.Body!.Length);
             Assert.Equal(3000, tx.Response!.Body!.Length);
@@ -150,7 +149,7 @@ public class BodyRetentionTests
             var pool = new CountingBodyPool();
             var output = new ExcerptReadingOutput();
             var options = new SensorOptions { Flows = new FlowOptions { MaxFlows = 2 }, Pipeline = new PipelineOptions { Workers = 1 }, Http = new HttpOptions { BodyPool = pool } };
-            var stats = new SensorPipeline(options, output, Model.Value).Replay([path]);
+            var stats = new SensorPipeline(options, output, TestModels.Default).Replay([path]);
             Assert.True(stats.FlowsEnded.GetValueOrDefault(ReasonCounters<FlowEndReason>.NameOf(FlowEndReason.Evicted)) > 0, "flows were evicted");
             Assert.True(output.Records.Count(r => r.Transaction.Request?.Method == "POST" && r.Transaction.Response?.BodyTruncated == true) >= 4,
                 "transactions ended in the middle of their response body");

@@ -13,7 +13,6 @@ namespace TrafficSensor.Tests.Pipeline;
 /// </summary>
 public class DeterminismTests
 {
-    private static readonly Lazy<AnomalyModel> Model = new(() => AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip")));
 
     private static (byte[] Transactions, byte[] Alerts) Replay(IReadOnlyList<string> files, int workers)
     {
@@ -28,7 +27,7 @@ public class DeterminismTests
                 // Small batches and a small backlog bound so that hand-offs and watermark waits happen often.
                 var options = new SensorOptions { Pipeline = new PipelineOptions { Workers = workers, BatchSize = 7, MaxPendingTransactions = 16 } };
                 var output = new AlertThreadingOutput(new AlertThreads(), eve, alertWriter);
-                new SensorPipeline(options, output, Model.Value).Replay(files);
+                new SensorPipeline(options, output, TestModels.Default).Replay(files);
                 output.Flush();
             }
             return (File.ReadAllBytes(transactions), File.ReadAllBytes(alerts));

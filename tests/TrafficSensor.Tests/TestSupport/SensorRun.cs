@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using TrafficSensor.Capture;
+using TrafficSensor.Detection;
 using TrafficSensor.Output;
 using TrafficSensor.Pipeline;
 
@@ -25,6 +26,14 @@ public static class SensorRun
         var pipeline = new SensorPipeline(options ?? new SensorOptions(), output);
         var stats = pipeline.Replay(files);
         return (output.Records, stats);
+    }
+
+    /// <summary>The records of <paramref name="inputs"/> (files or directories) scored by the bundled model, in capture order.</summary>
+    public static List<TransactionRecord> Scored(SensorOptions options, params string[] inputs)
+    {
+        var output = new CollectingOutput();
+        new SensorPipeline(options, output, TestModels.Default).Replay(CaptureFileSet.Resolve(inputs));
+        return output.Records.OrderBy(r => r.Transaction.TimestampMicros).ToList();
     }
 
     public static (IReadOnlyList<TransactionRecord> Records, SensorStatistics Stats) Capture(PcapFile pcap, SensorOptions? options = null)
@@ -69,4 +78,14 @@ public static class TestPaths
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TrafficSensor.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("TrafficSensor.sln not found above " + AppContext.BaseDirectory);
     }
+}
+
+/// <summary>The bundled models, loaded once for all the tests that score with them.</summary>
+public static class TestModels
+{
+    private static readonly Lazy<AnomalyModel> DefaultModel = new(() => AnomalyModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "default.zip")));
+    private static readonly Lazy<TlsMetadataModel> TlsModel = new(() => TlsMetadataModel.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "tls-default.zip")));
+
+    public static AnomalyModel Default => DefaultModel.Value;
+    public static TlsMetadataModel Tls => TlsModel.Value;
 }
